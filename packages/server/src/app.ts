@@ -1,0 +1,131 @@
+import rateLimit from "@fastify/rate-limit";
+import type { Clock, SidGenerator } from "@switchboard/engine";
+import type { Logger } from "pino";
+import type { Config } from "./config.ts";
+import { AccountStore } from "./identity/accounts.ts";
+import { ApiKeyStore } from "./identity/api-keys.ts";
+import { authenticator } from "./identity/authenticate.ts";
+import { identityRoutes } from "./identity/routes.ts";
+import { Database } from "./platform/db/database.ts";
+import { migrateToLatest } from "./platform/db/migrate.ts";
+import { tooManyRequests, unavailable } from "./platform/errors.ts";
+import { ConsumerCursors } from "./platform/events/cursors.ts";
+import { EventLog } from "./platform/events/event-log.ts";
+import { eventRoutes } from "./platform/events/routes.ts";
+import { Metrics } from "./platform/http/metrics.ts";
+import { API_PREFIX, createHttpServer, type HttpServer } from "./platform/http/server.ts";
+import { randomSids } from "./platform/ids.ts";
+import { createLogger } from "./platform/logger.ts";
+import { SecretBox } from "./platform/secrets/secret-box.ts";
+import { systemClock } from "./platform/time.ts";
+import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
+import { webhookRoutes } from "./webhooks/routes.ts";
+import { WebhookStore } from "./webhooks/store.ts";
+
+/** Replaceable parts, for tests and simulations; production uses the defaults. */
+export interface SwitchboardParts {
+  logger?: Logger;
+  clock?: Clock;
+  ids?: SidGenerator;
+}
+
+/**
+ * One Switchboard server: storage, the event log and its consumers, and the HTTP API, wired
+ * together. `open` prepares everything (migrating the schema); `listen` starts serving and
+ * consuming; `close` finishes in-flight requests and deliveries, then releases the database.
+ */
+export class Switchboard {
+  private closing = false;
+
+  private constructor(
+    readonly config: Config,
+    readonly logger: Logger,
+    readonly database: Database,
+    readonly events: EventLog,
+    readonly accounts: AccountStore,
+    readonly apiKeys: ApiKeyStore,
+    readonly webhooks: WebhookStore,
+    readonly http: HttpServer,
+    private readonly dispatcher: WebhookDispatcher,
+  ) {}
+
+  static async open(config: Config, parts: SwitchboardParts = {}): Promise<Switchboard> {
+    const logger = parts.logger ?? createLogger(config.logLevel);
+    const clock = parts.clock ?? systemClock;
+    const ids = parts.ids ?? randomSids;
+
+    const database = Database.open(config.databaseUrl);
+    try {
+      const applied = await migrateToLatest(database);
+      if (applied.length) logger.info({ migrations: applied }, "database schema migrated");
+    } catch (error) {
+      await database.close();
+      throw error;
+    }
+    const secrets = SecretBox.load(config.secretKey, config.dataDir);
+    const metrics = new Metrics();
+    const events = new EventLog(database, ids, clock);
+    events.appended.on("appended", (count: number) => metrics.eventsAppended.inc(count));
+    const accounts = new AccountStore(database, events, secrets, ids, clock);
+    const apiKeys = new ApiKeyStore(database, events, ids, clock);
+    const webhooks = new WebhookStore(database, events, ids, clock);
+    const dispatcher = new WebhookDispatcher(
+      webhooks,
+      events,
+      new ConsumerCursors(database, clock),
+      accounts,
+      clock,
+      metrics,
+      logger.child({ component: "webhooks" }),
+      { ...config.webhooks, pollIntervalMs: config.pollIntervalMs },
+    );
+
+    let instance: Switchboard | undefined;
+    const http = await createHttpServer({
+      logger,
+      bodyLimitBytes: config.bodyLimitBytes,
+      metrics,
+      checkReady: async () => {
+        if (!instance || instance.closing) throw unavailable("shutting down");
+        await database.ping();
+      },
+    });
+
+    // Everything below is the authenticated, rate-limited API; health, metrics and the OpenAPI
+    // document (registered by createHttpServer) stay open for probes and scrapers.
+    await http.register(async (api: HttpServer) => {
+      api.addHook("onRequest", authenticator(accounts, apiKeys));
+      if (config.rateLimitPerSecond > 0) {
+        await api.register(rateLimit, {
+          max: config.rateLimitPerSecond,
+          timeWindow: 1000,
+          hook: "preHandler",
+          keyGenerator: (request) => request.principal.accountSid,
+          errorResponseBuilder: (_request, context) => tooManyRequests(Math.max(1, Math.ceil(context.ttl / 1000))),
+        });
+      }
+      identityRoutes(api, accounts, apiKeys);
+      webhookRoutes(api, webhooks);
+      eventRoutes(api, API_PREFIX, events);
+    });
+
+    instance = new Switchboard(config, logger, database, events, accounts, apiKeys, webhooks, http, dispatcher);
+    return instance;
+  }
+
+  /** Starts serving HTTP and consuming the event log; resolves with the bound address. */
+  async listen(): Promise<string> {
+    const address = await this.http.listen({ port: this.config.port, host: this.config.host });
+    this.dispatcher.start();
+    return address;
+  }
+
+  /** Graceful stop: refuse new work, finish what is in flight, then close the database. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await this.http.close();
+    await this.dispatcher.stop();
+    await this.database.close();
+  }
+}

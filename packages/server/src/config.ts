@@ -1,0 +1,136 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * Server configuration, read once from environment variables (and the CLI flags that override them)
+ * and validated before anything starts. Every bad value is reported at once, each with the variable's
+ * name, what it got and what it expects, so an operator fixes a deployment in one pass.
+ */
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `expected a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `expected a whole number from ${min} to ${max}`).max(max, `expected a whole number from ${min} to ${max}`));
+
+const boolean = z
+  .enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" })
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const databaseUrl = z
+  .string()
+  .refine((v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v), {
+    message: "expected sqlite:PATH (e.g. sqlite:./data/switchboard.db) or postgres://USER@HOST:PORT/DB",
+  });
+
+const secretKey = z
+  .string()
+  .refine((v) => Buffer.from(v, "base64").length === 32 && /^[A-Za-z0-9+/]+=*$/.test(v), {
+    message: "expected 32 random bytes in base64 (e.g. the output of `openssl rand -base64 32`)",
+  });
+
+/** Environment variable → schema. Unset variables take the default shown in the README. */
+const environmentSchema = z.object({
+  SWITCHBOARD_PORT: integer(0, 65535).default(3000),
+  SWITCHBOARD_HOST: z.string().min(1).default("0.0.0.0"),
+  SWITCHBOARD_DATA_DIR: z.string().min(1).default("./data"),
+  SWITCHBOARD_DATABASE_URL: databaseUrl.optional(),
+  SWITCHBOARD_SECRET_KEY: secretKey.optional(),
+  SWITCHBOARD_LOG_LEVEL: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+  SWITCHBOARD_DEMO: boolean.default(true),
+  SWITCHBOARD_BODY_LIMIT_BYTES: integer(1024, 100 * 1024 * 1024).default(1024 * 1024),
+  SWITCHBOARD_RATE_LIMIT_PER_SECOND: integer(0, 1_000_000).default(500),
+  SWITCHBOARD_SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(30_000),
+  SWITCHBOARD_WEBHOOK_MAX_ATTEMPTS: integer(1, 100).default(10),
+  SWITCHBOARD_WEBHOOK_BACKOFF_BASE_MS: integer(1, 3_600_000).default(1_000),
+  SWITCHBOARD_WEBHOOK_BACKOFF_MAX_MS: integer(1, 86_400_000).default(3_600_000),
+  SWITCHBOARD_WEBHOOK_TIMEOUT_MS: integer(100, 300_000).default(10_000),
+  SWITCHBOARD_WEBHOOK_CONCURRENCY: integer(1, 256).default(8),
+  SWITCHBOARD_POLL_INTERVAL_MS: integer(10, 60_000).default(500),
+});
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string;
+  /** Base64 key for encrypting secrets at rest; when absent one is kept in `<dataDir>/secret.key`. */
+  secretKey: string | undefined;
+  logLevel: LogLevel;
+  /** Seed a demo account on first start and print how to use it. */
+  demo: boolean;
+  bodyLimitBytes: number;
+  /** Requests per second per account; 0 turns rate limiting off. */
+  rateLimitPerSecond: number;
+  shutdownTimeoutMs: number;
+  webhooks: {
+    maxAttempts: number;
+    backoffBaseMs: number;
+    backoffMaxMs: number;
+    timeoutMs: number;
+    concurrency: number;
+  };
+  /** How often consumers look at the event log when nothing woke them (another node may have written). */
+  pollIntervalMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Flags given on the command line win over the environment. */
+export interface ConfigOverrides {
+  port?: string;
+  dataDir?: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
+  const input: Record<string, string | undefined> = {};
+  for (const key of Object.keys(environmentSchema.shape)) {
+    const value = env[key];
+    // An empty variable means "unset" (as in `SWITCHBOARD_DATABASE_URL= npm start`).
+    if (value !== undefined && value !== "") input[key] = value;
+  }
+  if (overrides.port !== undefined) input.SWITCHBOARD_PORT = overrides.port;
+  if (overrides.dataDir !== undefined) input.SWITCHBOARD_DATA_DIR = overrides.dataDir;
+
+  const parsed = environmentSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      const flag = name === "SWITCHBOARD_PORT" && overrides.port !== undefined ? " (--port)" : "";
+      return `${name}${flag}=${JSON.stringify(input[name])}: ${issue.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.SWITCHBOARD_DATA_DIR);
+  return {
+    port: e.SWITCHBOARD_PORT,
+    host: e.SWITCHBOARD_HOST,
+    dataDir,
+    databaseUrl: e.SWITCHBOARD_DATABASE_URL ?? `sqlite:${path.join(dataDir, "switchboard.db")}`,
+    secretKey: e.SWITCHBOARD_SECRET_KEY,
+    logLevel: e.SWITCHBOARD_LOG_LEVEL,
+    demo: e.SWITCHBOARD_DEMO,
+    bodyLimitBytes: e.SWITCHBOARD_BODY_LIMIT_BYTES,
+    rateLimitPerSecond: e.SWITCHBOARD_RATE_LIMIT_PER_SECOND,
+    shutdownTimeoutMs: e.SWITCHBOARD_SHUTDOWN_TIMEOUT_MS,
+    webhooks: {
+      maxAttempts: e.SWITCHBOARD_WEBHOOK_MAX_ATTEMPTS,
+      backoffBaseMs: e.SWITCHBOARD_WEBHOOK_BACKOFF_BASE_MS,
+      backoffMaxMs: e.SWITCHBOARD_WEBHOOK_BACKOFF_MAX_MS,
+      timeoutMs: e.SWITCHBOARD_WEBHOOK_TIMEOUT_MS,
+      concurrency: e.SWITCHBOARD_WEBHOOK_CONCURRENCY,
+    },
+    pollIntervalMs: e.SWITCHBOARD_POLL_INTERVAL_MS,
+  };
+}

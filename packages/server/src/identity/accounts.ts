@@ -1,0 +1,94 @@
+import type { Clock, SidGenerator } from "@switchboard/engine";
+import type { Database, Tx } from "../platform/db/database.ts";
+import type { AccountStatus, AccountsTable } from "../platform/db/schema.ts";
+import type { EventLog } from "../platform/events/event-log.ts";
+import { randomSecret } from "../platform/ids.ts";
+import type { SecretBox } from "../platform/secrets/secret-box.ts";
+import { isoAt } from "../platform/time.ts";
+
+export interface Account {
+  sid: string;
+  friendlyName: string;
+  status: AccountStatus;
+  isDemo: boolean;
+  dateCreated: string;
+  dateUpdated: string;
+}
+
+/** Returned once, when an account is made: the only time its auth token leaves the server in the clear. */
+export interface NewAccount extends Account {
+  authToken: string;
+}
+
+/**
+ * Accounts are the tenants. An account's auth token is kept encrypted, not hashed, because webhooks
+ * to the account's endpoints are signed with it (X-Twilio-Signature).
+ */
+export class AccountStore {
+  constructor(
+    private readonly database: Database,
+    private readonly events: EventLog,
+    private readonly secrets: SecretBox,
+    private readonly ids: SidGenerator,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(input: { friendlyName: string; isDemo?: boolean }): Promise<NewAccount> {
+    const sid = this.ids.next("AC");
+    const authToken = randomSecret(16);
+    const now = isoAt(this.clock.now());
+    const row: AccountsTable = {
+      sid,
+      friendly_name: input.friendlyName,
+      status: "active",
+      auth_token_ciphertext: this.secrets.seal(authToken),
+      is_demo: input.isDemo ? 1 : 0,
+      date_created: now,
+      date_updated: now,
+    };
+    await this.database.transaction(async (tx: Tx) => {
+      await tx.db.insertInto("accounts").values(row).execute();
+      await this.events.append(tx, sid, [
+        { eventType: "account.created", resourceType: "account", resourceSid: sid, description: "Account created" },
+      ]);
+    });
+    return { ...toAccount(row), authToken };
+  }
+
+  async get(sid: string): Promise<Account | undefined> {
+    const row = await this.database.db.selectFrom("accounts").selectAll().where("sid", "=", sid).executeTakeFirst();
+    return row && toAccount(row);
+  }
+
+  /** The plaintext auth token, for checking credentials and signing webhooks. Never returned by the API. */
+  async authToken(sid: string): Promise<string | undefined> {
+    const row = await this.database.db
+      .selectFrom("accounts")
+      .select("auth_token_ciphertext")
+      .where("sid", "=", sid)
+      .executeTakeFirst();
+    return row && this.secrets.open(row.auth_token_ciphertext);
+  }
+
+  /** The account seeded for the demo contact center, if there is one. */
+  async demo(): Promise<Account | undefined> {
+    const row = await this.database.db
+      .selectFrom("accounts")
+      .selectAll()
+      .where("is_demo", "=", 1)
+      .orderBy("date_created")
+      .executeTakeFirst();
+    return row && toAccount(row);
+  }
+}
+
+function toAccount(row: AccountsTable): Account {
+  return {
+    sid: row.sid,
+    friendlyName: row.friendly_name,
+    status: row.status,
+    isDemo: row.is_demo === 1,
+    dateCreated: row.date_created,
+    dateUpdated: row.date_updated,
+  };
+}

@@ -1,0 +1,78 @@
+import fs from "node:fs";
+import path from "node:path";
+import SqliteDriver from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from "kysely";
+import pg from "pg";
+import type { Schema } from "./schema.ts";
+
+export type Dialect = "sqlite" | "postgres";
+
+/**
+ * A write in progress. State changes and the events describing them go through the same `Tx`, so
+ * they commit or vanish together; work that must wait for the commit (waking consumers, publishing
+ * to other nodes) is registered with `afterCommit`.
+ */
+export interface Tx {
+  readonly db: Transaction<Schema>;
+  afterCommit(action: () => void): void;
+}
+
+/**
+ * The one storage handle: a Kysely query builder over SQLite (better-sqlite3, WAL) or Postgres (pg).
+ * Stores are written once against it; the conformance suite runs them on both dialects.
+ */
+export class Database {
+  private constructor(
+    readonly dialect: Dialect,
+    readonly db: Kysely<Schema>,
+  ) {}
+
+  /** `sqlite:PATH` or `postgres://...`. Postgres URLs may carry `?schema=NAME` to use a schema other than public. */
+  static open(url: string): Database {
+    if (url.startsWith("sqlite:")) return Database.openSqlite(url.slice("sqlite:".length));
+    return Database.openPostgres(url);
+  }
+
+  private static openSqlite(file: string): Database {
+    if (file !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const driver = new SqliteDriver(file);
+    // WAL lets readers run beside the writer; FULL sync makes every acknowledged commit survive
+    // power loss, not only a process crash; busy_timeout covers a second process (e.g. the CLI).
+    driver.pragma("journal_mode = WAL");
+    driver.pragma("synchronous = FULL");
+    driver.pragma("busy_timeout = 5000");
+    driver.pragma("foreign_keys = ON");
+    return new Database("sqlite", new Kysely<Schema>({ dialect: new SqliteDialect({ database: driver }) }));
+  }
+
+  private static openPostgres(url: string): Database {
+    const parsed = new URL(url);
+    const schema = parsed.searchParams.get("schema");
+    parsed.searchParams.delete("schema");
+    const pool = new pg.Pool({
+      connectionString: parsed.toString(),
+      max: 10,
+      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    });
+    return new Database("postgres", new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) }));
+  }
+
+  async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    const pending: Array<() => void> = [];
+    const result = await this.db.transaction().execute((trx) => work({ db: trx, afterCommit: (a) => pending.push(a) }));
+    for (const action of pending) action();
+    return result;
+  }
+
+  /** Cheap round trip for readiness probes. */
+  async ping(): Promise<void> {
+    await this.db.selectFrom("accounts").select("sid").limit(1).execute();
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}
+
+// Postgres returns BIGINT (event seq) as text by default; our positions stay far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));

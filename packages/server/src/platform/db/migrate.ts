@@ -1,0 +1,44 @@
+import { Migrator, type Migration, type MigrationResult } from "kysely";
+import type { Database, Dialect } from "./database.ts";
+import * as foundation from "./migrations/0001-foundation.ts";
+
+/**
+ * Versioned migrations, applied in name order and recorded in `kysely_migration`. A migration is
+ * never edited once released: a change to the schema is a new file here.
+ */
+const MIGRATIONS: Record<string, { up(db: Parameters<Migration["up"]>[0], dialect: Dialect): Promise<void> }> = {
+  "0001-foundation": foundation,
+};
+
+export class MigrationError extends Error {
+  constructor(
+    readonly migration: string | undefined,
+    cause: unknown,
+  ) {
+    super(`migration ${migration ?? "(setup)"} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
+    this.name = "MigrationError";
+  }
+}
+
+/** Brings the schema up to date; returns the names of the migrations it applied (empty when current). */
+export async function migrateToLatest(database: Database): Promise<string[]> {
+  const migrator = new Migrator({
+    db: database.db,
+    provider: {
+      getMigrations: () =>
+        Promise.resolve(
+          Object.fromEntries(
+            Object.entries(MIGRATIONS).map(([name, m]) => [name, { up: (db) => m.up(db, database.dialect) }]),
+          ),
+        ),
+    },
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r: MigrationResult) => r.status === "Error");
+    throw new MigrationError(failed?.migrationName, error);
+  }
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}

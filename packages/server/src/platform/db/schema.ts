@@ -1,0 +1,130 @@
+import type { Generated } from "kysely";
+
+/**
+ * The tables, as Kysely sees them. Tenant rows carry `account_sid` and every store query filters by
+ * it. Timestamps are ISO 8601 UTC text with milliseconds (see platform/time.ts). The two system tables
+ * (`kysely_migration*`, `consumer_cursors`) hold platform bookkeeping, not tenant data.
+ */
+export interface Schema {
+  accounts: AccountsTable;
+  api_keys: ApiKeysTable;
+  events: EventsTable;
+  consumer_cursors: ConsumerCursorsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+}
+
+export type AccountStatus = "active" | "suspended" | "closed";
+
+export interface AccountsTable {
+  /** The account SID; for this table it is also the row's account. */
+  sid: string;
+  friendly_name: string;
+  status: AccountStatus;
+  /** The auth token, encrypted (platform/secrets): kept recoverable because webhooks are signed with it. */
+  auth_token_ciphertext: string;
+  /** 1 for the account seeded by the demo contact center, whose credentials the start banner shows. */
+  is_demo: number;
+  date_created: string;
+  date_updated: string;
+}
+
+export interface ApiKeysTable {
+  sid: string;
+  account_sid: string;
+  friendly_name: string;
+  /** SHA-256 of the secret: the secret itself is shown once, at creation, and never stored. */
+  secret_hash: string;
+  date_created: string;
+  date_updated: string;
+}
+
+export interface EventsTable {
+  /**
+   * Position in the log. Assigned in commit order (SQLite has one writer; on Postgres appends take a
+   * transaction-scoped advisory lock), so a consumer that has read up to N never later finds an
+   * event below N: reading "after my cursor" loses nothing.
+   */
+  seq: Generated<number>;
+  sid: string;
+  account_sid: string;
+  /** Twilio-style dotted type, e.g. `task.created`, `api-key.deleted`. */
+  event_type: string;
+  resource_type: string;
+  resource_sid: string;
+  description: string;
+  /** JSON object of string → string: the parameters a webhook receiver gets, form-encoded. */
+  data: string;
+  date_created: string;
+}
+
+export interface ConsumerCursorsTable {
+  /** Stable consumer name, e.g. `webhooks.fanout`. */
+  consumer: string;
+  /** The highest event `seq` this consumer has finished with. */
+  position: number;
+  date_updated: string;
+}
+
+export type WebhookStatus = "active" | "disabled";
+
+export interface WebhooksTable {
+  sid: string;
+  account_sid: string;
+  friendly_name: string;
+  url: string;
+  /** JSON array of event types this subscription receives; empty means every type. */
+  event_types: string;
+  status: WebhookStatus;
+  date_created: string;
+  date_updated: string;
+}
+
+/**
+ * - queued: waiting for its first attempt
+ * - retrying: an attempt failed; the next is due at next_attempt_at
+ * - delivered: a receiver answered 2xx
+ * - dead: gave up after the configured number of attempts (the dead-letter state)
+ */
+export type DeliveryStatus = "queued" | "retrying" | "delivered" | "dead";
+
+export interface WebhookDeliveriesTable {
+  sid: string;
+  account_sid: string;
+  webhook_sid: string;
+  /** With webhook_sid, unique: re-reading the log after a crash cannot enqueue an event twice. */
+  event_sid: string;
+  event_seq: number;
+  /** The URL at the time the event was fanned out; later edits of the webhook do not redirect it. */
+  url: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: string;
+  /**
+   * An attempt in flight holds a lease. A process that dies mid-attempt leaves a lease that
+   * expires, after which any process may try again: delivery is at least once.
+   */
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  date_delivered: string | null;
+  date_created: string;
+  date_updated: string;
+}
+
+export type AttemptOutcome = "in_progress" | "succeeded" | "failed" | "interrupted";
+
+export interface WebhookAttemptsTable {
+  sid: string;
+  account_sid: string;
+  delivery_sid: string;
+  attempt_number: number;
+  outcome: AttemptOutcome;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number | null;
+  date_created: string;
+  date_updated: string;
+}

@@ -1,0 +1,160 @@
+import { EventEmitter } from "node:events";
+import { sql } from "kysely";
+import type { Clock, SidGenerator } from "@switchboard/engine";
+import type { Database, Tx } from "../db/database.ts";
+import type { EventsTable } from "../db/schema.ts";
+import { isoAt } from "../time.ts";
+
+/** What a state change says happened. */
+export interface EventDraft {
+  eventType: string;
+  resourceType: string;
+  resourceSid: string;
+  description: string;
+  /** Extra parameters for receivers, added to the standard ones (Sid, AccountSid, EventType, ...). */
+  data?: Record<string, string>;
+}
+
+export interface StoredEvent {
+  seq: number;
+  sid: string;
+  accountSid: string;
+  eventType: string;
+  resourceType: string;
+  resourceSid: string;
+  description: string;
+  /** Every parameter a webhook receiver gets, standard ones included. */
+  data: Record<string, string>;
+  dateCreated: string;
+}
+
+export interface EventFilter {
+  eventType?: string;
+  resourceSid?: string;
+  /** Inclusive ISO bounds on date_created. */
+  startDate?: string;
+  endDate?: string;
+}
+
+/** An arbitrary constant naming the Postgres advisory lock that orders appends. */
+const APPEND_LOCK = 7_345_112;
+
+/**
+ * The event log: an append-only, totally ordered record of every state change, written in the same
+ * transaction as the change. Consumers (webhooks now; the real-time stream and reporting later) read
+ * it by cursor, so a crash between the commit and the consumer's work loses nothing.
+ */
+export class EventLog {
+  /** Emits "appended" (with the number of events) after a commit that added events, so in-process consumers wake at once. */
+  readonly appended = new EventEmitter();
+
+  constructor(
+    private readonly database: Database,
+    private readonly ids: SidGenerator,
+    private readonly clock: Clock,
+  ) {
+    this.appended.setMaxListeners(0);
+  }
+
+  async append(tx: Tx, accountSid: string, drafts: EventDraft[]): Promise<StoredEvent[]> {
+    if (drafts.length === 0) return [];
+    if (this.database.dialect === "postgres") {
+      // Sequence values are handed out at insert time but become visible at commit; holding this lock
+      // until commit makes the two orders the same. (SQLite has a single writer already.)
+      await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(tx.db);
+    }
+    const now = this.clock.now();
+    const rows = drafts.map((draft) => {
+      const sid = this.ids.next("EV");
+      const data: Record<string, string> = {
+        Sid: sid,
+        AccountSid: accountSid,
+        EventType: draft.eventType,
+        EventDescription: draft.description,
+        ResourceType: draft.resourceType,
+        ResourceSid: draft.resourceSid,
+        Timestamp: String(Math.floor(now / 1000)),
+        TimestampMs: String(now),
+        ...draft.data,
+      };
+      return {
+        sid,
+        account_sid: accountSid,
+        event_type: draft.eventType,
+        resource_type: draft.resourceType,
+        resource_sid: draft.resourceSid,
+        description: draft.description,
+        data: JSON.stringify(data),
+        date_created: isoAt(now),
+      };
+    });
+    const stored = await tx.db.insertInto("events").values(rows).returningAll().execute();
+    tx.afterCommit(() => this.appended.emit("appended", stored.length));
+    return stored.map(toEvent);
+  }
+
+  /** Events of every account after `position`, oldest first: the consumers' view. */
+  async readAfter(position: number, limit: number): Promise<StoredEvent[]> {
+    const rows = await this.database.db
+      .selectFrom("events")
+      .selectAll()
+      .where("seq", ">", position)
+      .orderBy("seq")
+      .limit(limit)
+      .execute();
+    return rows.map(toEvent);
+  }
+
+  async get(accountSid: string, sid: string): Promise<StoredEvent | undefined> {
+    const row = await this.database.db
+      .selectFrom("events")
+      .selectAll()
+      .where("account_sid", "=", accountSid)
+      .where("sid", "=", sid)
+      .executeTakeFirst();
+    return row && toEvent(row);
+  }
+
+  /** One account's events, newest first, starting below `beforeSeq` when given (keyset paging). */
+  async list(
+    accountSid: string,
+    filter: EventFilter,
+    page: { limit: number; beforeSeq?: number; offset?: number },
+  ): Promise<StoredEvent[]> {
+    let query = this.database.db.selectFrom("events").selectAll().where("account_sid", "=", accountSid);
+    if (filter.eventType) query = query.where("event_type", "=", filter.eventType);
+    if (filter.resourceSid) query = query.where("resource_sid", "=", filter.resourceSid);
+    if (filter.startDate) query = query.where("date_created", ">=", filter.startDate);
+    if (filter.endDate) query = query.where("date_created", "<=", filter.endDate);
+    if (page.beforeSeq !== undefined) query = query.where("seq", "<", page.beforeSeq);
+    const rows = await query
+      .orderBy("seq", "desc")
+      .limit(page.limit)
+      .offset(page.offset ?? 0)
+      .execute();
+    return rows.map(toEvent);
+  }
+
+  /** The highest position in the log (0 when empty): how far behind a consumer is. */
+  async head(): Promise<number> {
+    const row = await this.database.db
+      .selectFrom("events")
+      .select((eb) => eb.fn.max("seq").as("head"))
+      .executeTakeFirst();
+    return Number(row?.head ?? 0);
+  }
+}
+
+function toEvent(row: Omit<EventsTable, "seq"> & { seq: number }): StoredEvent {
+  return {
+    seq: Number(row.seq),
+    sid: row.sid,
+    accountSid: row.account_sid,
+    eventType: row.event_type,
+    resourceType: row.resource_type,
+    resourceSid: row.resource_sid,
+    description: row.description,
+    data: JSON.parse(row.data) as Record<string, string>,
+    dateCreated: row.date_created,
+  };
+}

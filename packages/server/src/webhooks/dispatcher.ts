@@ -1,0 +1,186 @@
+import { randomUUID } from "node:crypto";
+import type { Clock } from "@switchboard/engine";
+import type { Logger } from "pino";
+import type { AccountStore } from "../identity/accounts.ts";
+import type { ConsumerCursors } from "../platform/events/cursors.ts";
+import type { EventLog, StoredEvent } from "../platform/events/event-log.ts";
+import type { Metrics } from "../platform/http/metrics.ts";
+import { twilioSignature } from "./signature.ts";
+import type { AttemptResult, Claim, WebhookStore } from "./store.ts";
+
+export interface DispatcherOptions {
+  maxAttempts: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  timeoutMs: number;
+  concurrency: number;
+  pollIntervalMs: number;
+}
+
+const FANOUT_CONSUMER = "webhooks.fanout";
+const FANOUT_BATCH = 500;
+
+/**
+ * The webhook consumer of the event log. Two steps, each restartable at any instant:
+ * 1. fan-out: events after the cursor become deliveries (one per matching subscription), and the
+ *    cursor moves, in one transaction;
+ * 2. delivery: due deliveries are leased, POSTed form-encoded and signed like Twilio's callbacks,
+ *    and their outcome recorded; failures retry with exponential backoff until the dead-letter state.
+ * Receivers may see an event more than once (a crash after their 2xx, before our commit); the
+ * `I-Twilio-Idempotency-Token` header and the `Sid` parameter (the event SID) let them drop repeats.
+ */
+export class WebhookDispatcher {
+  /** Identifies this process's leases. */
+  private readonly owner = `dispatcher-${randomUUID()}`;
+  private running = false;
+  private pumping: Promise<void> | undefined;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly wake = () => this.poke();
+
+  constructor(
+    private readonly store: WebhookStore,
+    private readonly events: EventLog,
+    private readonly cursors: ConsumerCursors,
+    private readonly accounts: AccountStore,
+    private readonly clock: Clock,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    private readonly options: DispatcherOptions,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.events.appended.on("appended", this.wake);
+    this.timer = setInterval(this.wake, this.options.pollIntervalMs);
+    this.poke();
+  }
+
+  /** Stops taking new work and waits for attempts in flight (each bounded by the request timeout). */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.events.appended.off("appended", this.wake);
+    clearInterval(this.timer);
+    await this.pumping;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Runs a pass now, or right after the one under way; never two at once. */
+  private poke(): void {
+    if (!this.running) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.fanOut();
+          await this.deliverDue();
+        } catch (error) {
+          // The log and the deliveries are intact; the next poll tries again.
+          this.log.error({ err: error }, "webhook dispatch pass failed");
+        }
+      } while (this.again && this.running);
+    })().finally(() => {
+      this.pumping = undefined;
+    });
+  }
+
+  private async fanOut(): Promise<void> {
+    for (;;) {
+      const position = await this.cursors.position(FANOUT_CONSUMER);
+      const batch: StoredEvent[] = await this.events.readAfter(position, FANOUT_BATCH);
+      const last = batch.at(-1);
+      if (!last) return;
+      await this.store.fanOut(batch, (db) => this.cursors.advance(db, FANOUT_CONSUMER, last.seq));
+      if (batch.length < FANOUT_BATCH) return;
+    }
+  }
+
+  private async deliverDue(): Promise<void> {
+    const free = this.options.concurrency - this.inFlight.size;
+    if (free <= 0) return;
+    // The lease outlives the request timeout, so a live attempt never loses its lease.
+    const claims = await this.store.claimDue(this.owner, free, this.options.timeoutMs + 5_000);
+    for (const claim of claims) {
+      const attempt = this.attempt(claim).finally(() => {
+        this.inFlight.delete(attempt);
+        this.poke();
+      });
+      this.inFlight.add(attempt);
+    }
+  }
+
+  private async attempt(claim: Claim): Promise<void> {
+    const { delivery } = claim;
+    try {
+      const [event, authToken] = await Promise.all([
+        this.events.get(delivery.accountSid, delivery.eventSid),
+        this.accounts.authToken(delivery.accountSid),
+      ]);
+      if (!event || authToken === undefined) throw new Error("event or account no longer exists");
+      const result = await this.post(delivery.url, event, authToken, delivery.attempts);
+      const status = await this.store.finishAttempt(this.owner, claim, result);
+      this.metrics.webhookAttempts.inc({ outcome: result.ok ? "succeeded" : "failed" });
+      if (status === "dead") {
+        this.metrics.webhookDeadLettered.inc();
+        this.log.warn(
+          { delivery: delivery.sid, webhook: delivery.webhookSid, attempts: delivery.attempts },
+          "webhook delivery dead-lettered",
+        );
+      }
+    } catch (error) {
+      // Could not even record the outcome (database gone?): the lease will expire and a later pass retries.
+      this.log.error({ err: error, delivery: delivery.sid }, "webhook attempt could not be recorded");
+    }
+  }
+
+  private async post(url: string, event: StoredEvent, authToken: string, attempt: number): Promise<AttemptResult> {
+    const started = performance.now();
+    const body = new URLSearchParams(event.data);
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        redirect: "manual",
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+        headers: {
+          "Content-Type": "application/x-www-form-urlencoded",
+          "User-Agent": "Switchboard-Webhooks/0.1",
+          "X-Twilio-Signature": twilioSignature(authToken, url, event.data),
+          "I-Twilio-Idempotency-Token": event.sid,
+        },
+        body,
+      });
+      await response.body?.cancel();
+      const durationMs = performance.now() - started;
+      if (response.ok) return { ok: true, statusCode: response.status, durationMs };
+      return this.failed(attempt, response.status, `receiver answered HTTP ${response.status}`, durationMs);
+    } catch (error) {
+      return this.failed(attempt, null, describeNetworkError(error, this.options.timeoutMs), performance.now() - started);
+    }
+  }
+
+  private failed(attempt: number, statusCode: number | null, error: string, durationMs: number): AttemptResult {
+    const retryAt = attempt >= this.options.maxAttempts ? undefined : this.clock.now() + this.backoff(attempt);
+    return { ok: false, statusCode, error, durationMs, retryAt };
+  }
+
+  /** base · 2^(attempt-1), capped, with ±20 % jitter so receivers that failed together do not retry together. */
+  private backoff(attempt: number): number {
+    const exponential = Math.min(this.options.backoffMaxMs, this.options.backoffBaseMs * 2 ** (attempt - 1));
+    return Math.round(exponential * (0.8 + Math.random() * 0.4));
+  }
+}
+
+function describeNetworkError(error: unknown, timeoutMs: number): string {
+  if (error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError")) {
+    return `no response within ${timeoutMs} ms`;
+  }
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.code) return `connection failed: ${cause.code}`;
+  return `request failed: ${error instanceof Error ? error.message : String(error)}`;
+}
