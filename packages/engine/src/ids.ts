@@ -41,5 +41,6 @@ export function sequentialSids(start = 1): SidGenerator {
 }
 
 export function assertPrefix(prefix: string): asserts prefix is SidPrefix {
-  if (!PREFIX.test(prefix)) throw new Error(`SID prefix must be two capital letters, got ${JSON.stringify(prefix)}`);
+  if (!PREFIX.test(prefix))
+    throw new Error(`SID prefix must be two capital letters, got ${JSON.stringify(prefix)}`);
 }

@@ -35,8 +35,6 @@ export interface SwitchboardParts {
  * consuming; `close` finishes in-flight requests and deliveries, then releases the database.
  */
 export class Switchboard {
-  private closing = false;
-
   private constructor(
     readonly config: Config,
     readonly logger: Logger,
@@ -47,6 +45,8 @@ export class Switchboard {
     readonly webhooks: WebhookStore,
     readonly http: HttpServer,
     private readonly dispatcher: WebhookDispatcher,
+    /** Shared with the readiness probe, which answers 503 once shutdown begins. */
+    private readonly lifecycle: { closing: boolean },
   ) {}
 
   static async open(config: Config, parts: SwitchboardParts = {}): Promise<Switchboard> {
@@ -80,13 +80,13 @@ export class Switchboard {
       { ...config.webhooks, pollIntervalMs: config.pollIntervalMs },
     );
 
-    let instance: Switchboard | undefined;
+    const lifecycle = { closing: false };
     const http = await createHttpServer({
       logger,
       bodyLimitBytes: config.bodyLimitBytes,
       metrics,
       checkReady: async () => {
-        if (!instance || instance.closing) throw unavailable("shutting down");
+        if (lifecycle.closing) throw unavailable("shutting down");
         await database.ping();
       },
     });
@@ -101,7 +101,8 @@ export class Switchboard {
           timeWindow: 1000,
           hook: "preHandler",
           keyGenerator: (request) => request.principal.accountSid,
-          errorResponseBuilder: (_request, context) => tooManyRequests(Math.max(1, Math.ceil(context.ttl / 1000))),
+          errorResponseBuilder: (_request, context) =>
+            tooManyRequests(Math.max(1, Math.ceil(context.ttl / 1000))),
         });
       }
       identityRoutes(api, accounts, apiKeys);
@@ -109,8 +110,18 @@ export class Switchboard {
       eventRoutes(api, API_PREFIX, events);
     });
 
-    instance = new Switchboard(config, logger, database, events, accounts, apiKeys, webhooks, http, dispatcher);
-    return instance;
+    return new Switchboard(
+      config,
+      logger,
+      database,
+      events,
+      accounts,
+      apiKeys,
+      webhooks,
+      http,
+      dispatcher,
+      lifecycle,
+    );
   }
 
   /** Starts serving HTTP and consuming the event log; resolves with the bound address. */
@@ -122,8 +133,8 @@ export class Switchboard {
 
   /** Graceful stop: refuse new work, finish what is in flight, then close the database. */
   async close(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
+    if (this.lifecycle.closing) return;
+    this.lifecycle.closing = true;
     await this.http.close();
     await this.dispatcher.stop();
     await this.database.close();

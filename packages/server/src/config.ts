@@ -14,17 +14,20 @@ const integer = (min: number, max: number) =>
     .string()
     .regex(/^\d+$/, `expected a whole number from ${min} to ${max}`)
     .transform(Number)
-    .pipe(z.number().min(min, `expected a whole number from ${min} to ${max}`).max(max, `expected a whole number from ${min} to ${max}`));
+    .pipe(
+      z
+        .number()
+        .min(min, `expected a whole number from ${min} to ${max}`)
+        .max(max, `expected a whole number from ${min} to ${max}`),
+    );
 
 const boolean = z
   .enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" })
   .transform((v) => v === "true" || v === "1" || v === "yes");
 
-const databaseUrl = z
-  .string()
-  .refine((v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v), {
-    message: "expected sqlite:PATH (e.g. sqlite:./data/switchboard.db) or postgres://USER@HOST:PORT/DB",
-  });
+const databaseUrl = z.string().refine((v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v), {
+  message: "expected sqlite:PATH (e.g. sqlite:./data/switchboard.db) or postgres://USER@HOST:PORT/DB",
+});
 
 const secretKey = z
   .string()
@@ -39,7 +42,9 @@ const environmentSchema = z.object({
   SWITCHBOARD_DATA_DIR: z.string().min(1).default("./data"),
   SWITCHBOARD_DATABASE_URL: databaseUrl.optional(),
   SWITCHBOARD_SECRET_KEY: secretKey.optional(),
-  SWITCHBOARD_LOG_LEVEL: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+  SWITCHBOARD_LOG_LEVEL: z
+    .enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(", ")}` })
+    .default("info"),
   SWITCHBOARD_DEMO: boolean.default(true),
   SWITCHBOARD_BODY_LIMIT_BYTES: integer(1024, 100 * 1024 * 1024).default(1024 * 1024),
   SWITCHBOARD_RATE_LIMIT_PER_SECOND: integer(0, 1_000_000).default(500),

@@ -49,14 +49,23 @@ export class AccountStore {
     await this.database.transaction(async (tx: Tx) => {
       await tx.db.insertInto("accounts").values(row).execute();
       await this.events.append(tx, sid, [
-        { eventType: "account.created", resourceType: "account", resourceSid: sid, description: "Account created" },
+        {
+          eventType: "account.created",
+          resourceType: "account",
+          resourceSid: sid,
+          description: "Account created",
+        },
       ]);
     });
     return { ...toAccount(row), authToken };
   }
 
   async get(sid: string): Promise<Account | undefined> {
-    const row = await this.database.db.selectFrom("accounts").selectAll().where("sid", "=", sid).executeTakeFirst();
+    const row = await this.database.db
+      .selectFrom("accounts")
+      .selectAll()
+      .where("sid", "=", sid)
+      .executeTakeFirst();
     return row && toAccount(row);
   }
 

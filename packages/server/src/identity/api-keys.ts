@@ -70,12 +70,19 @@ export class ApiKeyStore {
     return pageOf(rows.map(toKey), request, creationKey);
   }
 
-  async update(accountSid: string, sid: string, changes: { friendlyName?: string }): Promise<ApiKey | undefined> {
+  async update(
+    accountSid: string,
+    sid: string,
+    changes: { friendlyName?: string },
+  ): Promise<ApiKey | undefined> {
     return this.database.transaction(async (tx) => {
       const now = isoAt(this.clock.now());
       const row = await tx.db
         .updateTable("api_keys")
-        .set({ ...(changes.friendlyName !== undefined && { friendly_name: changes.friendlyName }), date_updated: now })
+        .set({
+          ...(changes.friendlyName !== undefined && { friendly_name: changes.friendlyName }),
+          date_updated: now,
+        })
         .where("account_sid", "=", accountSid)
         .where("sid", "=", sid)
         .returningAll()
@@ -104,7 +111,12 @@ export class ApiKeyStore {
         .executeTakeFirst();
       if (Number(result.numDeletedRows) === 0) return false;
       await this.events.append(tx, accountSid, [
-        { eventType: "api-key.deleted", resourceType: "api-key", resourceSid: sid, description: `API key ${sid} deleted` },
+        {
+          eventType: "api-key.deleted",
+          resourceType: "api-key",
+          resourceSid: sid,
+          description: `API key ${sid} deleted`,
+        },
       ]);
       return true;
     });

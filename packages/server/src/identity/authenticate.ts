@@ -40,14 +40,16 @@ export function authenticator(accounts: AccountStore, apiKeys: ApiKeyStore) {
       const account = await accounts.get(username);
       const token = account && (await accounts.authToken(account.sid));
       if (!account || !token || !sameSecret(token, password)) throw unauthenticated(BAD_CREDENTIALS);
-      if (account.status !== "active") throw unauthenticated(`Authenticate: account ${account.sid} is ${account.status}`);
+      if (account.status !== "active")
+        throw unauthenticated(`Authenticate: account ${account.sid} is ${account.status}`);
       return { accountSid: account.sid, apiKeySid: undefined };
     }
     if (isSid(username, "SK")) {
       const accountSid = await apiKeys.verify(username, password);
       const account = accountSid && (await accounts.get(accountSid));
       if (!account) throw unauthenticated(BAD_CREDENTIALS);
-      if (account.status !== "active") throw unauthenticated(`Authenticate: account ${account.sid} is ${account.status}`);
+      if (account.status !== "active")
+        throw unauthenticated(`Authenticate: account ${account.sid} is ${account.status}`);
       return { accountSid: account.sid, apiKeySid: username };
     }
     throw unauthenticated(BAD_CREDENTIALS);

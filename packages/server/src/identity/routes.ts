@@ -11,7 +11,9 @@ import type { ApiKey, ApiKeyStore } from "./api-keys.ts";
 const BASE = "/2010-04-01/Accounts";
 const accountParams = z.object({ AccountSid: z.string() });
 const keyParams = z.object({ AccountSid: z.string(), Sid: z.string() });
-const keyBody = z.object({ FriendlyName: z.string().max(64, "at most 64 characters").optional() }).default({});
+const keyBody = z
+  .object({ FriendlyName: z.string().max(64, "at most 64 characters").optional() })
+  .default({});
 
 /** Accounts (read-only here: operators make accounts with `switchboard account create`) and API keys, as in the 2010-04-01 API. */
 export function identityRoutes(app: HttpServer, accounts: AccountStore, apiKeys: ApiKeyStore): void {
@@ -23,7 +25,13 @@ export function identityRoutes(app: HttpServer, accounts: AccountStore, apiKeys:
 
   app.get(
     `${BASE}.json`,
-    { schema: { tags: ["Accounts"], summary: "List the accounts you can see (your own)", querystring: pagingQuery } },
+    {
+      schema: {
+        tags: ["Accounts"],
+        summary: "List the accounts you can see (your own)",
+        querystring: pagingQuery,
+      },
+    },
     async (request) => {
       const page = pageRequest(request.query);
       const account = await ownAccount(accounts, request.principal);
@@ -34,7 +42,14 @@ export function identityRoutes(app: HttpServer, accounts: AccountStore, apiKeys:
 
   app.post(
     `${BASE}/:AccountSid/Keys.json`,
-    { schema: { tags: ["Keys"], summary: "Create an API key; its secret is returned this once", params: accountParams, body: keyBody } },
+    {
+      schema: {
+        tags: ["Keys"],
+        summary: "Create an API key; its secret is returned this once",
+        params: accountParams,
+        body: keyBody,
+      },
+    },
     async (request, reply) => {
       requireAuthToken(request.principal);
       const key = await apiKeys.create(request.principal.accountSid, request.body.FriendlyName ?? "");
@@ -58,7 +73,9 @@ export function identityRoutes(app: HttpServer, accounts: AccountStore, apiKeys:
     { schema: { tags: ["Keys"], summary: "Fetch an API key", params: keyParams } },
     async (request) => {
       requireAuthToken(request.principal);
-      return keyJson(await found(apiKeys.get(request.principal.accountSid, request.params.Sid), request.params.Sid));
+      return keyJson(
+        await found(apiKeys.get(request.principal.accountSid, request.params.Sid), request.params.Sid),
+      );
     },
   );
 
@@ -81,7 +98,8 @@ export function identityRoutes(app: HttpServer, accounts: AccountStore, apiKeys:
     async (request, reply) => {
       requireAuthToken(request.principal);
       const { Sid } = request.params;
-      if (!isSid(Sid, "SK") || !(await apiKeys.remove(request.principal.accountSid, Sid))) throw missingKey(Sid);
+      if (!isSid(Sid, "SK") || !(await apiKeys.remove(request.principal.accountSid, Sid)))
+        throw missingKey(Sid);
       return reply.code(204).send();
     },
   );

@@ -30,9 +30,15 @@ export const forbidden = (message: string) => new ApiError(403, 20403, message);
 export const notFound = (message: string) => new ApiError(404, 20404, message);
 export const conflict = (message: string) => new ApiError(409, 20409, message);
 export const tooManyRequests = (retryAfterSeconds: number) =>
-  new ApiError(429, 20429, "Too many requests. Retry after the time given in the Retry-After header.", "transient", {
-    "Retry-After": String(retryAfterSeconds),
-  });
+  new ApiError(
+    429,
+    20429,
+    "Too many requests. Retry after the time given in the Retry-After header.",
+    "transient",
+    {
+      "Retry-After": String(retryAfterSeconds),
+    },
+  );
 export const unavailable = (message: string) => new ApiError(503, 20503, message, "transient");
 
 export function moreInfo(code: number): string {

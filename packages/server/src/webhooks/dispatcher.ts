@@ -37,6 +37,8 @@ export class WebhookDispatcher {
   private again = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Wake-ups for retries that fall due between polls. */
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly wake = () => this.poke();
 
   constructor(
@@ -63,6 +65,8 @@ export class WebhookDispatcher {
     this.running = false;
     this.events.appended.off("appended", this.wake);
     clearInterval(this.timer);
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
     await this.pumping;
     await Promise.allSettled([...this.inFlight]);
   }
@@ -126,6 +130,7 @@ export class WebhookDispatcher {
       const result = await this.post(delivery.url, event, authToken, delivery.attempts);
       const status = await this.store.finishAttempt(this.owner, claim, result);
       this.metrics.webhookAttempts.inc({ outcome: result.ok ? "succeeded" : "failed" });
+      if (status === "retrying" && !result.ok && result.retryAt !== undefined) this.wakeAt(result.retryAt);
       if (status === "dead") {
         this.metrics.webhookDeadLettered.inc();
         this.log.warn(
@@ -139,7 +144,24 @@ export class WebhookDispatcher {
     }
   }
 
-  private async post(url: string, event: StoredEvent, authToken: string, attempt: number): Promise<AttemptResult> {
+  private wakeAt(epochMs: number): void {
+    if (!this.running) return;
+    const timer = setTimeout(
+      () => {
+        this.retryTimers.delete(timer);
+        this.poke();
+      },
+      Math.max(0, epochMs - this.clock.now()),
+    );
+    this.retryTimers.add(timer);
+  }
+
+  private async post(
+    url: string,
+    event: StoredEvent,
+    authToken: string,
+    attempt: number,
+  ): Promise<AttemptResult> {
     const started = performance.now();
     const body = new URLSearchParams(event.data);
     try {
@@ -160,12 +182,23 @@ export class WebhookDispatcher {
       if (response.ok) return { ok: true, statusCode: response.status, durationMs };
       return this.failed(attempt, response.status, `receiver answered HTTP ${response.status}`, durationMs);
     } catch (error) {
-      return this.failed(attempt, null, describeNetworkError(error, this.options.timeoutMs), performance.now() - started);
+      return this.failed(
+        attempt,
+        null,
+        describeNetworkError(error, this.options.timeoutMs),
+        performance.now() - started,
+      );
     }
   }
 
-  private failed(attempt: number, statusCode: number | null, error: string, durationMs: number): AttemptResult {
-    const retryAt = attempt >= this.options.maxAttempts ? undefined : this.clock.now() + this.backoff(attempt);
+  private failed(
+    attempt: number,
+    statusCode: number | null,
+    error: string,
+    durationMs: number,
+  ): AttemptResult {
+    const retryAt =
+      attempt >= this.options.maxAttempts ? undefined : this.clock.now() + this.backoff(attempt);
     return { ok: false, statusCode, error, durationMs, retryAt };
   }
 
@@ -182,5 +215,5 @@ function describeNetworkError(error: unknown, timeoutMs: number): string {
   }
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   if (cause?.code) return `connection failed: ${cause.code}`;
-  return `request failed: ${error instanceof Error ? error.message : String(error)}`;
+  return `request failed: ${cause?.message ?? (error instanceof Error ? error.message : String(error))}`;
 }

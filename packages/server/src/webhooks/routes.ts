@@ -26,7 +26,13 @@ const eventTypes = z
       .map((s) => s.trim())
       .filter(Boolean),
   )
-  .pipe(z.array(z.string().regex(/^[a-z][a-z0-9-]*(\.[a-z0-9-]+)+$/, "expected dotted event types such as task.created")));
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^[a-z][a-z0-9-]*(\.[a-z0-9-]+)+$/, "expected dotted event types such as task.created"),
+    ),
+  );
 
 const status = z.enum(["active", "disabled"]);
 const sidParams = z.object({ Sid: z.string() });
@@ -72,14 +78,23 @@ export function webhookRoutes(app: HttpServer, webhooks: WebhookStore): void {
     },
   );
 
-  app.get(base, { schema: { tags, summary: "List webhook subscriptions", querystring: pagingQuery } }, async (request) => {
-    const page = pageRequest(request.query);
-    const result = await webhooks.list(request.principal.accountSid, page);
-    return v1List(request, "webhooks", page, { ...result, items: result.items.map((w) => webhookJson(request, w)) });
-  });
+  app.get(
+    base,
+    { schema: { tags, summary: "List webhook subscriptions", querystring: pagingQuery } },
+    async (request) => {
+      const page = pageRequest(request.query);
+      const result = await webhooks.list(request.principal.accountSid, page);
+      return v1List(request, "webhooks", page, {
+        ...result,
+        items: result.items.map((w) => webhookJson(request, w)),
+      });
+    },
+  );
 
-  app.get(`${base}/:Sid`, { schema: { tags, summary: "Fetch a webhook subscription", params: sidParams } }, async (request) =>
-    webhookJson(request, await mustFind(request.principal.accountSid, request.params.Sid)),
+  app.get(
+    `${base}/:Sid`,
+    { schema: { tags, summary: "Fetch a webhook subscription", params: sidParams } },
+    async (request) => webhookJson(request, await mustFind(request.principal.accountSid, request.params.Sid)),
   );
 
   app.post(
@@ -131,7 +146,9 @@ export function webhookRoutes(app: HttpServer, webhooks: WebhookStore): void {
         tags,
         summary: "List deliveries of events to a subscription, oldest first",
         params: z.object({ WebhookSid: z.string() }),
-        querystring: pagingQuery.extend({ Status: z.enum(["queued", "retrying", "delivered", "dead"]).optional() }),
+        querystring: pagingQuery.extend({
+          Status: z.enum(["queued", "retrying", "delivered", "dead"]).optional(),
+        }),
       },
     },
     async (request) => {
@@ -139,13 +156,17 @@ export function webhookRoutes(app: HttpServer, webhooks: WebhookStore): void {
       const webhook = await mustFind(accountSid, request.params.WebhookSid);
       const page = pageRequest(request.query);
       const result = await webhooks.listDeliveries(accountSid, webhook.sid, request.query.Status, page);
-      return v1List(request, "deliveries", page, { ...result, items: result.items.map((d) => deliveryJson(request, d)) });
+      return v1List(request, "deliveries", page, {
+        ...result,
+        items: result.items.map((d) => deliveryJson(request, d)),
+      });
     },
   );
 
   const mustFindDelivery = async (accountSid: string, webhookSid: string, sid: string): Promise<Delivery> => {
     const delivery = isSid(sid, "DL") ? await webhooks.getDelivery(accountSid, webhookSid, sid) : undefined;
-    if (!delivery) throw notFound(`The requested resource ${base}/${webhookSid}/Deliveries/${sid} was not found`);
+    if (!delivery)
+      throw notFound(`The requested resource ${base}/${webhookSid}/Deliveries/${sid} was not found`);
     return delivery;
   };
 
@@ -155,14 +176,22 @@ export function webhookRoutes(app: HttpServer, webhooks: WebhookStore): void {
     async (request) => {
       const { accountSid } = request.principal;
       await mustFind(accountSid, request.params.WebhookSid);
-      return deliveryJson(request, await mustFindDelivery(accountSid, request.params.WebhookSid, request.params.Sid));
+      return deliveryJson(
+        request,
+        await mustFindDelivery(accountSid, request.params.WebhookSid, request.params.Sid),
+      );
     },
   );
 
   app.get(
     `${base}/:WebhookSid/Deliveries/:Sid/Attempts`,
     {
-      schema: { tags, summary: "List a delivery's attempts", params: deliveryParams, querystring: pagingQuery },
+      schema: {
+        tags,
+        summary: "List a delivery's attempts",
+        params: deliveryParams,
+        querystring: pagingQuery,
+      },
     },
     async (request) => {
       const { accountSid } = request.principal;
@@ -204,7 +233,8 @@ function deliveryJson(request: Request, delivery: Delivery) {
     webhook_url: delivery.url,
     status: delivery.status,
     attempts: delivery.attempts,
-    next_attempt_at: delivery.status === "queued" || delivery.status === "retrying" ? iso8601(delivery.nextAttemptAt) : null,
+    next_attempt_at:
+      delivery.status === "queued" || delivery.status === "retrying" ? iso8601(delivery.nextAttemptAt) : null,
     last_status_code: delivery.lastStatusCode,
     last_error: delivery.lastError,
     date_delivered: delivery.dateDelivered && iso8601(delivery.dateDelivered),

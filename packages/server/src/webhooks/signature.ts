@@ -5,7 +5,11 @@ import { createHmac } from "node:crypto";
  * URL followed by every POST parameter as name + value, parameters sorted by name (a parameter with
  * several values contributes each, sorted). Receivers check it with the twilio SDK's `validateRequest`.
  */
-export function twilioSignature(authToken: string, url: string, params: Record<string, string | string[]>): string {
+export function twilioSignature(
+  authToken: string,
+  url: string,
+  params: Record<string, string | string[]>,
+): string {
   let data = url;
   for (const name of Object.keys(params).sort()) {
     const value = params[name];

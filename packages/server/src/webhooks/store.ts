@@ -120,7 +120,11 @@ export class WebhookStore {
     return pageOf(rows.map(toWebhook), request, creationKey);
   }
 
-  async update(accountSid: string, sid: string, changes: Partial<WebhookInput>): Promise<Webhook | undefined> {
+  async update(
+    accountSid: string,
+    sid: string,
+    changes: Partial<WebhookInput>,
+  ): Promise<Webhook | undefined> {
     return this.database.transaction(async (tx) => {
       const row = await tx.db
         .updateTable("webhooks")
@@ -155,8 +159,16 @@ export class WebhookStore {
         .select("sid")
         .where("account_sid", "=", accountSid)
         .where("webhook_sid", "=", sid);
-      await tx.db.deleteFrom("webhook_attempts").where("account_sid", "=", accountSid).where("delivery_sid", "in", deliveries).execute();
-      await tx.db.deleteFrom("webhook_deliveries").where("account_sid", "=", accountSid).where("webhook_sid", "=", sid).execute();
+      await tx.db
+        .deleteFrom("webhook_attempts")
+        .where("account_sid", "=", accountSid)
+        .where("delivery_sid", "in", deliveries)
+        .execute();
+      await tx.db
+        .deleteFrom("webhook_deliveries")
+        .where("account_sid", "=", accountSid)
+        .where("webhook_sid", "=", sid)
+        .execute();
       await this.events.append(tx, accountSid, [webhookEvent("webhook.deleted", row)]);
       return true;
     });
@@ -273,7 +285,11 @@ export class WebhookStore {
             date_updated: now,
           })
           .execute();
-        claims.push({ delivery: toDelivery({ ...row, attempts }), attemptSid, eventSeq: Number(row.event_seq) });
+        claims.push({
+          delivery: toDelivery({ ...row, attempts }),
+          attemptSid,
+          eventSeq: Number(row.event_seq),
+        });
       }
       return claims;
     });

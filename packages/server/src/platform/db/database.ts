@@ -59,7 +59,9 @@ export class Database {
 
   async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     const pending: Array<() => void> = [];
-    const result = await this.db.transaction().execute((trx) => work({ db: trx, afterCommit: (a) => pending.push(a) }));
+    const result = await this.db
+      .transaction()
+      .execute((trx) => work({ db: trx, afterCommit: (a) => pending.push(a) }));
     for (const action of pending) action();
     return result;
   }

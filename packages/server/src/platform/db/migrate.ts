@@ -6,7 +6,10 @@ import * as foundation from "./migrations/0001-foundation.ts";
  * Versioned migrations, applied in name order and recorded in `kysely_migration`. A migration is
  * never edited once released: a change to the schema is a new file here.
  */
-const MIGRATIONS: Record<string, { up(db: Parameters<Migration["up"]>[0], dialect: Dialect): Promise<void> }> = {
+const MIGRATIONS: Record<
+  string,
+  { up(db: Parameters<Migration["up"]>[0], dialect: Dialect): Promise<void> }
+> = {
   "0001-foundation": foundation,
 };
 
@@ -15,9 +18,12 @@ export class MigrationError extends Error {
     readonly migration: string | undefined,
     cause: unknown,
   ) {
-    super(`migration ${migration ?? "(setup)"} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-    });
+    super(
+      `migration ${migration ?? "(setup)"} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
     this.name = "MigrationError";
   }
 }

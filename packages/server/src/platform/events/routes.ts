@@ -32,14 +32,18 @@ export function eventRoutes(app: HttpServer, prefix: string, events: EventLog): 
       const { EventType, ResourceSid, StartDate, EndDate } = request.query;
       const page = pageRequest(request.query);
       const before = page.after?.[0];
-      if (page.after && typeof before !== "number") throw invalidParameter("Invalid parameter PageToken: not an event token");
+      if (page.after && typeof before !== "number")
+        throw invalidParameter("Invalid parameter PageToken: not an event token");
       const rows = await events.list(
         request.principal.accountSid,
         { eventType: EventType, resourceSid: ResourceSid, startDate: StartDate, endDate: EndDate },
         { limit: page.pageSize + 1, beforeSeq: before as number | undefined, offset: page.offset },
       );
       const result = pageOf(rows, page, (e) => [e.seq]);
-      return v1List(request, "events", page, { ...result, items: result.items.map((e) => eventJson(request, base, e)) });
+      return v1List(request, "events", page, {
+        ...result,
+        items: result.items.map((e) => eventJson(request, base, e)),
+      });
     },
   );
 

@@ -39,9 +39,12 @@ export function pageRequest(query: PagingQuery): PageRequest {
 function decodeToken(token: string): SortKey {
   try {
     if (!token.startsWith(TOKEN_PREFIX)) throw new Error("prefix");
-    const key: unknown = JSON.parse(Buffer.from(token.slice(TOKEN_PREFIX.length), "base64url").toString("utf8"));
-    if (!Array.isArray(key) || !key.every((v) => typeof v === "string" || typeof v === "number")) throw new Error("shape");
-    return key as SortKey;
+    const key: unknown = JSON.parse(
+      Buffer.from(token.slice(TOKEN_PREFIX.length), "base64url").toString("utf8"),
+    );
+    if (!Array.isArray(key) || !key.every((v) => typeof v === "string" || typeof v === "number"))
+      throw new Error("shape");
+    return key;
   } catch {
     throw invalidParameter("Invalid parameter PageToken: not a token this server issued");
   }
@@ -64,7 +67,11 @@ export function pageOf<T>(rows: T[], request: PageRequest, keyOf: (row: T) => So
   return { items, nextKey: rows.length > request.pageSize && last ? keyOf(last) : undefined };
 }
 
-function withParams(path: string, query: Record<string, unknown>, changes: Record<string, string | undefined>): string {
+function withParams(
+  path: string,
+  query: Record<string, unknown>,
+  changes: Record<string, string | undefined>,
+): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) {
     if (k === "Page" || k === "PageToken" || k === "PageSize" || v === undefined) continue;
@@ -86,10 +93,17 @@ function links(request: FastifyRequest, pageRequest: PageRequest, nextKey: SortK
   });
   return {
     first: withParams(path, query, { PageSize: size, Page: "0" }),
-    previous: pageRequest.page > 0 ? withParams(path, query, { PageSize: size, Page: String(pageRequest.page - 1) }) : null,
+    previous:
+      pageRequest.page > 0
+        ? withParams(path, query, { PageSize: size, Page: String(pageRequest.page - 1) })
+        : null,
     current,
     next: nextKey
-      ? withParams(path, query, { PageSize: size, Page: String(pageRequest.page + 1), PageToken: encodeToken(nextKey) })
+      ? withParams(path, query, {
+          PageSize: size,
+          Page: String(pageRequest.page + 1),
+          PageToken: encodeToken(nextKey),
+        })
       : null,
   };
 }

@@ -1,6 +1,12 @@
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import formBody from "@fastify/formbody";
 import swagger from "@fastify/swagger";
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -14,13 +20,7 @@ import type { Metrics } from "./metrics.ts";
 /** Where Switchboard's own APIs (beyond Twilio's) live; they follow the same conventions. */
 export const API_PREFIX = "/switchboard/v1";
 
-export type HttpServer = FastifyInstance<
-  import("node:http").Server,
-  import("node:http").IncomingMessage,
-  import("node:http").ServerResponse,
-  Logger,
-  ZodTypeProvider
->;
+export type HttpServer = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>;
 
 export interface HttpServerOptions {
   logger: Logger;
@@ -59,7 +59,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
 
   app.addHook("onResponse", (request, reply, done) => {
     options.metrics.httpDuration.observe(
-      { method: request.method, route: request.routeOptions.url ?? "unmatched", status_code: reply.statusCode },
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? "unmatched",
+        status_code: reply.statusCode,
+      },
       reply.elapsedTime / 1000,
     );
     done();

@@ -23,7 +23,11 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn("date_created", "varchar(24)", (c) => c.notNull())
     .addColumn("date_updated", "varchar(24)", (c) => c.notNull())
     .execute();
-  await db.schema.createIndex("api_keys_by_account").on("api_keys").columns(["account_sid", "date_created", "sid"]).execute();
+  await db.schema
+    .createIndex("api_keys_by_account")
+    .on("api_keys")
+    .columns(["account_sid", "date_created", "sid"])
+    .execute();
 
   await db.schema
     .createTable("events")
@@ -59,7 +63,11 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn("date_created", "varchar(24)", (c) => c.notNull())
     .addColumn("date_updated", "varchar(24)", (c) => c.notNull())
     .execute();
-  await db.schema.createIndex("webhooks_by_account").on("webhooks").columns(["account_sid", "status"]).execute();
+  await db.schema
+    .createIndex("webhooks_by_account")
+    .on("webhooks")
+    .columns(["account_sid", "status"])
+    .execute();
 
   await db.schema
     .createTable("webhook_deliveries")

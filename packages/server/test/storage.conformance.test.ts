@@ -1,0 +1,333 @@
+import { ManualClock, sequentialSids } from "@switchboard/engine";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AccountStore } from "../src/identity/accounts.ts";
+import { ApiKeyStore } from "../src/identity/api-keys.ts";
+import { Database } from "../src/platform/db/database.ts";
+import { migrateToLatest } from "../src/platform/db/migrate.ts";
+import { ConsumerCursors } from "../src/platform/events/cursors.ts";
+import { EventLog } from "../src/platform/events/event-log.ts";
+import { pageRequest } from "../src/platform/http/paging.ts";
+import { SecretBox } from "../src/platform/secrets/secret-box.ts";
+import { WebhookStore } from "../src/webhooks/store.ts";
+import { dialects, type TestDatabase } from "./support/databases.ts";
+
+/**
+ * One contract, two databases: every store behaves the same on SQLite and on PostgreSQL.
+ * Clock and SIDs are injected, so ordering and timing assertions are exact.
+ */
+describe.each(dialects())("storage conformance on $dialect", ({ dialect, unavailable, create }) => {
+  let testDb: TestDatabase;
+  let database: Database;
+  let clock: ManualClock;
+  let events: EventLog;
+  let accounts: AccountStore;
+  let apiKeys: ApiKeyStore;
+  let webhooks: WebhookStore;
+  let cursors: ConsumerCursors;
+
+  beforeEach(async (context) => {
+    if (unavailable) return context.skip();
+    testDb = await create();
+    database = Database.open(testDb.url);
+    await migrateToLatest(database);
+    clock = new ManualClock(Date.UTC(2026, 10, 21, 9, 0, 0));
+    const ids = sequentialSids();
+    events = new EventLog(database, ids, clock);
+    accounts = new AccountStore(
+      database,
+      events,
+      SecretBox.fromBase64(Buffer.alloc(32, 7).toString("base64")),
+      ids,
+      clock,
+    );
+    apiKeys = new ApiKeyStore(database, events, ids, clock);
+    webhooks = new WebhookStore(database, events, ids, clock);
+    cursors = new ConsumerCursors(database, clock);
+  });
+
+  afterEach(async () => {
+    if (unavailable) return;
+    await database.close();
+    await testDb.drop();
+  });
+
+  it("migrates once and then reports the schema current", async () => {
+    expect(database.dialect).toBe(dialect);
+    expect(await migrateToLatest(database)).toEqual([]);
+  });
+
+  it("keeps auth tokens encrypted at rest and recoverable for signing", async () => {
+    const account = await accounts.create({ friendlyName: "Acme" });
+    expect(await accounts.authToken(account.sid)).toBe(account.authToken);
+    const row = await database.db.selectFrom("accounts").selectAll().executeTakeFirstOrThrow();
+    expect(row.auth_token_ciphertext).not.toContain(account.authToken);
+    expect(await accounts.get(account.sid)).toMatchObject({
+      sid: account.sid,
+      friendlyName: "Acme",
+      status: "active",
+    });
+  });
+
+  it("stores only a hash of API key secrets and verifies them", async () => {
+    const account = await accounts.create({ friendlyName: "Acme" });
+    const key = await apiKeys.create(account.sid, "ci");
+    const row = await database.db.selectFrom("api_keys").selectAll().executeTakeFirstOrThrow();
+    expect(row.secret_hash).not.toContain(key.secret);
+    expect(await apiKeys.verify(key.sid, key.secret)).toBe(account.sid);
+    expect(await apiKeys.verify(key.sid, key.secret + "x")).toBeUndefined();
+    expect(await apiKeys.remove(account.sid, key.sid)).toBe(true);
+    expect(await apiKeys.verify(key.sid, key.secret)).toBeUndefined();
+  });
+
+  it("scopes every API key operation to its account", async () => {
+    const a = await accounts.create({ friendlyName: "A" });
+    const b = await accounts.create({ friendlyName: "B" });
+    const key = await apiKeys.create(a.sid, "a-key");
+    expect(await apiKeys.get(b.sid, key.sid)).toBeUndefined();
+    expect((await apiKeys.list(b.sid, pageRequest({}))).items).toEqual([]);
+    expect(await apiKeys.update(b.sid, key.sid, { friendlyName: "stolen" })).toBeUndefined();
+    expect(await apiKeys.remove(b.sid, key.sid)).toBe(false);
+    expect(await apiKeys.get(a.sid, key.sid)).toMatchObject({ friendlyName: "a-key" });
+  });
+
+  it("pages by key: every row once, in creation order, even when rows arrive between pages", async () => {
+    const account = await accounts.create({ friendlyName: "A" });
+    const created: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      created.push((await apiKeys.create(account.sid, `k${i}`)).sid);
+      clock.advance(1000);
+    }
+    const first = await apiKeys.list(account.sid, pageRequest({ PageSize: 2 }));
+    expect(first.items.map((k) => k.sid)).toEqual(created.slice(0, 2));
+    created.push((await apiKeys.create(account.sid, "late")).sid);
+    const seen = [...first.items.map((k) => k.sid)];
+    let next = first.nextKey;
+    while (next) {
+      const token = "PT" + Buffer.from(JSON.stringify(next)).toString("base64url");
+      const page = await apiKeys.list(account.sid, pageRequest({ PageSize: 2, PageToken: token }));
+      seen.push(...page.items.map((k) => k.sid));
+      next = page.nextKey;
+    }
+    expect(seen).toEqual(created);
+  });
+
+  it("writes events in the same transaction as the state: a rollback leaves neither", async () => {
+    const account = await accounts.create({ friendlyName: "A" });
+    const before = await events.head();
+    await expect(
+      database.transaction(async (tx) => {
+        await tx.db
+          .insertInto("api_keys")
+          .values({
+            sid: "SK000000000000000000000000000000ff",
+            account_sid: account.sid,
+            friendly_name: "doomed",
+            secret_hash: "x",
+            date_created: "2026-11-21T09:00:00.000Z",
+            date_updated: "2026-11-21T09:00:00.000Z",
+          })
+          .execute();
+        await events.append(tx, account.sid, [
+          {
+            eventType: "api-key.created",
+            resourceType: "api-key",
+            resourceSid: "SK000000000000000000000000000000ff",
+            description: "x",
+          },
+        ]);
+        throw new Error("crash before commit");
+      }),
+    ).rejects.toThrow("crash before commit");
+    expect(await events.head()).toBe(before);
+    expect(await apiKeys.get(account.sid, "SK000000000000000000000000000000ff")).toBeUndefined();
+  });
+
+  it("gives events increasing positions and the standard receiver parameters", async () => {
+    const account = await accounts.create({ friendlyName: "A" });
+    const key = await apiKeys.create(account.sid, "k");
+    const log = await events.readAfter(0, 100);
+    expect(log.map((e) => e.eventType)).toEqual(["account.created", "api-key.created"]);
+    expect(log[1]!.seq).toBeGreaterThan(log[0]!.seq);
+    expect(log[1]!.data).toMatchObject({
+      Sid: log[1]!.sid,
+      AccountSid: account.sid,
+      EventType: "api-key.created",
+      ResourceType: "api-key",
+      ResourceSid: key.sid,
+      FriendlyName: "k",
+      TimestampMs: String(clock.now()),
+    });
+    expect(await events.readAfter(log[0]!.seq, 100)).toHaveLength(1);
+    const other = await accounts.create({ friendlyName: "B" });
+    expect(await events.get(other.sid, log[1]!.sid)).toBeUndefined();
+    expect((await events.list(other.sid, {}, { limit: 10 })).map((e) => e.eventType)).toEqual([
+      "account.created",
+    ]);
+  });
+
+  it("hands out positions in commit order, so reading after a cursor never skips a late commit", async () => {
+    const account = await accounts.create({ friendlyName: "A" });
+    const draft = {
+      eventType: "test.happened",
+      resourceType: "test",
+      resourceSid: account.sid,
+      description: "x",
+    };
+    const finished: string[] = [];
+    const slow = database.transaction(async (tx) => {
+      const [event] = await events.append(tx, account.sid, [draft]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      finished.push("slow");
+      return event!;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const fast = database.transaction(async (tx) => {
+      const [event] = await events.append(tx, account.sid, [draft]);
+      finished.push("fast");
+      return event!;
+    });
+    const [first, second] = await Promise.all([slow, fast]);
+    expect(finished).toEqual(["slow", "fast"]);
+    expect(second.seq).toBeGreaterThan(first.seq);
+  });
+
+  it("moves consumer cursors forward only", async () => {
+    expect(await cursors.position("c")).toBe(0);
+    await cursors.advance(database.db, "c", 10);
+    await cursors.advance(database.db, "c", 4);
+    expect(await cursors.position("c")).toBe(10);
+    await cursors.advance(database.db, "c", 12);
+    expect(await cursors.position("c")).toBe(12);
+  });
+
+  it("fans events out once per subscription, however often a batch is replayed", async () => {
+    const account = await accounts.create({ friendlyName: "A" });
+    const all = await webhooks.create(account.sid, {
+      url: "http://127.0.0.1:1/all",
+      friendlyName: "",
+      eventTypes: [],
+      status: "active",
+    });
+    await webhooks.create(account.sid, {
+      url: "http://127.0.0.1:1/keys",
+      friendlyName: "",
+      eventTypes: ["api-key.deleted"],
+      status: "active",
+    });
+    await webhooks.create(account.sid, {
+      url: "http://127.0.0.1:1/off",
+      friendlyName: "",
+      eventTypes: [],
+      status: "disabled",
+    });
+    const key = await apiKeys.create(account.sid, "k");
+    await apiKeys.remove(account.sid, key.sid);
+    const batch = (await events.readAfter(0, 100)).filter((e) => e.eventType.startsWith("api-key"));
+    const advance = (db: Database["db"]) => cursors.advance(db, "webhooks.fanout", batch.at(-1)!.seq);
+    await webhooks.fanOut(batch, advance);
+    await webhooks.fanOut(batch, advance);
+    const rows = await database.db
+      .selectFrom("webhook_deliveries")
+      .selectAll()
+      .orderBy("event_seq")
+      .execute();
+    expect(rows.map((r) => [r.url.split("/").at(-1), r.status])).toEqual([
+      ["all", "queued"],
+      ["all", "queued"],
+      ["keys", "queued"],
+    ]);
+    expect(await cursors.position("webhooks.fanout")).toBe(batch.at(-1)!.seq);
+    const page = await webhooks.listDeliveries(account.sid, all.sid, undefined, pageRequest({}));
+    expect(page.items).toHaveLength(2);
+  });
+
+  it("leases a due delivery to one claimant, re-offers it when the lease expires, and dead-letters at the end", async () => {
+    const account = await accounts.create({ friendlyName: "A" });
+    const webhook = await webhooks.create(account.sid, {
+      url: "http://127.0.0.1:1/",
+      friendlyName: "",
+      eventTypes: [],
+      status: "active",
+    });
+    await apiKeys.create(account.sid, "k");
+    const batch = await events.readAfter(0, 100);
+    await webhooks.fanOut(batch, () => Promise.resolve());
+
+    const [claim] = await webhooks.claimDue("node-a", 10, 5_000);
+    expect(claim?.delivery.attempts).toBe(1);
+    expect(await webhooks.claimDue("node-b", 10, 5_000)).toEqual([]);
+
+    // node-a dies; its lease runs out and node-b takes over.
+    clock.advance(5_001);
+    const [retaken] = await webhooks.claimDue("node-b", 10, 5_000);
+    expect(retaken?.delivery.sid).toBe(claim!.delivery.sid);
+    expect(retaken?.delivery.attempts).toBe(2);
+    const whileRetaken = await webhooks.listAttempts(account.sid, claim!.delivery.sid, pageRequest({}));
+    expect(whileRetaken.items.map((a) => a.outcome)).toEqual(["interrupted", "in_progress"]);
+
+    // node-a's late answer is recorded on its own attempt but cannot overwrite node-b's delivery state.
+    await webhooks.finishAttempt("node-a", claim!, {
+      ok: false,
+      statusCode: 500,
+      error: "late",
+      durationMs: 1,
+      retryAt: clock.now(),
+    });
+    expect((await webhooks.getDelivery(account.sid, webhook.sid, claim!.delivery.sid))?.lastError).toBeNull();
+
+    const status = await webhooks.finishAttempt("node-b", retaken!, {
+      ok: false,
+      statusCode: 503,
+      error: "receiver answered HTTP 503",
+      durationMs: 3,
+      retryAt: clock.now() + 1_000,
+    });
+    expect(status).toBe("retrying");
+    expect(await webhooks.claimDue("node-b", 10, 5_000)).toEqual([]);
+    clock.advance(1_000);
+    const [third] = await webhooks.claimDue("node-b", 10, 5_000);
+    expect(
+      await webhooks.finishAttempt("node-b", third!, {
+        ok: false,
+        statusCode: null,
+        error: "connection failed: ECONNREFUSED",
+        durationMs: 1,
+        retryAt: undefined,
+      }),
+    ).toBe("dead");
+
+    const delivery = await webhooks.getDelivery(account.sid, webhook.sid, claim!.delivery.sid);
+    expect(delivery).toMatchObject({
+      status: "dead",
+      attempts: 3,
+      lastError: "connection failed: ECONNREFUSED",
+    });
+    const attempts = await webhooks.listAttempts(account.sid, delivery!.sid, pageRequest({}));
+    expect(attempts.items.map((a) => [a.attemptNumber, a.outcome, a.statusCode])).toEqual([
+      [1, "failed", 500],
+      [2, "failed", 503],
+      [3, "failed", null],
+    ]);
+    // Another account sees none of it.
+    const other = await accounts.create({ friendlyName: "B" });
+    expect(await webhooks.getDelivery(other.sid, webhook.sid, delivery!.sid)).toBeUndefined();
+    expect((await webhooks.listAttempts(other.sid, delivery!.sid, pageRequest({}))).items).toEqual([]);
+  });
+
+  it("removes a subscription with its deliveries and attempts", async () => {
+    const account = await accounts.create({ friendlyName: "A" });
+    const webhook = await webhooks.create(account.sid, {
+      url: "http://127.0.0.1:1/",
+      friendlyName: "",
+      eventTypes: [],
+      status: "active",
+    });
+    await apiKeys.create(account.sid, "k");
+    await webhooks.fanOut(await events.readAfter(0, 100), () => Promise.resolve());
+    await webhooks.claimDue("n", 10, 5_000);
+    expect(await webhooks.remove(account.sid, webhook.sid)).toBe(true);
+    expect(await database.db.selectFrom("webhook_deliveries").selectAll().execute()).toEqual([]);
+    expect(await database.db.selectFrom("webhook_attempts").selectAll().execute()).toEqual([]);
+    expect(await webhooks.remove(account.sid, webhook.sid)).toBe(false);
+  });
+});
