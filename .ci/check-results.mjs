@@ -9,11 +9,11 @@ const postgres = tests.filter((t) => t.ancestorTitles.some((title) => /postgres/
 const postgresRan = postgres.filter((t) => t.status === "passed").length;
 const postgresSkipped = postgres.filter((t) => t.status !== "passed" && t.status !== "failed").length;
 
-console.log(`PostgreSQL tests: ${postgresRan} passed, ${postgresSkipped} skipped`);
+process.stdout.write(`PostgreSQL tests: ${postgresRan} passed, ${postgresSkipped} skipped\n`);
 if (postgresRan === 0 || postgresSkipped > 0) {
   console.error("The PostgreSQL suite must run in CI: it was skipped or found no tests.");
   process.exit(1);
 }
 const skipped = count("skipped") + count("pending") + count("todo");
-console.log(`${count("passed")} passed, ${count("failed")} failed${skipped ? `, ${skipped} skipped` : ""}`);
+process.stdout.write(`${count("passed")} passed, ${count("failed")} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
 process.exit(count("failed") > 0 ? 1 : 0);
