@@ -15,5 +15,7 @@ if (postgresRan === 0 || postgresSkipped > 0) {
   process.exit(1);
 }
 const skipped = count("skipped") + count("pending") + count("todo");
-process.stdout.write(`${count("passed")} passed, ${count("failed")} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
+process.stdout.write(
+  `${count("passed")} passed, ${count("failed")} failed${skipped ? `, ${skipped} skipped` : ""}\n`,
+);
 process.exit(count("failed") > 0 ? 1 : 0);
