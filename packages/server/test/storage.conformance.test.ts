@@ -45,6 +45,19 @@ describe.each(dialects())("storage conformance on $dialect", ({ dialect, unavail
     cursors = new ConsumerCursors(database, clock);
   });
 
+  /** An account with a catch-all subscription and one API key created after it. */
+  async function subscribedAccountWithOneKey() {
+    const account = await accounts.create({ friendlyName: "A" });
+    const webhook = await webhooks.create(account.sid, {
+      url: "http://127.0.0.1:1/",
+      friendlyName: "",
+      eventTypes: [],
+      status: "active",
+    });
+    await apiKeys.create(account.sid, "k");
+    return { account, webhook };
+  }
+
   afterEach(async () => {
     if (unavailable) return;
     await database.close();
@@ -242,14 +255,7 @@ describe.each(dialects())("storage conformance on $dialect", ({ dialect, unavail
   });
 
   it("leases a due delivery to one claimant, re-offers it when the lease expires, and dead-letters at the end", async () => {
-    const account = await accounts.create({ friendlyName: "A" });
-    const webhook = await webhooks.create(account.sid, {
-      url: "http://127.0.0.1:1/",
-      friendlyName: "",
-      eventTypes: [],
-      status: "active",
-    });
-    await apiKeys.create(account.sid, "k");
+    const { account, webhook } = await subscribedAccountWithOneKey();
     const batch = await events.readAfter(0, 100);
     await webhooks.fanOut(batch, () => Promise.resolve());
 
@@ -315,14 +321,7 @@ describe.each(dialects())("storage conformance on $dialect", ({ dialect, unavail
   });
 
   it("removes a subscription with its deliveries and attempts", async () => {
-    const account = await accounts.create({ friendlyName: "A" });
-    const webhook = await webhooks.create(account.sid, {
-      url: "http://127.0.0.1:1/",
-      friendlyName: "",
-      eventTypes: [],
-      status: "active",
-    });
-    await apiKeys.create(account.sid, "k");
+    const { account, webhook } = await subscribedAccountWithOneKey();
     await webhooks.fanOut(await events.readAfter(0, 100), () => Promise.resolve());
     await webhooks.claimDue("n", 10, 5_000);
     expect(await webhooks.remove(account.sid, webhook.sid)).toBe(true);

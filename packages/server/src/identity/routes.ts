@@ -73,8 +73,9 @@ export function identityRoutes(app: HttpServer, accounts: AccountStore, apiKeys:
     { schema: { tags: ["Keys"], summary: "Fetch an API key", params: keyParams } },
     async (request) => {
       requireAuthToken(request.principal);
+      const { Sid } = request.params;
       return keyJson(
-        await found(apiKeys.get(request.principal.accountSid, request.params.Sid), request.params.Sid),
+        found(isSid(Sid, "SK") ? await apiKeys.get(request.principal.accountSid, Sid) : undefined, Sid),
       );
     },
   );
@@ -88,7 +89,7 @@ export function identityRoutes(app: HttpServer, accounts: AccountStore, apiKeys:
       const key = isSid(Sid, "SK")
         ? await apiKeys.update(request.principal.accountSid, Sid, { friendlyName: request.body.FriendlyName })
         : undefined;
-      return keyJson(await found(Promise.resolve(key), Sid));
+      return keyJson(found(key, Sid));
     },
   );
 
@@ -116,10 +117,9 @@ async function ownAccount(accounts: AccountStore, principal: Principal): Promise
   return account;
 }
 
-async function found(key: Promise<ApiKey | undefined>, sid: string): Promise<ApiKey> {
-  const value = isSid(sid, "SK") ? await key : undefined;
-  if (!value) throw missingKey(sid);
-  return value;
+function found(key: ApiKey | undefined, sid: string): ApiKey {
+  if (!key) throw missingKey(sid);
+  return key;
 }
 
 const missingKey = (sid: string) => notFound(`The requested resource /Keys/${sid}.json was not found`);

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "@switchboard/engine";
 import type { Logger } from "pino";
+import type { Config } from "../config.ts";
 import type { AccountStore } from "../identity/accounts.ts";
 import type { ConsumerCursors } from "../platform/events/cursors.ts";
 import type { EventLog, StoredEvent } from "../platform/events/event-log.ts";
@@ -8,14 +9,7 @@ import type { Metrics } from "../platform/http/metrics.ts";
 import { twilioSignature } from "./signature.ts";
 import type { AttemptResult, Claim, WebhookStore } from "./store.ts";
 
-export interface DispatcherOptions {
-  maxAttempts: number;
-  backoffBaseMs: number;
-  backoffMaxMs: number;
-  timeoutMs: number;
-  concurrency: number;
-  pollIntervalMs: number;
-}
+export type DispatcherOptions = Config["webhooks"] & { pollIntervalMs: number };
 
 const FANOUT_CONSUMER = "webhooks.fanout";
 const FANOUT_BATCH = 500;

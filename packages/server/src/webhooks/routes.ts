@@ -46,9 +46,10 @@ export function webhookRoutes(app: HttpServer, webhooks: WebhookStore): void {
   const base = `${API_PREFIX}/Webhooks`;
   const tags = ["Webhooks"];
 
+  const missingWebhook = (sid: string) => notFound(`The requested resource ${base}/${sid} was not found`);
   const mustFind = async (accountSid: string, sid: string): Promise<Webhook> => {
     const webhook = isSid(sid, "WH") ? await webhooks.get(accountSid, sid) : undefined;
-    if (!webhook) throw notFound(`The requested resource ${base}/${sid} was not found`);
+    if (!webhook) throw missingWebhook(sid);
     return webhook;
   };
 
@@ -115,16 +116,14 @@ export function webhookRoutes(app: HttpServer, webhooks: WebhookStore): void {
       },
     },
     async (request) => {
-      const { accountSid } = request.principal;
-      await mustFind(accountSid, request.params.Sid);
+      const { Sid } = request.params;
       const { Url, FriendlyName, EventTypes, Status } = request.body;
-      const updated = await webhooks.update(accountSid, request.params.Sid, {
-        url: Url,
-        friendlyName: FriendlyName,
-        eventTypes: EventTypes,
-        status: Status,
-      });
-      return webhookJson(request, updated ?? (await mustFind(accountSid, request.params.Sid)));
+      const changes = { url: Url, friendlyName: FriendlyName, eventTypes: EventTypes, status: Status };
+      const updated = isSid(Sid, "WH")
+        ? await webhooks.update(request.principal.accountSid, Sid, changes)
+        : undefined;
+      if (!updated) throw missingWebhook(Sid);
+      return webhookJson(request, updated);
     },
   );
 
@@ -132,9 +131,9 @@ export function webhookRoutes(app: HttpServer, webhooks: WebhookStore): void {
     `${base}/:Sid`,
     { schema: { tags, summary: "Delete a subscription and its delivery log", params: sidParams } },
     async (request, reply) => {
-      const { accountSid } = request.principal;
-      await mustFind(accountSid, request.params.Sid);
-      await webhooks.remove(accountSid, request.params.Sid);
+      const { Sid } = request.params;
+      if (!isSid(Sid, "WH") || !(await webhooks.remove(request.principal.accountSid, Sid)))
+        throw missingWebhook(Sid);
       return reply.code(204).send();
     },
   );
