@@ -1,0 +1,11 @@
+export { compileExpression } from "./compile.ts";
+export type {
+  Attributes,
+  CompiledExpression,
+  EvaluationContext,
+  ExpressionScope,
+  QueuePopulation,
+  WorkerFacts,
+} from "./compile.ts";
+export { ExpressionError, parseExpression } from "./syntax.ts";
+export type { ExpressionNode, Operand, Operator, Scalar } from "./syntax.ts";
