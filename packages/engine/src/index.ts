@@ -1,4 +1,53 @@
+/**
+ * @switchboard/engine — pure, deterministic contact-center domain logic (no I/O; clock and SIDs injected).
+ *
+ * - SIDs and clocks: `isSid`, `sequentialSids`, `ManualClock`
+ * - Expressions: `compileExpression` for TaskRouter expressions in every scope
+ * - Routing: `RoutingEngine`, one workspace's router with TaskRouter semantics
+ */
 export { isSid, sequentialSids, assertPrefix } from "./ids.ts";
 export type { SidGenerator, SidPrefix } from "./ids.ts";
 export { ManualClock } from "./clock.ts";
 export type { Clock } from "./clock.ts";
+export * from "./expressions/index.ts";
+export { RoutingEngine } from "./routing/engine.ts";
+export type {
+  CandidateVerdict,
+  EngineOptions,
+  Explanation,
+  NewTask,
+  NewWorker,
+  Outcome,
+  TransferTarget,
+  Verdict,
+} from "./routing/engine.ts";
+export { eventCallbackParams } from "./routing/events.ts";
+export type {
+  ResourceType,
+  RoutingEvent,
+  RoutingEventType,
+  TaskSnapshot,
+  WorkerSnapshot,
+  WorkspaceIdentity,
+} from "./routing/events.ts";
+export { ACTIVE_RESERVATION, RoutingError } from "./routing/model.ts";
+export type {
+  Activity,
+  ChannelRule,
+  ReservationStatus,
+  ReservationView,
+  RoutingErrorCode,
+  RoutingPosition,
+  TaskChannel,
+  TaskOrder,
+  TaskQueueConfig,
+  TaskStatus,
+  TaskView,
+  WorkerChannelState,
+  WorkerView,
+  WorkflowConfig,
+  WorkspaceSettings,
+} from "./routing/model.ts";
+export type { Scope } from "./routing/statistics.ts";
+export { compileWorkflow } from "./routing/workflow.ts";
+export type { CompiledWorkflow, Filter, Target } from "./routing/workflow.ts";

@@ -1,4 +1,11 @@
-import { ExpressionError, parseExpression, type ExpressionNode, type Operand, type Operator, type Scalar } from "./syntax.ts";
+import {
+  ExpressionError,
+  parseExpression,
+  type ExpressionNode,
+  type Operand,
+  type Operator,
+  type Scalar,
+} from "./syntax.ts";
 
 /** Attributes as TaskRouter keeps them: a parsed JSON object. */
 export type Attributes = Readonly<Record<string, unknown>>;
@@ -149,7 +156,12 @@ class Compiler {
           if (fact) return (c) => c.worker?.[fact] ?? null;
           return (c) => walk(c.worker?.attributes, rest);
         }
-        throw new ExpressionError(this.source, operand.position, "a path starting with task. or worker.", `'${operand.text}'`);
+        throw new ExpressionError(
+          this.source,
+          operand.position,
+          "a path starting with task. or worker.",
+          `'${operand.text}'`,
+        );
       }
       case "skip": {
         if (head === "workers" && rest.length === 1 && typeof rest[0] === "string") {

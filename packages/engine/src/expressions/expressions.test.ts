@@ -12,7 +12,11 @@ const worker = (attributes: Record<string, unknown>, facts: Partial<EvaluationCo
   ...facts,
 });
 
-function check(source: string, scope: ExpressionScope, context: Omit<EvaluationContext, "now"> & { now?: number }) {
+function check(
+  source: string,
+  scope: ExpressionScope,
+  context: Omit<EvaluationContext, "now"> & { now?: number },
+) {
   return compileExpression(source, scope).test({ now: Date.UTC(2026, 10, 23, 9, 30), ...context });
 }
 
@@ -77,10 +81,16 @@ describe("TaskRouter expressions", () => {
   it("resolves task. and worker. in target expressions, with the worker's own facts", () => {
     const w = worker({ spoken_languages: ["en", "es"], contact_uri: "client:alice" });
     const t = { required_language: "es", workerSidsInConversation: ["WK99"], targetWorker: "client:alice" };
-    expect(check("task.required_language IN worker.spoken_languages", "target", { task: t, worker: w })).toBe(true);
-    expect(check("worker.sid NOT IN task.workerSidsInConversation", "target", { task: t, worker: w })).toBe(true);
+    expect(check("task.required_language IN worker.spoken_languages", "target", { task: t, worker: w })).toBe(
+      true,
+    );
+    expect(check("worker.sid NOT IN task.workerSidsInConversation", "target", { task: t, worker: w })).toBe(
+      true,
+    );
     expect(check("task.targetWorker == worker.contact_uri", "target", { task: t, worker: w })).toBe(true);
-    expect(check("worker.activity_name in ['Available', 'Busy']", "target", { task: t, worker: w })).toBe(true);
+    expect(check("worker.activity_name in ['Available', 'Busy']", "target", { task: t, worker: w })).toBe(
+      true,
+    );
     expect(check("worker.friendly_name == 'alice'", "target", { task: t, worker: w })).toBe(true);
   });
 
@@ -167,7 +177,12 @@ describe("TaskRouter expressions", () => {
   });
 
   it("agrees with a direct reading of the operator semantics", () => {
-    const scalar = fc.oneof(fc.string({ maxLength: 3 }), fc.integer({ min: -5, max: 5 }), fc.boolean(), fc.constant(null));
+    const scalar = fc.oneof(
+      fc.string({ maxLength: 3 }),
+      fc.integer({ min: -5, max: 5 }),
+      fc.boolean(),
+      fc.constant(null),
+    );
     fc.assert(
       fc.property(scalar, scalar, fc.array(scalar, { maxLength: 4 }), (a, b, list) => {
         const t = { a, b, list };

@@ -72,7 +72,8 @@ function tokenize(source: string): Token[] {
         text += source[i];
         i++;
       }
-      if (i >= source.length) throw new ExpressionError(source, start, `a closing ${c}`, "the end of the expression");
+      if (i >= source.length)
+        throw new ExpressionError(source, start, `a closing ${c}`, "the end of the expression");
       i++;
       tokens.push({ kind: "string", text: source.slice(start, i), value: text, position: start });
       continue;
@@ -111,7 +112,12 @@ function tokenize(source: string): Token[] {
 
 /** A '-' starts a negative number only where a value may start (not right after an operand). */
 function isValueStart(previous: Token | undefined): boolean {
-  return !previous || previous.kind === "op" || (previous.kind === "punct" && "([,".includes(previous.text)) || isKeyword(previous, "IN", "HAS", "CONTAINS", "AND", "OR", "NOT");
+  return (
+    !previous ||
+    previous.kind === "op" ||
+    (previous.kind === "punct" && "([,".includes(previous.text)) ||
+    isKeyword(previous, "IN", "HAS", "CONTAINS", "AND", "OR", "NOT")
+  );
 }
 
 function isKeyword(token: Token | undefined, ...words: string[]): boolean {

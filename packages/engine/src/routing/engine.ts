@@ -1,0 +1,2239 @@
+import type { Clock } from "../clock.ts";
+import {
+  compileExpression,
+  ExpressionError,
+  type Attributes,
+  type CompiledExpression,
+  type QueuePopulation,
+  type WorkerFacts,
+} from "../expressions/index.ts";
+import type { SidGenerator } from "../ids.ts";
+import type { RoutingEvent, RoutingEventType, ResourceType, TaskSnapshot, WorkerSnapshot } from "./events.ts";
+import {
+  ACTIVE_RESERVATION,
+  RoutingError,
+  type Activity,
+  type ChannelRule,
+  type ReservationStatus,
+  type ReservationView,
+  type RoutingPosition,
+  type TaskChannel,
+  type TaskOrder,
+  type TaskQueueConfig,
+  type TaskStatus,
+  type TaskView,
+  type WorkerView,
+  type WorkflowConfig,
+  type WorkspaceSettings,
+} from "./model.ts";
+import { OrderedIndex, type Key } from "./ordered.ts";
+import { RoutingStatistics, type CumulativeKind, type Scope, type TaskContribution } from "./statistics.ts";
+import { TimerQueue } from "./timers.ts";
+import { compileWorkflow, type CompiledWorkflow, type Target } from "./workflow.ts";
+
+/** What a command did: its result and the events it produced, in order. */
+export interface Outcome<T = void> {
+  result: T;
+  events: RoutingEvent[];
+}
+
+export interface EngineOptions {
+  clock: Clock;
+  ids: SidGenerator;
+  settings?: Partial<WorkspaceSettings>;
+  /** How long cumulative statistics keep their facts (default 24 h). */
+  statisticsRetentionMs?: number;
+}
+
+export interface NewWorker {
+  friendlyName: string;
+  attributes?: Attributes;
+  activitySid: string;
+}
+
+export interface NewTask {
+  attributes?: Attributes;
+  /** Required unless `routingTarget` is given. */
+  workflowSid?: string;
+  /** Unique name or SID of the task channel (default `default`). */
+  channel?: string;
+  priority?: number;
+  /** Seconds the task may wait for assignment (default 86,400). */
+  timeout?: number;
+  virtualStartTime?: number;
+  /** Direct routing, bypassing the workflow: to one worker (through a queue) or to a queue. */
+  routingTarget?: { queueSid: string; workerSid?: string; reservationTimeout?: number };
+}
+
+export type TransferTarget = { workerSid: string; queueSid: string } | { queueSid: string };
+
+// ---------------------------------------------------------------------------------------------
+// Internal state. Records are mutable and owned by the engine; views handed out are copies.
+
+interface Slot {
+  channel: TaskChannel;
+  capacity: number;
+  available: boolean;
+  /** Reservations holding capacity (pending, accepted, wrapping). */
+  active: number;
+  /**
+   * Defined exactly when the worker is ready on this channel (see `isReady`); then the worker sits in
+   * `queue.ready[channel]` of every queue it belongs to under this key. Keys grow over time, so the
+   * smallest key is the worker who has waited longest: "longest idle first".
+   */
+  readyKey: number | undefined;
+}
+
+interface WorkerState {
+  sid: string;
+  friendlyName: string;
+  attributes: Attributes;
+  activity: Activity;
+  dateStatusChanged: number;
+  slots: Map<string, Slot>;
+  queues: Set<QueueState>;
+  /** Reservations holding capacity. */
+  reservations: Set<ReservationState>;
+  facts: WorkerFacts;
+}
+
+interface QueueState {
+  config: TaskQueueConfig;
+  targetWorkers: CompiledExpression;
+  members: Set<WorkerState>;
+  /** Ready members per channel SID, longest idle first. */
+  ready: Map<string, OrderedIndex<WorkerState>>;
+  /** Matchable tasks per channel SID, in the order they must be offered (priority, then age). */
+  waiting: Map<string, OrderedIndex<TaskState>>;
+  /** Members per activity SID, and how many are in an available activity. */
+  activityCounts: Map<string, number>;
+  availableMembers: number;
+  /** Tasks whose current step uses this queue (live tasks only). */
+  taskCount: number;
+}
+
+interface WorkflowState {
+  config: WorkflowConfig;
+  compiled: CompiledWorkflow;
+  taskCount: number;
+}
+
+interface Position {
+  filter: number | "default" | "direct";
+  filterName: string;
+  step: number;
+  enteredAt: number;
+  target: Target;
+  /** Changes on every step entry, so a stale step-timeout timer can be recognised. */
+  token: number;
+  /** The step timed out while reservations were pending: move on when they resolve. */
+  expired: boolean;
+  /** skip_if is considered once, right after the step is entered. */
+  justEntered: boolean;
+  /** For known-worker steps: the worker SID the task names, or null when it names nobody. */
+  knownWorkerSid: string | null | undefined;
+  /** Reservation timeout for this step's reservations, seconds. */
+  reservationTimeout: number;
+}
+
+interface TaskState {
+  sid: string;
+  seq: number;
+  attributes: Attributes;
+  priority: number;
+  status: TaskStatus;
+  channel: TaskChannel;
+  workflow: WorkflowState | undefined;
+  queue: QueueState | undefined;
+  queueEnteredAt: number | undefined;
+  dateCreated: number;
+  virtualStartTime: number;
+  timeout: number;
+  reason: string | undefined;
+  position: Position | undefined;
+  pending: Set<ReservationState>;
+  accepted: ReservationState | undefined;
+  /** Workers who rejected this task: it is not offered to them again. */
+  rejectedBy: Set<string>;
+  /** Key under which the task sits in `queue.waiting[channel]`, when it does. */
+  waitingKey: Key | undefined;
+  /** Worker SID under which the task sits in `knownWaiting`, when it does. */
+  knownKey: string | undefined;
+  transferredFrom: string | undefined;
+  /** For a transfer task: how the original is handled when this one is accepted. */
+  transferOf: { taskSid: string } | undefined;
+}
+
+interface ReservationState {
+  sid: string;
+  task: TaskState;
+  worker: WorkerState;
+  slot: Slot;
+  status: ReservationStatus;
+  dateCreated: number;
+  dateUpdated: number;
+  timeoutAt: number;
+  queueSid: string | undefined;
+  workflowSid: string | undefined;
+}
+
+const DEFAULT_TASK_TIMEOUT = 86_400;
+const DEFAULT_RESERVATION_TIMEOUT = 120;
+const LIVE_TASK: ReadonlySet<TaskStatus> = new Set(["pending", "reserved", "assigned", "wrapping"]);
+
+/**
+ * One workspace's router: TaskRouter semantics over in-memory state, deterministic (clock and SIDs
+ * injected) and free of I/O. Commands are applied one at a time; each either fails with a
+ * RoutingError before changing anything, or applies completely and returns the events it produced.
+ *
+ * Invariants, kept by construction and checked by the property tests:
+ * - a worker's slot.active never exceeds its capacity when a reservation is created, and no
+ *   reservation is created while a channel rule blocks it (both are part of `isReady`, and only
+ *   ready workers are indexed);
+ * - a task has at most one accepted reservation (accept rescinds every other pending one);
+ * - after every command, no waiting task has a ready, eligible worker left unoffered: every change
+ *   that can create a match queues the task or the worker for `route()`, which runs to a fixpoint.
+ */
+export class RoutingEngine {
+  private readonly clock: Clock;
+  private readonly ids: SidGenerator;
+  private settings: WorkspaceSettings;
+  /** Channel rules by the SID of the channel they block. */
+  private rules = new Map<string, Array<{ whileOn: string; atLeast: number }>>();
+
+  private readonly activities = new Map<string, Activity>();
+  private readonly channels = new Map<string, TaskChannel>();
+  private readonly queues = new Map<string, QueueState>();
+  private readonly workflows = new Map<string, WorkflowState>();
+  private readonly workers = new Map<string, WorkerState>();
+  private readonly tasks = new Map<string, TaskState>();
+  private readonly reservations = new Map<string, ReservationState>();
+  /** Tasks whose step names one worker, by that worker's SID. */
+  private readonly knownWaiting = new Map<string, Set<TaskState>>();
+  private readonly timers = new TimerQueue();
+  readonly statistics: RoutingStatistics;
+
+  private readySeq = 0;
+  private taskSeq = 0;
+  private stepToken = 0;
+  private events: RoutingEvent[] = [];
+  private readonly tasksToRoute = new Set<TaskState>();
+  private readonly workersToRoute = new Set<WorkerState>();
+
+  constructor(options: EngineOptions) {
+    this.clock = options.clock;
+    this.ids = options.ids;
+    this.settings = { channelRules: [], prioritizeQueueOrder: "FIFO", ...options.settings };
+    this.statistics = new RoutingStatistics(options.statisticsRetentionMs);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Configuration
+
+  putActivity(activity: Activity): Outcome {
+    const existing = this.activities.get(activity.sid);
+    if (existing && existing.available !== activity.available) {
+      throw new RoutingError("invalid", "An activity's availability cannot change after it is created");
+    }
+    return this.command(() => {
+      this.activities.set(activity.sid, { ...activity });
+      if (existing) {
+        for (const worker of this.workers.values()) {
+          if (worker.activity.sid === activity.sid) {
+            worker.activity = this.activities.get(activity.sid)!;
+            worker.facts = factsOf(worker);
+          }
+        }
+      }
+      this.emit(
+        existing ? "activity.updated" : "activity.created",
+        "activity",
+        activity.sid,
+        `Activity ${activity.friendlyName} ${existing ? "updated" : "created"}`,
+        {
+          activity: { sid: activity.sid, name: activity.friendlyName, available: activity.available },
+        },
+      );
+    });
+  }
+
+  removeActivity(sid: string): Outcome {
+    const activity = this.require(this.activities, sid, "Activity");
+    if ([...this.workers.values()].some((w) => w.activity.sid === sid)) {
+      throw new RoutingError("conflict", `Activity ${sid} is in use by workers`);
+    }
+    if (this.settings.timeoutActivitySid === sid)
+      throw new RoutingError("conflict", `Activity ${sid} is the workspace's timeout activity`);
+    return this.command(() => {
+      this.activities.delete(sid);
+      this.emit("activity.deleted", "activity", sid, `Activity ${activity.friendlyName} deleted`, {
+        activity: { sid, name: activity.friendlyName, available: activity.available },
+      });
+    });
+  }
+
+  putChannel(channel: TaskChannel): Outcome {
+    const duplicate = [...this.channels.values()].find(
+      (c) => c.uniqueName === channel.uniqueName && c.sid !== channel.sid,
+    );
+    if (duplicate)
+      throw new RoutingError("conflict", `A task channel named ${channel.uniqueName} already exists`);
+    const existing = this.channels.get(channel.sid);
+    if (existing && existing.uniqueName !== channel.uniqueName) {
+      throw new RoutingError("invalid", "A task channel's unique name cannot change");
+    }
+    return this.command(() => {
+      const record = { ...channel };
+      this.channels.set(channel.sid, record);
+      if (!existing) {
+        for (const worker of this.workers.values()) {
+          worker.slots.set(channel.sid, {
+            channel: record,
+            capacity: 1,
+            available: true,
+            active: 0,
+            readyKey: undefined,
+          });
+          this.refreshWorker(worker);
+        }
+        this.compileRules();
+      } else {
+        for (const worker of this.workers.values()) worker.slots.get(channel.sid)!.channel = record;
+      }
+      this.emit(
+        existing ? "task-channel.updated" : "task-channel.created",
+        "task-channel",
+        channel.sid,
+        `TaskChannel ${channel.uniqueName} ${existing ? "updated" : "created"}`,
+        {
+          channel: { sid: channel.sid, uniqueName: channel.uniqueName, friendlyName: channel.friendlyName },
+        },
+      );
+    });
+  }
+
+  removeChannel(sid: string): Outcome {
+    const channel = this.require(this.channels, sid, "TaskChannel");
+    if ([...this.tasks.values()].some((t) => t.channel.sid === sid && LIVE_TASK.has(t.status))) {
+      throw new RoutingError("conflict", `TaskChannel ${channel.uniqueName} has live tasks`);
+    }
+    return this.command(() => {
+      for (const worker of this.workers.values()) {
+        const slot = worker.slots.get(sid)!;
+        if (slot.readyKey !== undefined) this.unindexReady(worker, slot);
+        worker.slots.delete(sid);
+      }
+      for (const queue of this.queues.values()) {
+        queue.ready.delete(sid);
+        queue.waiting.delete(sid);
+      }
+      this.channels.delete(sid);
+      this.compileRules();
+      this.emit("task-channel.deleted", "task-channel", sid, `TaskChannel ${channel.uniqueName} deleted`, {
+        channel: { sid, uniqueName: channel.uniqueName, friendlyName: channel.friendlyName },
+      });
+    });
+  }
+
+  putQueue(config: TaskQueueConfig): Outcome {
+    if (
+      !Number.isInteger(config.maxReservedWorkers) ||
+      config.maxReservedWorkers < 1 ||
+      config.maxReservedWorkers > 50
+    ) {
+      throw new RoutingError("invalid", "MaxReservedWorkers must be a whole number from 1 to 50");
+    }
+    const targetWorkers = compileOrThrow(config.targetWorkers, "worker", "TargetWorkers");
+    const existing = this.queues.get(config.sid);
+    return this.command(() => {
+      if (!existing) {
+        const queue: QueueState = {
+          config: { ...config },
+          targetWorkers,
+          members: new Set(),
+          ready: new Map(),
+          waiting: new Map(),
+          activityCounts: new Map(),
+          availableMembers: 0,
+          taskCount: 0,
+        };
+        this.queues.set(config.sid, queue);
+        for (const worker of this.workers.values()) this.updateMembership(worker, queue);
+        this.emit(
+          "task-queue.created",
+          "task-queue",
+          config.sid,
+          `TaskQueue ${config.friendlyName} created`,
+          { queue: queueRef(queue) },
+        );
+        return;
+      }
+      const expressionChanged = existing.config.targetWorkers !== config.targetWorkers;
+      const orderChanged = existing.config.taskOrder !== config.taskOrder;
+      existing.config = { ...config };
+      existing.targetWorkers = targetWorkers;
+      if (expressionChanged) {
+        for (const worker of this.workers.values()) this.updateMembership(worker, existing);
+        this.emit(
+          "task-queue.expression.updated",
+          "task-queue",
+          config.sid,
+          `TaskQueue ${config.friendlyName} expression updated`,
+          {
+            queue: queueRef(existing),
+          },
+        );
+      }
+      // Re-index the queue's tasks: the order or the number of parallel reservations may have changed.
+      for (const task of this.tasks.values()) {
+        if (task.queue !== existing) continue;
+        if (orderChanged) this.unindexTask(task);
+        this.syncTaskIndex(task);
+      }
+    });
+  }
+
+  removeQueue(sid: string): Outcome {
+    const queue = this.require(this.queues, sid, "TaskQueue");
+    if (queue.taskCount > 0) throw new RoutingError("conflict", `TaskQueue ${sid} has live tasks`);
+    const workflow = [...this.workflows.values()].find((w) => workflowUsesQueue(w.compiled, sid));
+    if (workflow)
+      throw new RoutingError("conflict", `TaskQueue ${sid} is used by workflow ${workflow.config.sid}`);
+    return this.command(() => {
+      for (const worker of queue.members) worker.queues.delete(queue);
+      this.queues.delete(sid);
+      this.emit("task-queue.deleted", "task-queue", sid, `TaskQueue ${queue.config.friendlyName} deleted`, {
+        queue: queueRef(queue),
+      });
+    });
+  }
+
+  /**
+   * Creates or replaces a workflow. Its configuration is validated first; errors name the JSON path
+   * of the bad filter or target. With `reEvaluateTasks`, waiting tasks go through the new filters.
+   */
+  putWorkflow(config: WorkflowConfig, options: { reEvaluateTasks?: boolean } = {}): Outcome {
+    const compiled = compileWorkflow(config.configuration, (sid) => this.queues.has(sid));
+    if (
+      !Number.isInteger(config.taskReservationTimeout) ||
+      config.taskReservationTimeout < 1 ||
+      config.taskReservationTimeout > 86_400
+    ) {
+      throw new RoutingError(
+        "invalid",
+        "TaskReservationTimeout must be a whole number of seconds from 1 to 86400",
+      );
+    }
+    const existing = this.workflows.get(config.sid);
+    return this.command(() => {
+      const workflow = existing ?? { config, compiled, taskCount: 0 };
+      workflow.config = { ...config };
+      workflow.compiled = compiled;
+      this.workflows.set(config.sid, workflow);
+      this.emit(
+        existing ? "workflow.updated" : "workflow.created",
+        "workflow",
+        config.sid,
+        `Workflow ${config.friendlyName} ${existing ? "updated" : "created"}`,
+        {
+          workflow: { sid: config.sid, name: config.friendlyName },
+        },
+      );
+      if (existing && options.reEvaluateTasks) {
+        for (const task of this.tasks.values()) {
+          if (task.workflow === workflow && (task.status === "pending" || task.status === "reserved"))
+            this.reEvaluate(task);
+        }
+      }
+    });
+  }
+
+  removeWorkflow(sid: string): Outcome {
+    const workflow = this.require(this.workflows, sid, "Workflow");
+    if (workflow.taskCount > 0) throw new RoutingError("conflict", `Workflow ${sid} has live tasks`);
+    return this.command(() => {
+      this.workflows.delete(sid);
+      this.emit("workflow.deleted", "workflow", sid, `Workflow ${workflow.config.friendlyName} deleted`, {
+        workflow: { sid, name: workflow.config.friendlyName },
+      });
+    });
+  }
+
+  updateSettings(changes: Partial<WorkspaceSettings>): Outcome {
+    const next = { ...this.settings, ...changes };
+    if (next.timeoutActivitySid !== undefined && !this.activities.has(next.timeoutActivitySid)) {
+      throw new RoutingError("invalid", `Timeout activity ${next.timeoutActivitySid} does not exist`);
+    }
+    validateRules(next.channelRules);
+    return this.command(() => {
+      this.settings = next;
+      this.compileRules();
+      for (const worker of this.workers.values()) this.refreshWorker(worker);
+    });
+  }
+
+  get workspaceSettings(): Readonly<WorkspaceSettings> {
+    return this.settings;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Workers
+
+  createWorker(input: NewWorker): Outcome<string> {
+    const activity = this.require(this.activities, input.activitySid, "Activity");
+    const lower = input.friendlyName.toLowerCase();
+    if ([...this.workers.values()].some((w) => w.friendlyName.toLowerCase() === lower)) {
+      throw new RoutingError("conflict", `A worker named ${input.friendlyName} already exists`);
+    }
+    return this.command(() => {
+      const sid = this.ids.next("WK");
+      const worker: WorkerState = {
+        sid,
+        friendlyName: input.friendlyName,
+        attributes: input.attributes ?? {},
+        activity,
+        dateStatusChanged: this.clock.now(),
+        slots: new Map(),
+        queues: new Set(),
+        reservations: new Set(),
+        facts: undefined as unknown as WorkerFacts,
+      };
+      worker.facts = factsOf(worker);
+      for (const channel of this.channels.values()) {
+        worker.slots.set(channel.sid, {
+          channel,
+          capacity: 1,
+          available: true,
+          active: 0,
+          readyKey: undefined,
+        });
+      }
+      this.workers.set(sid, worker);
+      for (const queue of this.queues.values()) this.updateMembership(worker, queue);
+      this.emit("worker.created", "worker", sid, `Worker ${worker.friendlyName} created`, {
+        worker: workerSnapshot(worker),
+      });
+      this.refreshWorker(worker);
+      return sid;
+    });
+  }
+
+  /**
+   * Changes a worker's name, attributes or activity. Moving to an unavailable activity leaves pending
+   * reservations alone unless `rejectPendingReservations` is set.
+   */
+  updateWorker(
+    sid: string,
+    changes: {
+      friendlyName?: string;
+      attributes?: Attributes;
+      activitySid?: string;
+      rejectPendingReservations?: boolean;
+    },
+  ): Outcome {
+    const worker = this.require(this.workers, sid, "Worker");
+    const activity =
+      changes.activitySid !== undefined
+        ? this.require(this.activities, changes.activitySid, "Activity")
+        : undefined;
+    if (changes.friendlyName !== undefined) {
+      const lower = changes.friendlyName.toLowerCase();
+      if ([...this.workers.values()].some((w) => w !== worker && w.friendlyName.toLowerCase() === lower)) {
+        throw new RoutingError("conflict", `A worker named ${changes.friendlyName} already exists`);
+      }
+    }
+    return this.command(() => {
+      if (changes.friendlyName !== undefined) worker.friendlyName = changes.friendlyName;
+      if (changes.attributes !== undefined) {
+        worker.attributes = changes.attributes;
+        worker.facts = factsOf(worker);
+        for (const queue of this.queues.values()) this.updateMembership(worker, queue);
+        this.emit(
+          "worker.attributes.update",
+          "worker",
+          sid,
+          `Worker ${worker.friendlyName} attributes updated`,
+          { worker: workerSnapshot(worker) },
+        );
+        // Target expressions may now match tasks that did not match this worker before.
+        this.workersToRoute.add(worker);
+      } else if (changes.friendlyName !== undefined) {
+        worker.facts = factsOf(worker);
+      }
+      if (activity && activity.sid !== worker.activity.sid) {
+        this.setActivity(worker, activity);
+        if (!activity.available && changes.rejectPendingReservations) {
+          for (const reservation of [...worker.reservations]) {
+            if (reservation.status === "pending") this.endPending(reservation, "rejected");
+          }
+        }
+      }
+      this.refreshWorker(worker);
+    });
+  }
+
+  /** Sets a worker's capacity (0 = no new tasks) or availability on one channel. */
+  setWorkerChannel(
+    workerSid: string,
+    channel: string,
+    changes: { capacity?: number; available?: boolean },
+  ): Outcome {
+    const worker = this.require(this.workers, workerSid, "Worker");
+    const channelState = this.channelByNameOrSid(channel);
+    if (
+      changes.capacity !== undefined &&
+      (!Number.isInteger(changes.capacity) || changes.capacity < 0 || changes.capacity > 50)
+    ) {
+      throw new RoutingError("invalid", "Capacity must be a whole number from 0 to 50");
+    }
+    return this.command(() => {
+      const slot = worker.slots.get(channelState.sid)!;
+      const previousCapacity = slot.capacity;
+      if (changes.capacity !== undefined && changes.capacity !== slot.capacity) {
+        slot.capacity = changes.capacity;
+        this.emit(
+          "worker.capacity.update",
+          "worker",
+          worker.sid,
+          `Worker ${worker.friendlyName} capacity on ${channelState.uniqueName} updated`,
+          {
+            worker: workerSnapshot(worker),
+            channel: channelRef(channelState),
+            workerChannel: {
+              capacity: slot.capacity,
+              previousCapacity,
+              available: slot.available,
+              taskCount: slot.active,
+            },
+          },
+        );
+      }
+      if (changes.available !== undefined && changes.available !== slot.available) {
+        slot.available = changes.available;
+        this.emit(
+          "worker.channel.availability.update",
+          "worker",
+          worker.sid,
+          `Worker ${worker.friendlyName} ${slot.available ? "available" : "unavailable"} on ${channelState.uniqueName}`,
+          {
+            worker: workerSnapshot(worker),
+            channel: channelRef(channelState),
+            workerChannel: {
+              capacity: slot.capacity,
+              previousCapacity,
+              available: slot.available,
+              taskCount: slot.active,
+            },
+          },
+        );
+      }
+      this.refreshWorker(worker);
+    });
+  }
+
+  /** Deletes a worker who holds no reservations. */
+  removeWorker(sid: string): Outcome {
+    const worker = this.require(this.workers, sid, "Worker");
+    if (worker.reservations.size > 0)
+      throw new RoutingError("conflict", `Worker ${sid} has active reservations`);
+    return this.command(() => {
+      for (const slot of worker.slots.values())
+        if (slot.readyKey !== undefined) this.unindexReady(worker, slot);
+      for (const queue of [...worker.queues]) this.leaveQueue(worker, queue);
+      this.workers.delete(sid);
+      this.emit("worker.deleted", "worker", sid, `Worker ${worker.friendlyName} deleted`, {
+        worker: workerSnapshot(worker),
+      });
+      // A task waiting for this known worker now waits for nobody (until its step times out).
+      for (const task of this.knownWaiting.get(sid) ?? []) this.tasksToRoute.add(task);
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Tasks
+
+  createTask(input: NewTask): Outcome<string> {
+    const channel = this.channelByNameOrSid(input.channel ?? "default");
+    const priority = input.priority ?? 0;
+    if (!Number.isInteger(priority) || priority < 0 || priority > 2 ** 31 - 1) {
+      throw new RoutingError("invalid", "Priority must be a whole number from 0 to 2147483647");
+    }
+    const timeout = input.timeout ?? DEFAULT_TASK_TIMEOUT;
+    if (!Number.isInteger(timeout) || timeout < 1 || timeout > 1_209_600) {
+      throw new RoutingError("invalid", "Timeout must be a whole number of seconds from 1 to 1209600");
+    }
+    let workflow: WorkflowState | undefined;
+    if (input.routingTarget) {
+      this.require(this.queues, input.routingTarget.queueSid, "TaskQueue");
+      if (input.routingTarget.workerSid !== undefined)
+        this.require(this.workers, input.routingTarget.workerSid, "Worker");
+    } else {
+      if (input.workflowSid === undefined)
+        throw new RoutingError("invalid", "A task needs a WorkflowSid or a routing target");
+      workflow = this.require(this.workflows, input.workflowSid, "Workflow");
+    }
+    return this.command(() => {
+      const now = this.clock.now();
+      const task: TaskState = {
+        sid: this.ids.next("WT"),
+        seq: ++this.taskSeq,
+        attributes: input.attributes ?? {},
+        priority,
+        status: "pending",
+        channel,
+        workflow,
+        queue: undefined,
+        queueEnteredAt: undefined,
+        dateCreated: now,
+        virtualStartTime: input.virtualStartTime ?? now,
+        timeout,
+        reason: undefined,
+        position: undefined,
+        pending: new Set(),
+        accepted: undefined,
+        rejectedBy: new Set(),
+        waitingKey: undefined,
+        knownKey: undefined,
+        transferredFrom: undefined,
+        transferOf: undefined,
+      };
+      this.tasks.set(task.sid, task);
+      if (workflow) workflow.taskCount++;
+      this.statistics.add(contribution(task), undefined);
+      this.fact("task.created", task);
+      this.emit("task.created", "task", task.sid, `Task ${task.sid} created`, {
+        task: this.taskSnapshot(task),
+      });
+      this.timers.add(now + timeout * 1000, "task-ttl", task.sid);
+      if (input.routingTarget) this.enterDirect(task, input.routingTarget);
+      else this.enterWorkflow(task, 0);
+      return task.sid;
+    });
+  }
+
+  /**
+   * Changes a task's attributes or priority. A waiting task whose attributes change goes through its
+   * workflow's filters again.
+   */
+  updateTask(sid: string, changes: { attributes?: Attributes; priority?: number }): Outcome {
+    const task = this.require(this.tasks, sid, "Task");
+    if (!LIVE_TASK.has(task.status))
+      throw new RoutingError("conflict", `Task ${sid} is ${task.status} and cannot be updated`);
+    if (
+      changes.priority !== undefined &&
+      (!Number.isInteger(changes.priority) || changes.priority < 0 || changes.priority > 2 ** 31 - 1)
+    ) {
+      throw new RoutingError("invalid", "Priority must be a whole number from 0 to 2147483647");
+    }
+    return this.command(() => {
+      if (changes.priority !== undefined && changes.priority !== task.priority) {
+        this.mutateTask(task, () => (task.priority = changes.priority!));
+      }
+      if (changes.attributes !== undefined) task.attributes = changes.attributes;
+      this.emit("task.updated", "task", sid, `Task ${sid} updated`, { task: this.taskSnapshot(task) });
+      if (changes.attributes !== undefined && (task.status === "pending" || task.status === "reserved"))
+        this.reEvaluate(task);
+      else this.syncTaskIndex(task);
+    });
+  }
+
+  /** Cancels a waiting (pending or reserved) task. */
+  cancelTask(sid: string, reason = "Task canceled"): Outcome {
+    const task = this.require(this.tasks, sid, "Task");
+    if (task.status !== "pending" && task.status !== "reserved") {
+      throw new RoutingError(
+        "conflict",
+        `Task ${sid} is ${task.status}; only pending or reserved tasks can be canceled`,
+      );
+    }
+    return this.command(() => this.cancel(task, reason));
+  }
+
+  /** Moves an assigned task to wrap-up: its worker keeps the capacity until the task completes. */
+  wrapUpTask(sid: string, reason?: string): Outcome {
+    const task = this.require(this.tasks, sid, "Task");
+    if (task.status !== "assigned")
+      throw new RoutingError("conflict", `Task ${sid} is ${task.status}; only assigned tasks can wrap up`);
+    return this.command(() => this.wrapUp(task, reason));
+  }
+
+  /** Completes an assigned or wrapping task, freeing its worker's capacity. */
+  completeTask(sid: string, reason = "Task completed"): Outcome {
+    const task = this.require(this.tasks, sid, "Task");
+    if (task.status !== "assigned" && task.status !== "wrapping") {
+      throw new RoutingError(
+        "conflict",
+        `Task ${sid} is ${task.status}; only assigned or wrapping tasks can complete`,
+      );
+    }
+    return this.command(() => this.complete(task, reason));
+  }
+
+  /** Deletes a task in any state, ending its reservations. */
+  deleteTask(sid: string): Outcome {
+    const task = this.require(this.tasks, sid, "Task");
+    return this.command(() => {
+      for (const reservation of [...task.pending]) this.endPending(reservation, "canceled", false);
+      if (task.accepted && (task.status === "assigned" || task.status === "wrapping"))
+        this.endAccepted(task.accepted, "completed");
+      if (LIVE_TASK.has(task.status)) {
+        this.mutateTask(task, () => {
+          task.status = "canceled";
+          task.reason = "Task deleted";
+        });
+        this.leaveRouting(task);
+      }
+      this.fact("task.deleted", task);
+      this.emit("task.deleted", "task", sid, `Task ${sid} deleted`, { task: this.taskSnapshot(task) });
+      this.tasks.delete(sid);
+    });
+  }
+
+  /**
+   * Transfers an assigned task: a new task with the same attributes and channel is routed directly to
+   * the target (a worker through a queue, or a queue). When the new task is accepted the original
+   * moves to wrap-up; if it is canceled instead, the transfer failed and the original is untouched.
+   */
+  transferTask(
+    sid: string,
+    to: TransferTarget,
+    options: { priority?: number; timeout?: number } = {},
+  ): Outcome<string> {
+    const task = this.require(this.tasks, sid, "Task");
+    if (task.status !== "assigned")
+      throw new RoutingError(
+        "conflict",
+        `Task ${sid} is ${task.status}; only assigned tasks can be transferred`,
+      );
+    this.require(this.queues, to.queueSid, "TaskQueue");
+    if ("workerSid" in to) {
+      this.require(this.workers, to.workerSid, "Worker");
+      if (task.accepted?.worker.sid === to.workerSid)
+        throw new RoutingError("invalid", "A task cannot be transferred to the worker who has it");
+    }
+    return this.command(() => {
+      this.emit("task.transfer-initiated", "task", sid, `Task ${sid} transfer initiated`, {
+        task: this.taskSnapshot(task),
+      });
+      const created = this.createTask({
+        attributes: { ...task.attributes, transferredFrom: sid },
+        channel: task.channel.sid,
+        priority: options.priority ?? task.priority,
+        timeout: options.timeout ?? 120,
+        routingTarget: to,
+      });
+      this.events.push(...created.events);
+      const transfer = this.tasks.get(created.result)!;
+      transfer.transferredFrom = sid;
+      transfer.transferOf = { taskSid: sid };
+      return created.result;
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Reservations
+
+  acceptReservation(sid: string): Outcome {
+    const reservation = this.require(this.reservations, sid, "Reservation");
+    if (reservation.status !== "pending") {
+      throw new RoutingError("conflict", `Reservation ${sid} is ${reservation.status}, not pending`);
+    }
+    return this.command(() => {
+      const { task } = reservation;
+      const now = this.clock.now();
+      this.mutateTask(task, () => {
+        task.pending.delete(reservation);
+        task.accepted = reservation;
+        task.status = "assigned";
+      });
+      reservation.status = "accepted";
+      reservation.dateUpdated = now;
+      this.fact("reservation.accepted", task, {
+        waitSeconds: (now - task.dateCreated) / 1000,
+        queueWaitSeconds: (now - (task.queueEnteredAt ?? task.dateCreated)) / 1000,
+      });
+      this.emit(
+        "reservation.accepted",
+        "reservation",
+        sid,
+        `Reservation ${sid} accepted by ${reservation.worker.friendlyName}`,
+        {
+          task: this.taskSnapshot(task),
+          worker: workerSnapshot(reservation.worker),
+          reservation: { sid, status: "accepted" },
+        },
+      );
+      // First accept wins: every other pending reservation of the task is rescinded.
+      for (const other of [...task.pending]) this.endPending(other, "rescinded", false);
+      this.leaveRouting(task);
+      if (task.transferOf) {
+        const original = this.tasks.get(task.transferOf.taskSid);
+        this.emit(
+          "task.transfer-completed",
+          "task",
+          task.transferOf.taskSid,
+          `Task ${task.transferOf.taskSid} transferred to ${reservation.worker.friendlyName}`,
+          {
+            task: original ? this.taskSnapshot(original) : this.taskSnapshot(task),
+          },
+        );
+        if (original?.status === "assigned") this.wrapUp(original, "Transferred");
+      }
+    });
+  }
+
+  /** Rejects a pending reservation; the task is offered to someone else. Optionally moves the worker to `activitySid`. */
+  rejectReservation(sid: string, options: { activitySid?: string } = {}): Outcome {
+    const reservation = this.require(this.reservations, sid, "Reservation");
+    if (reservation.status !== "pending") {
+      throw new RoutingError("conflict", `Reservation ${sid} is ${reservation.status}, not pending`);
+    }
+    const activity =
+      options.activitySid !== undefined
+        ? this.require(this.activities, options.activitySid, "Activity")
+        : undefined;
+    return this.command(() => {
+      reservation.task.rejectedBy.add(reservation.worker.sid);
+      this.endPending(reservation, "rejected");
+      if (activity && activity.sid !== reservation.worker.activity.sid) {
+        this.setActivity(reservation.worker, activity);
+        this.refreshWorker(reservation.worker);
+      }
+    });
+  }
+
+  /** Wrap-up through the reservation view: the accepted reservation and its task move to wrapping. */
+  wrapUpReservation(sid: string): Outcome {
+    const reservation = this.require(this.reservations, sid, "Reservation");
+    if (reservation.status !== "accepted")
+      throw new RoutingError("conflict", `Reservation ${sid} is ${reservation.status}, not accepted`);
+    return this.command(() => this.wrapUp(reservation.task, undefined));
+  }
+
+  completeReservation(sid: string): Outcome {
+    const reservation = this.require(this.reservations, sid, "Reservation");
+    if (reservation.status !== "accepted" && reservation.status !== "wrapping") {
+      throw new RoutingError(
+        "conflict",
+        `Reservation ${sid} is ${reservation.status}, not accepted or wrapping`,
+      );
+    }
+    return this.command(() => this.complete(reservation.task, "Reservation completed"));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Time
+
+  /** When the next timer is due (ms), if any: the caller wakes the engine then with `fireDueTimers`. */
+  nextTimerAt(): number | undefined {
+    return this.timers.nextAt();
+  }
+
+  /** Fires every timer due at the clock's current time, in due order. */
+  fireDueTimers(): Outcome {
+    return this.command(() => {
+      const now = this.clock.now();
+      for (let timer = this.timers.popDue(now); timer; timer = this.timers.popDue(now)) {
+        switch (timer.kind) {
+          case "reservation-timeout": {
+            const reservation = this.reservations.get(timer.ref);
+            if (reservation?.status === "pending" && reservation.timeoutAt <= now) this.timeOut(reservation);
+            break;
+          }
+          case "step-timeout": {
+            const task = this.tasks.get(timer.ref);
+            if (!task?.position || task.position.token !== timer.token) break;
+            if (task.status === "pending") this.advanceStep(task, "timeout");
+            else if (task.status === "reserved") task.position.expired = true;
+            break;
+          }
+          case "task-ttl": {
+            const task = this.tasks.get(timer.ref);
+            if (task && (task.status === "pending" || task.status === "reserved"))
+              this.cancel(task, "Task TTL Exceeded");
+            break;
+          }
+        }
+        // Each timer's consequences are routed before the next fires, as if they came one by one.
+        this.route();
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Reading
+
+  worker(sid: string): WorkerView | undefined {
+    const worker = this.workers.get(sid);
+    return worker && workerView(worker);
+  }
+
+  allWorkers(): WorkerView[] {
+    return [...this.workers.values()].map(workerView);
+  }
+
+  task(sid: string): TaskView | undefined {
+    const task = this.tasks.get(sid);
+    return task && this.taskView(task);
+  }
+
+  allTasks(): TaskView[] {
+    return [...this.tasks.values()].map((t) => this.taskView(t));
+  }
+
+  reservation(sid: string): ReservationView | undefined {
+    const reservation = this.reservations.get(sid);
+    return reservation && reservationView(reservation);
+  }
+
+  reservationsOfTask(taskSid: string): ReservationView[] {
+    return [...this.reservations.values()].filter((r) => r.task.sid === taskSid).map(reservationView);
+  }
+
+  reservationsOfWorker(workerSid: string): ReservationView[] {
+    return [...this.reservations.values()].filter((r) => r.worker.sid === workerSid).map(reservationView);
+  }
+
+  queueMembers(queueSid: string): string[] {
+    return [...this.require(this.queues, queueSid, "TaskQueue").members].map((w) => w.sid);
+  }
+
+  /** SIDs of the queues a worker with these attributes would belong to (TaskQueue list filter). */
+  queuesForAttributes(attributes: Attributes): string[] {
+    const facts: WorkerFacts = { sid: "", friendlyName: "", activitySid: "", activityName: "", attributes };
+    const now = this.clock.now();
+    return [...this.queues.values()]
+      .filter((q) => q.targetWorkers.test({ now, worker: facts }))
+      .map((q) => q.config.sid);
+  }
+
+  /** Real-time statistics of the workspace, a queue or a workflow, in Twilio's field names. */
+  realtimeStatistics(scope: Scope): RealtimeStatistics {
+    const now = this.clock.now();
+    const base = this.statistics.realtime(scope, now);
+    const activityCounts = new Map<string, number>();
+    let available = 0;
+    let members: Iterable<WorkerState>;
+    if (scope.kind === "queue") {
+      const queue = this.require(this.queues, scope.sid, "TaskQueue");
+      members = queue.members;
+    } else {
+      if (scope.kind === "workflow") this.require(this.workflows, scope.sid, "Workflow");
+      members = this.workers.values();
+    }
+    let total = 0;
+    for (const worker of members) {
+      total++;
+      activityCounts.set(worker.activity.sid, (activityCounts.get(worker.activity.sid) ?? 0) + 1);
+      if (worker.activity.available) available++;
+    }
+    const activity_statistics = [...this.activities.values()].map((a) => ({
+      sid: a.sid,
+      friendly_name: a.friendlyName,
+      workers: activityCounts.get(a.sid) ?? 0,
+    }));
+    if (scope.kind === "queue") {
+      return {
+        ...base,
+        activity_statistics,
+        total_eligible_workers: total,
+        total_available_workers: available,
+      };
+    }
+    if (scope.kind === "workspace") return { ...base, activity_statistics, total_workers: total };
+    return base;
+  }
+
+  /** Cumulative statistics over [from, to] (ms), in Twilio's field names (durations in seconds). */
+  cumulativeStatistics(
+    scope: Scope,
+    from: number,
+    to: number,
+    options: { channel?: string; splitByWaitTime?: number[] } = {},
+  ) {
+    if (scope.kind === "queue") this.require(this.queues, scope.sid, "TaskQueue");
+    if (scope.kind === "workflow") this.require(this.workflows, scope.sid, "Workflow");
+    const channelSid =
+      options.channel !== undefined ? this.channelByNameOrSid(options.channel).sid : undefined;
+    return this.statistics.cumulative(scope, from, to, channelSid, options.splitByWaitTime);
+  }
+
+  /** Why a task is where it is: the filter and step, and for each candidate worker why it was or was not offered the task. */
+  explain(taskSid: string): Explanation {
+    const task = this.require(this.tasks, taskSid, "Task");
+    const now = this.clock.now();
+    const filters =
+      task.workflow?.compiled.filters.map((f, index) => ({
+        index,
+        name: f.name,
+        expression: f.expression.source,
+        matches: f.expression.test({ now, task: task.attributes }),
+      })) ?? [];
+    const position = task.position;
+    const reservations = [...this.reservations.values()].filter((r) => r.task === task).map(reservationView);
+    const candidates: CandidateVerdict[] = [];
+    if (position) {
+      const queue = this.queues.get(position.target.queueSid)!;
+      const considered = new Set<WorkerState>(queue.members);
+      if (position.knownWorkerSid) {
+        const known = this.workers.get(position.knownWorkerSid);
+        if (known) considered.add(known);
+      }
+      for (const worker of considered)
+        candidates.push({
+          workerSid: worker.sid,
+          workerName: worker.friendlyName,
+          ...this.verdict(task, worker, queue),
+        });
+    }
+    return {
+      taskSid,
+      status: task.status,
+      workflowSid: task.workflow?.config.sid,
+      filters,
+      position: position && {
+        filter: position.filter,
+        filterName: position.filterName,
+        step: position.step,
+        stepEnteredAt: position.enteredAt,
+        queueSid: position.target.queueSid,
+        expression: position.target.expression?.source,
+        priority: position.target.priority,
+        timeout: position.target.timeout,
+        knownWorkerSid: position.knownWorkerSid,
+        orderBy:
+          position.target.orderBy.map((c) => `worker.${c.path.join(".")} ${c.direction}`).join(", ") ||
+          undefined,
+      },
+      reservations,
+      candidates,
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Command plumbing
+
+  /** Runs a mutation, routes to a fixpoint, and hands back the events. */
+  private command<T>(mutate: () => T): Outcome<T> {
+    const outer = this.events;
+    this.events = [];
+    try {
+      const result = mutate();
+      this.route();
+      return { result, events: this.events };
+    } finally {
+      this.events = outer;
+    }
+  }
+
+  private emit(
+    type: RoutingEventType,
+    resourceType: ResourceType,
+    resourceSid: string,
+    description: string,
+    detail: Omit<RoutingEvent, "type" | "at" | "resourceType" | "resourceSid" | "description"> = {},
+  ): void {
+    this.events.push({ type, at: this.clock.now(), resourceType, resourceSid, description, ...detail });
+  }
+
+  private require<V>(map: Map<string, V>, sid: string, what: string): V {
+    const value = map.get(sid);
+    if (value === undefined) throw new RoutingError("not_found", `${what} ${sid} does not exist`);
+    return value;
+  }
+
+  private channelByNameOrSid(channel: string): TaskChannel {
+    const found =
+      this.channels.get(channel) ?? [...this.channels.values()].find((c) => c.uniqueName === channel);
+    if (!found) throw new RoutingError("not_found", `TaskChannel ${channel} does not exist`);
+    return found;
+  }
+
+  private compileRules(): void {
+    this.rules = new Map();
+    const bySid = (name: string) => [...this.channels.values()].find((c) => c.uniqueName === name)?.sid;
+    for (const rule of this.settings.channelRules) {
+      const channel = bySid(rule.channel);
+      const whileOn = bySid(rule.whileOn);
+      if (!channel || !whileOn) continue; // a rule about a channel that does not exist yet blocks nothing
+      const list = this.rules.get(channel) ?? [];
+      list.push({ whileOn, atLeast: rule.atLeast });
+      this.rules.set(channel, list);
+    }
+  }
+
+  private fact(
+    kind: CumulativeKind,
+    task: TaskState,
+    extra: { waitSeconds?: number; queueWaitSeconds?: number } = {},
+  ): void {
+    this.statistics.record({
+      at: this.clock.now(),
+      kind,
+      queueSid: task.queue?.config.sid,
+      workflowSid: task.workflow?.config.sid,
+      channelSid: task.channel.sid,
+      ...extra,
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Workers: readiness, membership, activity
+
+  /**
+   * A worker is ready on a channel when its activity is available, the channel is switched on, it has
+   * capacity left, and no channel rule blocks it. Only ready workers are in the `ready` indexes.
+   */
+  private isReady(worker: WorkerState, slot: Slot): boolean {
+    if (!worker.activity.available || !slot.available || slot.active >= slot.capacity) return false;
+    const rules = this.rules.get(slot.channel.sid);
+    if (rules) {
+      for (const rule of rules)
+        if ((worker.slots.get(rule.whileOn)?.active ?? 0) >= rule.atLeast) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Brings a worker's ready-index entries in line with its state. `bump` moves the worker to the back
+   * of the line on that channel (it just got a task). A worker that became ready is queued for routing.
+   */
+  private refreshWorker(worker: WorkerState, bump?: Slot): void {
+    for (const slot of worker.slots.values()) {
+      const ready = this.isReady(worker, slot);
+      if (ready && slot.readyKey === undefined) {
+        slot.readyKey = ++this.readySeq;
+        this.indexReady(worker, slot);
+        this.workersToRoute.add(worker);
+      } else if (!ready && slot.readyKey !== undefined) {
+        this.unindexReady(worker, slot);
+      } else if (ready && slot === bump) {
+        this.unindexReady(worker, slot);
+        slot.readyKey = ++this.readySeq;
+        this.indexReady(worker, slot);
+      }
+    }
+  }
+
+  private indexReady(worker: WorkerState, slot: Slot): void {
+    const key = [slot.readyKey!];
+    for (const queue of worker.queues) readyIndex(queue, slot.channel.sid).set(key, worker);
+  }
+
+  private unindexReady(worker: WorkerState, slot: Slot): void {
+    const key = [slot.readyKey!];
+    for (const queue of worker.queues) queue.ready.get(slot.channel.sid)?.delete(key);
+    slot.readyKey = undefined;
+  }
+
+  /** Re-tests TargetWorkers for one worker and one queue, joining or leaving it. */
+  private updateMembership(worker: WorkerState, queue: QueueState): void {
+    const belongs = queue.targetWorkers.test({ now: this.clock.now(), worker: worker.facts });
+    if (belongs && !worker.queues.has(queue)) {
+      worker.queues.add(queue);
+      queue.members.add(worker);
+      queue.activityCounts.set(worker.activity.sid, (queue.activityCounts.get(worker.activity.sid) ?? 0) + 1);
+      if (worker.activity.available) queue.availableMembers++;
+      for (const slot of worker.slots.values())
+        if (slot.readyKey !== undefined) readyIndex(queue, slot.channel.sid).set([slot.readyKey], worker);
+      this.workersToRoute.add(worker);
+    } else if (!belongs && worker.queues.has(queue)) {
+      this.leaveQueue(worker, queue);
+    }
+  }
+
+  private leaveQueue(worker: WorkerState, queue: QueueState): void {
+    worker.queues.delete(queue);
+    queue.members.delete(worker);
+    queue.activityCounts.set(worker.activity.sid, (queue.activityCounts.get(worker.activity.sid) ?? 1) - 1);
+    if (worker.activity.available) queue.availableMembers--;
+    for (const slot of worker.slots.values())
+      if (slot.readyKey !== undefined) queue.ready.get(slot.channel.sid)?.delete([slot.readyKey]);
+  }
+
+  private setActivity(worker: WorkerState, activity: Activity): void {
+    const previous = worker.activity;
+    const now = this.clock.now();
+    for (const queue of worker.queues) {
+      queue.activityCounts.set(previous.sid, (queue.activityCounts.get(previous.sid) ?? 1) - 1);
+      queue.activityCounts.set(activity.sid, (queue.activityCounts.get(activity.sid) ?? 0) + 1);
+      queue.availableMembers += Number(activity.available) - Number(previous.available);
+    }
+    const durationMs = now - worker.dateStatusChanged;
+    worker.activity = activity;
+    worker.dateStatusChanged = now;
+    worker.facts = factsOf(worker);
+    // Target expressions may read worker.activity_name: the worker looks for work again.
+    this.workersToRoute.add(worker);
+    this.emit(
+      "worker.activity.update",
+      "worker",
+      worker.sid,
+      `Worker ${worker.friendlyName} updated to ${activity.friendlyName} Activity`,
+      {
+        worker: workerSnapshot(worker),
+        previousActivity: { sid: previous.sid, name: previous.friendlyName, durationMs },
+      },
+    );
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Tasks: workflow steps, indexes
+
+  /** Wraps a change to status, queue, workflow or priority so statistics stay exact. */
+  private mutateTask(task: TaskState, change: () => void): void {
+    this.statistics.remove(contribution(task));
+    const wasLive = LIVE_TASK.has(task.status);
+    change();
+    if (wasLive && !LIVE_TASK.has(task.status)) {
+      if (task.queue) task.queue.taskCount--;
+      if (task.workflow) task.workflow.taskCount--;
+    }
+    this.statistics.add(contribution(task), task.queueEnteredAt);
+  }
+
+  /** Tries filters from `from` on; enters the first match, else default_filter, else cancels. */
+  private enterWorkflow(task: TaskState, from: number): void {
+    const workflow = task.workflow!;
+    const now = this.clock.now();
+    if (from === 0) {
+      this.emit(
+        "workflow.entered",
+        "task",
+        task.sid,
+        `Task ${task.sid} entered workflow ${workflow.config.friendlyName}`,
+        {
+          task: this.taskSnapshot(task),
+          workflow: { sid: workflow.config.sid, name: workflow.config.friendlyName },
+        },
+      );
+    }
+    const filters = workflow.compiled.filters;
+    for (let i = from; i < filters.length; i++) {
+      if (filters[i]!.expression.test({ now, task: task.attributes })) {
+        this.enterStep(task, i, 0);
+        return;
+      }
+    }
+    if (workflow.compiled.defaultQueueSid) {
+      this.enterStep(task, "default", 0);
+      return;
+    }
+    this.cancel(task, "No filter matched and the workflow has no default_filter");
+  }
+
+  private targetOf(
+    task: TaskState,
+    filter: number | "default",
+    step: number,
+  ): { target: Target; name: string } {
+    const compiled = task.workflow!.compiled;
+    if (filter === "default") {
+      return {
+        name: "Default Filter",
+        target: {
+          queueSid: compiled.defaultQueueSid!,
+          expression: undefined,
+          priority: undefined,
+          timeout: undefined,
+          orderBy: [],
+          skipIf: undefined,
+          knownWorker: undefined,
+        },
+      };
+    }
+    const f = compiled.filters[filter]!;
+    return { name: f.name, target: f.targets[step]! };
+  }
+
+  private enterStep(task: TaskState, filter: number | "default", step: number): void {
+    const { target, name } = this.targetOf(task, filter, step);
+    this.place(task, {
+      filter,
+      filterName: name,
+      step,
+      target,
+      reservationTimeout: task.workflow!.config.taskReservationTimeout,
+    });
+    this.emit("workflow.target-matched", "task", task.sid, `Task ${task.sid} matched ${name}, step ${step}`, {
+      task: this.taskSnapshot(task),
+      workflow: { sid: task.workflow!.config.sid, name: task.workflow!.config.friendlyName },
+    });
+  }
+
+  private enterDirect(task: TaskState, routingTarget: NonNullable<NewTask["routingTarget"]>): void {
+    const target: Target = {
+      queueSid: routingTarget.queueSid,
+      expression: undefined,
+      priority: undefined,
+      timeout: undefined,
+      orderBy: [],
+      skipIf: undefined,
+      knownWorker: routingTarget.workerSid !== undefined ? { by: "sid", path: [] } : undefined,
+    };
+    this.place(
+      task,
+      {
+        filter: "direct",
+        filterName: "Routing target",
+        step: 0,
+        target,
+        reservationTimeout: routingTarget.reservationTimeout ?? DEFAULT_RESERVATION_TIMEOUT,
+      },
+      routingTarget.workerSid,
+    );
+  }
+
+  /** Puts a task into a routing step: its queue, priority, timer and indexes. */
+  private place(
+    task: TaskState,
+    step: {
+      filter: Position["filter"];
+      filterName: string;
+      step: number;
+      target: Target;
+      reservationTimeout: number;
+    },
+    directWorkerSid?: string,
+  ): void {
+    const now = this.clock.now();
+    const { target } = step;
+    const queue = this.queues.get(target.queueSid)!;
+    const previousQueue = task.queue;
+    this.unindexTask(task);
+    this.mutateTask(task, () => {
+      if (target.priority !== undefined) task.priority = target.priority;
+      if (previousQueue !== queue) {
+        if (previousQueue) previousQueue.taskCount--;
+        queue.taskCount++;
+        task.queue = queue;
+        task.queueEnteredAt = now;
+      }
+    });
+    let knownWorkerSid: string | null | undefined;
+    if (directWorkerSid !== undefined) knownWorkerSid = directWorkerSid;
+    else if (target.knownWorker) knownWorkerSid = this.resolveKnownWorker(task, target.knownWorker);
+    task.position = {
+      filter: step.filter,
+      filterName: step.filterName,
+      step: step.step,
+      enteredAt: now,
+      target,
+      token: ++this.stepToken,
+      expired: false,
+      justEntered: true,
+      knownWorkerSid,
+      reservationTimeout: step.reservationTimeout,
+    };
+    if (previousQueue !== queue) {
+      if (previousQueue) {
+        this.fact("task.moved", task);
+        this.emit(
+          "task-queue.moved",
+          "task",
+          task.sid,
+          `Task ${task.sid} moved to ${queue.config.friendlyName}`,
+          {
+            task: this.taskSnapshot(task),
+            queue: queueRef(queue),
+          },
+        );
+      }
+      this.fact("task.entered", task);
+      this.emit(
+        "task-queue.entered",
+        "task",
+        task.sid,
+        `Task ${task.sid} entered ${queue.config.friendlyName}`,
+        {
+          task: this.taskSnapshot(task),
+          queue: queueRef(queue),
+        },
+      );
+    }
+    if (target.timeout !== undefined)
+      this.timers.add(now + target.timeout * 1000, "step-timeout", task.sid, task.position.token);
+    this.syncTaskIndex(task);
+    this.tasksToRoute.add(task);
+  }
+
+  private resolveKnownWorker(task: TaskState, known: NonNullable<Target["knownWorker"]>): string | null {
+    let value: unknown = task.attributes;
+    for (const segment of known.path) {
+      value =
+        value !== null && typeof value === "object" && !Array.isArray(value) && Object.hasOwn(value, segment)
+          ? (value as Record<string, unknown>)[segment]
+          : null;
+    }
+    if (typeof value !== "string") return null;
+    if (known.by === "sid") return value;
+    const lower = value.toLowerCase();
+    return [...this.workers.values()].find((w) => w.friendlyName.toLowerCase() === lower)?.sid ?? null;
+  }
+
+  /** Moves to the next step after a timeout or skip; past the last step the task leaves the workflow. */
+  private advanceStep(task: TaskState, cause: "timeout" | "skip"): void {
+    const position = task.position!;
+    const queue = task.queue!;
+    if (cause === "timeout") {
+      this.emit(
+        "task-queue.timeout",
+        "task",
+        task.sid,
+        `Task ${task.sid} timed out of step ${position.step} in ${queue.config.friendlyName}`,
+        {
+          task: this.taskSnapshot(task),
+          queue: queueRef(queue),
+        },
+      );
+    }
+    const filter = position.filter;
+    const targets = typeof filter === "number" ? task.workflow!.compiled.filters[filter]!.targets : [];
+    if (typeof filter === "number" && position.step + 1 < targets.length) {
+      this.enterStep(task, filter, position.step + 1);
+      return;
+    }
+    const workflowRef = task.workflow && {
+      sid: task.workflow.config.sid,
+      name: task.workflow.config.friendlyName,
+    };
+    if (cause === "skip" && typeof filter === "number") {
+      // Every step of the filter was skipped: the task did not match it after all.
+      this.emit(
+        "workflow.skipped",
+        "task",
+        task.sid,
+        `Task ${task.sid} skipped every step of ${position.filterName}`,
+        {
+          task: this.taskSnapshot(task),
+          ...(workflowRef && { workflow: workflowRef }),
+        },
+      );
+      this.enterWorkflow(task, filter + 1);
+      return;
+    }
+    if (cause === "timeout") {
+      this.fact("task.timed-out-in-workflow", task);
+      this.emit(
+        "workflow.timeout",
+        "task",
+        task.sid,
+        `Task ${task.sid} timed out of the last step of ${position.filterName}`,
+        {
+          task: this.taskSnapshot(task),
+          ...(workflowRef && { workflow: workflowRef }),
+        },
+      );
+      this.cancel(task, "Workflow Timeout");
+    }
+  }
+
+  /** Runs a waiting task through the filters again, after its attributes or its workflow changed. */
+  private reEvaluate(task: TaskState): void {
+    if (task.position?.filter === "direct") {
+      this.syncTaskIndex(task);
+      this.tasksToRoute.add(task);
+      return;
+    }
+    const now = this.clock.now();
+    const filters = task.workflow!.compiled.filters;
+    const match = filters.findIndex((f) => f.expression.test({ now, task: task.attributes }));
+    const filter = match >= 0 ? match : "default";
+    if (task.position && task.position.filter === filter) {
+      // Same filter: stay in the step, but the task may now suit other workers.
+      this.syncTaskIndex(task);
+      this.tasksToRoute.add(task);
+      return;
+    }
+    for (const reservation of [...task.pending]) this.endPending(reservation, "canceled", false);
+    this.enterWorkflow(task, 0);
+  }
+
+  private cancel(task: TaskState, reason: string): void {
+    const now = this.clock.now();
+    for (const reservation of [...task.pending]) this.endPending(reservation, "canceled", false);
+    this.mutateTask(task, () => {
+      task.status = "canceled";
+      task.reason = reason;
+    });
+    this.leaveRouting(task);
+    this.fact("task.canceled", task, { waitSeconds: (now - task.dateCreated) / 1000 });
+    this.emit("task.canceled", "task", task.sid, `Task ${task.sid} canceled: ${reason}`, {
+      task: this.taskSnapshot(task),
+    });
+    if (task.transferOf) {
+      const original = this.tasks.get(task.transferOf.taskSid);
+      this.emit(
+        "task.transfer-failed",
+        "task",
+        task.transferOf.taskSid,
+        `Transfer of task ${task.transferOf.taskSid} failed: ${reason}`,
+        {
+          task: original ? this.taskSnapshot(original) : this.taskSnapshot(task),
+        },
+      );
+    }
+  }
+
+  private wrapUp(task: TaskState, reason: string | undefined): void {
+    const reservation = task.accepted!;
+    this.mutateTask(task, () => {
+      task.status = "wrapping";
+      if (reason !== undefined) task.reason = reason;
+    });
+    reservation.status = "wrapping";
+    reservation.dateUpdated = this.clock.now();
+    this.emit("task.wrapup", "task", task.sid, `Task ${task.sid} wrapping up`, {
+      task: this.taskSnapshot(task),
+    });
+    this.emit(
+      "reservation.wrapup",
+      "reservation",
+      reservation.sid,
+      `Reservation ${reservation.sid} wrapping up`,
+      {
+        task: this.taskSnapshot(task),
+        worker: workerSnapshot(reservation.worker),
+        reservation: { sid: reservation.sid, status: "wrapping" },
+      },
+    );
+  }
+
+  private complete(task: TaskState, reason: string): void {
+    this.mutateTask(task, () => {
+      task.status = "completed";
+      task.reason = reason;
+    });
+    this.fact("task.completed", task);
+    this.emit("task.completed", "task", task.sid, `Task ${task.sid} completed`, {
+      task: this.taskSnapshot(task),
+    });
+    this.endAccepted(task.accepted!, "completed");
+  }
+
+  /** A task that is assigned or finished leaves every routing index (its position stays, for explain). */
+  private leaveRouting(task: TaskState): void {
+    this.unindexTask(task);
+    if (task.position) task.position.justEntered = false;
+  }
+
+  /**
+   * A task is matchable while it is waiting in a step that can still take reservations: pending or
+   * reserved, fewer pending reservations than the queue's MaxReservedWorkers, and a worker expression
+   * that is not constant false. Matchable tasks sit in `queue.waiting`, or in `knownWaiting` when the
+   * step names one worker.
+   */
+  private syncTaskIndex(task: TaskState): void {
+    const position = task.position;
+    const queue = task.queue;
+    const matchable =
+      position !== undefined &&
+      queue !== undefined &&
+      (task.status === "pending" || task.status === "reserved") &&
+      task.pending.size < queue.config.maxReservedWorkers &&
+      position.target.expression?.constant !== false;
+    const knownSid = position?.knownWorkerSid;
+    if (!matchable) {
+      this.unindexTask(task);
+      return;
+    }
+    if (knownSid !== undefined) {
+      if (knownSid === null || task.knownKey !== knownSid) this.unindexTask(task);
+      if (knownSid !== null && task.knownKey !== knownSid) {
+        let set = this.knownWaiting.get(knownSid);
+        if (!set) this.knownWaiting.set(knownSid, (set = new Set()));
+        set.add(task);
+        task.knownKey = knownSid;
+        this.tasksToRoute.add(task);
+      }
+      return;
+    }
+    const key = this.waitingKey(task, queue);
+    if (task.waitingKey && sameKey(task.waitingKey, key)) return;
+    this.unindexTask(task);
+    waitingIndex(queue, task.channel.sid).set(key, task);
+    task.waitingKey = key;
+    this.tasksToRoute.add(task);
+  }
+
+  private unindexTask(task: TaskState): void {
+    if (task.waitingKey) {
+      task.queue?.waiting.get(task.channel.sid)?.delete(task.waitingKey);
+      task.waitingKey = undefined;
+    }
+    if (task.knownKey !== undefined) {
+      this.knownWaiting.get(task.knownKey)?.delete(task);
+      task.knownKey = undefined;
+    }
+  }
+
+  /** Priority first (higher first), then age: oldest first for FIFO queues, newest first for LIFO. */
+  private waitingKey(task: TaskState, queue: QueueState): Key {
+    return queue.config.taskOrder === "LIFO"
+      ? [-task.priority, -task.virtualStartTime, -task.seq]
+      : [-task.priority, task.virtualStartTime, task.seq];
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Matching
+
+  /** Offers tasks to workers until nothing more can be matched. */
+  private route(): void {
+    while (this.tasksToRoute.size > 0 || this.workersToRoute.size > 0) {
+      for (const task of this.tasksToRoute) {
+        this.tasksToRoute.delete(task);
+        this.routeTask(task);
+      }
+      for (const worker of this.workersToRoute) {
+        this.workersToRoute.delete(worker);
+        this.routeWorker(worker);
+      }
+    }
+  }
+
+  private eligible(task: TaskState, worker: WorkerState): boolean {
+    if (task.rejectedBy.has(worker.sid)) return false;
+    for (const reservation of task.pending) if (reservation.worker === worker) return false;
+    const expression = task.position!.target.expression;
+    return (
+      expression === undefined ||
+      expression.test({ now: this.clock.now(), task: task.attributes, worker: worker.facts })
+    );
+  }
+
+  /** Finds ready, eligible workers for a task, up to the queue's parallel-reservation limit. */
+  private routeTask(task: TaskState): void {
+    const position = task.position;
+    const queue = task.queue;
+    if (!position || !queue || (task.status !== "pending" && task.status !== "reserved")) return;
+    const want = queue.config.maxReservedWorkers - task.pending.size;
+    if (want > 0 && position.target.expression?.constant !== false) {
+      const chosen: WorkerState[] = [];
+      if (position.knownWorkerSid !== undefined) {
+        const worker =
+          position.knownWorkerSid === null ? undefined : this.workers.get(position.knownWorkerSid);
+        const slot = worker?.slots.get(task.channel.sid);
+        if (worker && slot?.readyKey !== undefined && worker.queues.has(queue) && this.eligible(task, worker))
+          chosen.push(worker);
+      } else {
+        const ready = queue.ready.get(task.channel.sid);
+        if (ready && ready.size > 0) {
+          if (position.target.orderBy.length > 0) {
+            const all: WorkerState[] = [];
+            for (const worker of ready.values()) if (this.eligible(task, worker)) all.push(worker);
+            all.sort(
+              (a, b) =>
+                compareByOrder(a, b, position.target.orderBy) ||
+                a.slots.get(task.channel.sid)!.readyKey! - b.slots.get(task.channel.sid)!.readyKey!,
+            );
+            chosen.push(...all.slice(0, want));
+          } else {
+            ready.find((worker) => {
+              if (this.eligible(task, worker)) chosen.push(worker);
+              return chosen.length >= want;
+            });
+          }
+        }
+      }
+      for (const worker of chosen) this.reserve(task, worker);
+    }
+    if (position.justEntered) {
+      position.justEntered = false;
+      // skip_if: considered once, right after entering the step, when no reservation could be made.
+      if (
+        task.pending.size === 0 &&
+        position.target.skipIf?.test({ now: this.clock.now(), workers: population(queue) })
+      ) {
+        this.advanceStep(task, "skip");
+      }
+    }
+  }
+
+  /** Finds the best waiting task for a worker on each channel it is ready on, as long as it stays ready. */
+  private routeWorker(worker: WorkerState): void {
+    if (!this.workers.has(worker.sid)) return;
+    for (const slot of worker.slots.values()) {
+      while (slot.readyKey !== undefined) {
+        const best = this.bestTaskFor(worker, slot.channel.sid);
+        if (!best) break;
+        this.reserve(best, worker);
+      }
+    }
+  }
+
+  private bestTaskFor(worker: WorkerState, channelSid: string): TaskState | undefined {
+    let best: TaskState | undefined;
+    const consider = (task: TaskState | undefined) => {
+      if (task && (!best || this.before(task, best))) best = task;
+    };
+    for (const queue of worker.queues) {
+      consider(queue.waiting.get(channelSid)?.find((task) => this.eligible(task, worker)));
+    }
+    for (const task of this.knownWaiting.get(worker.sid) ?? []) {
+      if (
+        task.channel.sid === channelSid &&
+        task.queue &&
+        worker.queues.has(task.queue) &&
+        this.eligible(task, worker)
+      )
+        consider(task);
+    }
+    return best;
+  }
+
+  /** Between queues: higher priority first, then by the workspace's prioritize-queue-order. */
+  private before(a: TaskState, b: TaskState): boolean {
+    if (a.priority !== b.priority) return a.priority > b.priority;
+    if (a.virtualStartTime !== b.virtualStartTime) {
+      return this.settings.prioritizeQueueOrder === "FIFO"
+        ? a.virtualStartTime < b.virtualStartTime
+        : a.virtualStartTime > b.virtualStartTime;
+    }
+    return a.seq < b.seq;
+  }
+
+  private reserve(task: TaskState, worker: WorkerState): void {
+    const now = this.clock.now();
+    const slot = worker.slots.get(task.channel.sid)!;
+    const position = task.position!;
+    const reservation: ReservationState = {
+      sid: this.ids.next("WR"),
+      task,
+      worker,
+      slot,
+      status: "pending",
+      dateCreated: now,
+      dateUpdated: now,
+      timeoutAt: now + position.reservationTimeout * 1000,
+      queueSid: task.queue?.config.sid,
+      workflowSid: task.workflow?.config.sid,
+    };
+    this.reservations.set(reservation.sid, reservation);
+    this.mutateTask(task, () => {
+      task.pending.add(reservation);
+      task.status = "reserved";
+    });
+    worker.reservations.add(reservation);
+    slot.active++;
+    this.timers.add(reservation.timeoutAt, "reservation-timeout", reservation.sid);
+    this.fact("reservation.created", task);
+    this.emit(
+      "reservation.created",
+      "reservation",
+      reservation.sid,
+      `Reservation ${reservation.sid} created for ${worker.friendlyName}`,
+      {
+        task: this.taskSnapshot(task),
+        worker: workerSnapshot(worker),
+        reservation: { sid: reservation.sid, status: "pending" },
+      },
+    );
+    this.refreshWorker(worker, slot);
+    this.syncTaskIndex(task);
+  }
+
+  /**
+   * Ends a pending reservation (rejected, timed out, canceled, rescinded) and, unless the task itself
+   * is being taken out of routing, routes the task again.
+   */
+  private endPending(
+    reservation: ReservationState,
+    status: "rejected" | "timeout" | "canceled" | "rescinded",
+    reroute = true,
+  ): void {
+    const { task, worker } = reservation;
+    reservation.status = status;
+    reservation.dateUpdated = this.clock.now();
+    worker.reservations.delete(reservation);
+    reservation.slot.active--;
+    this.mutateTask(task, () => {
+      task.pending.delete(reservation);
+      if (task.status === "reserved" && task.pending.size === 0) task.status = "pending";
+    });
+    const kind: Record<typeof status, CumulativeKind> = {
+      rejected: "reservation.rejected",
+      timeout: "reservation.timed-out",
+      canceled: "reservation.canceled",
+      rescinded: "reservation.rescinded",
+    };
+    this.fact(kind[status], task);
+    this.emit(
+      `reservation.${status}`,
+      "reservation",
+      reservation.sid,
+      `Reservation ${reservation.sid} ${status}`,
+      {
+        task: this.taskSnapshot(task),
+        worker: workerSnapshot(worker),
+        reservation: { sid: reservation.sid, status },
+      },
+    );
+    this.refreshWorker(worker);
+    this.workersToRoute.add(worker);
+    if (!reroute) return;
+    if (task.status === "pending" && task.position?.expired) {
+      this.advanceStep(task, "timeout");
+    } else {
+      this.syncTaskIndex(task);
+      this.tasksToRoute.add(task);
+    }
+  }
+
+  /** Ends an accepted or wrapping reservation when its task completes or is deleted. */
+  private endAccepted(reservation: ReservationState, status: "completed"): void {
+    reservation.status = status;
+    reservation.dateUpdated = this.clock.now();
+    reservation.worker.reservations.delete(reservation);
+    reservation.slot.active--;
+    this.emit(
+      "reservation.completed",
+      "reservation",
+      reservation.sid,
+      `Reservation ${reservation.sid} completed`,
+      {
+        task: this.taskSnapshot(reservation.task),
+        worker: workerSnapshot(reservation.worker),
+        reservation: { sid: reservation.sid, status },
+      },
+    );
+    this.refreshWorker(reservation.worker);
+    this.workersToRoute.add(reservation.worker);
+  }
+
+  private timeOut(reservation: ReservationState): void {
+    this.endPending(reservation, "timeout");
+    const timeoutActivity =
+      this.settings.timeoutActivitySid && this.activities.get(this.settings.timeoutActivitySid);
+    if (
+      timeoutActivity &&
+      reservation.worker.activity.sid !== timeoutActivity.sid &&
+      this.workers.has(reservation.worker.sid)
+    ) {
+      this.setActivity(reservation.worker, timeoutActivity);
+      this.refreshWorker(reservation.worker);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Views
+
+  private taskSnapshot(task: TaskState): TaskSnapshot {
+    return {
+      sid: task.sid,
+      attributes: task.attributes,
+      priority: task.priority,
+      status: task.status,
+      dateCreated: task.dateCreated,
+      channelSid: task.channel.sid,
+      channelUniqueName: task.channel.uniqueName,
+      queueSid: task.queue?.config.sid,
+      queueName: task.queue?.config.friendlyName,
+      workflowSid: task.workflow?.config.sid,
+      workflowName: task.workflow?.config.friendlyName,
+      reason: task.reason,
+    };
+  }
+
+  private taskView(task: TaskState): TaskView {
+    const position: RoutingPosition | undefined = task.position && {
+      filter: task.position.filter,
+      filterName: task.position.filterName,
+      step: task.position.step,
+      stepEnteredAt: task.position.enteredAt,
+    };
+    return {
+      sid: task.sid,
+      attributes: task.attributes,
+      priority: task.priority,
+      status: task.status,
+      channelSid: task.channel.sid,
+      channelUniqueName: task.channel.uniqueName,
+      workflowSid: task.workflow?.config.sid,
+      queueSid: task.queue?.config.sid,
+      queueEnteredAt: task.queueEnteredAt,
+      dateCreated: task.dateCreated,
+      virtualStartTime: task.virtualStartTime,
+      timeout: task.timeout,
+      reason: task.reason,
+      routing: position,
+      transferredFrom: task.transferredFrom,
+    };
+  }
+
+  private verdict(
+    task: TaskState,
+    worker: WorkerState,
+    queue: QueueState,
+  ): Omit<CandidateVerdict, "workerSid" | "workerName"> {
+    const position = task.position!;
+    const offered = [...this.reservations.values()].find(
+      (r) => r.task === task && r.worker === worker && ACTIVE_RESERVATION.has(r.status),
+    );
+    if (offered) return { verdict: "offered", detail: `reservation ${offered.sid} is ${offered.status}` };
+    if (!worker.queues.has(queue))
+      return {
+        verdict: "not_in_queue",
+        detail: `TargetWorkers of ${queue.config.friendlyName} is false for this worker`,
+      };
+    if (position.knownWorkerSid !== undefined && position.knownWorkerSid !== worker.sid) {
+      return {
+        verdict: "not_known_worker",
+        detail: `the step is for worker ${position.knownWorkerSid ?? "(none named)"}`,
+      };
+    }
+    if (task.rejectedBy.has(worker.sid)) return { verdict: "rejected", detail: "rejected this task before" };
+    const expression = position.target.expression;
+    if (
+      expression &&
+      !expression.test({ now: this.clock.now(), task: task.attributes, worker: worker.facts })
+    ) {
+      return { verdict: "expression_false", detail: `${expression.source} is false` };
+    }
+    if (!worker.activity.available)
+      return { verdict: "unavailable", detail: `activity ${worker.activity.friendlyName} is not available` };
+    const slot = worker.slots.get(task.channel.sid)!;
+    if (!slot.available)
+      return { verdict: "channel_unavailable", detail: `switched off on ${task.channel.uniqueName}` };
+    if (slot.active >= slot.capacity)
+      return {
+        verdict: "no_capacity",
+        detail: `${slot.active} of ${slot.capacity} ${task.channel.uniqueName} tasks`,
+      };
+    for (const rule of this.rules.get(task.channel.sid) ?? []) {
+      const active = worker.slots.get(rule.whileOn)?.active ?? 0;
+      if (active >= rule.atLeast) {
+        const name = this.channels.get(rule.whileOn)?.uniqueName ?? rule.whileOn;
+        return {
+          verdict: "channel_rule",
+          detail: `no ${task.channel.uniqueName} while on ${active} ${name} task(s)`,
+        };
+      }
+    }
+    if (task.status !== "pending" && task.status !== "reserved")
+      return { verdict: "task_not_waiting", detail: `the task is ${task.status}` };
+    if (task.pending.size >= queue.config.maxReservedWorkers) {
+      return {
+        verdict: "max_reserved",
+        detail: `the task already has ${task.pending.size} pending reservation(s)`,
+      };
+    }
+    if (position.target.expression?.constant === false)
+      return { verdict: "expression_false", detail: "the step's expression never matches" };
+    return { verdict: "eligible", detail: "ready and eligible" };
+  }
+}
+
+export type RealtimeStatistics = ReturnType<RoutingStatistics["realtime"]> & {
+  /** Workspace and queue scopes: workers per activity. */
+  activity_statistics?: Array<{ sid: string; friendly_name: string; workers: number }>;
+  /** Workspace scope. */
+  total_workers?: number;
+  /** Queue scope: members, and members in an available activity. */
+  total_eligible_workers?: number;
+  total_available_workers?: number;
+};
+
+export type Verdict =
+  | "offered"
+  | "eligible"
+  | "not_in_queue"
+  | "not_known_worker"
+  | "rejected"
+  | "expression_false"
+  | "unavailable"
+  | "channel_unavailable"
+  | "no_capacity"
+  | "channel_rule"
+  | "task_not_waiting"
+  | "max_reserved";
+
+export interface CandidateVerdict {
+  workerSid: string;
+  workerName: string;
+  verdict: Verdict;
+  detail: string;
+}
+
+export interface Explanation {
+  taskSid: string;
+  status: TaskStatus;
+  workflowSid: string | undefined;
+  /** Every filter of the workflow and whether it matches the task's attributes now. */
+  filters: Array<{ index: number; name: string; expression: string; matches: boolean }>;
+  position:
+    | {
+        filter: number | "default" | "direct";
+        filterName: string;
+        step: number;
+        stepEnteredAt: number;
+        queueSid: string;
+        expression: string | undefined;
+        priority: number | undefined;
+        timeout: number | undefined;
+        knownWorkerSid: string | null | undefined;
+        orderBy: string | undefined;
+      }
+    | undefined;
+  reservations: ReservationView[];
+  /** Every member of the step's queue (and the named worker of a known-worker step). */
+  candidates: CandidateVerdict[];
+}
+
+// -------------------------------------------------------------------------------------------
+// Helpers
+
+function compileOrThrow(source: string, scope: "worker", what: string): CompiledExpression {
+  try {
+    return compileExpression(source, scope);
+  } catch (error) {
+    if (error instanceof ExpressionError) throw new RoutingError("invalid", `${what}: ${error.message}`);
+    throw error;
+  }
+}
+
+function validateRules(rules: ChannelRule[]): void {
+  for (const [i, rule] of rules.entries()) {
+    if (!rule.channel || !rule.whileOn || !Number.isInteger(rule.atLeast) || rule.atLeast < 1) {
+      throw new RoutingError(
+        "invalid",
+        `channelRules[${i}]: needs channel, whileOn and a whole atLeast of 1 or more`,
+      );
+    }
+  }
+}
+
+function readyIndex(queue: QueueState, channelSid: string): OrderedIndex<WorkerState> {
+  let index = queue.ready.get(channelSid);
+  if (!index) queue.ready.set(channelSid, (index = new OrderedIndex()));
+  return index;
+}
+
+function waitingIndex(queue: QueueState, channelSid: string): OrderedIndex<TaskState> {
+  let index = queue.waiting.get(channelSid);
+  if (!index) queue.waiting.set(channelSid, (index = new OrderedIndex()));
+  return index;
+}
+
+function sameKey(a: Key, b: Key): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function factsOf(worker: WorkerState): WorkerFacts {
+  return {
+    sid: worker.sid,
+    friendlyName: worker.friendlyName,
+    activitySid: worker.activity.sid,
+    activityName: worker.activity.friendlyName,
+    attributes: worker.attributes,
+  };
+}
+
+function workerSnapshot(worker: WorkerState): WorkerSnapshot {
+  return {
+    sid: worker.sid,
+    friendlyName: worker.friendlyName,
+    attributes: worker.attributes,
+    activitySid: worker.activity.sid,
+    activityName: worker.activity.friendlyName,
+    available: worker.activity.available,
+  };
+}
+
+function workerView(worker: WorkerState): WorkerView {
+  return {
+    sid: worker.sid,
+    friendlyName: worker.friendlyName,
+    attributes: worker.attributes,
+    activitySid: worker.activity.sid,
+    activityName: worker.activity.friendlyName,
+    available: worker.activity.available,
+    dateStatusChanged: worker.dateStatusChanged,
+    channels: [...worker.slots.values()].map((s) => ({
+      channelSid: s.channel.sid,
+      capacity: s.capacity,
+      available: s.available,
+      active: s.active,
+    })),
+  };
+}
+
+function reservationView(r: ReservationState): ReservationView {
+  return {
+    sid: r.sid,
+    taskSid: r.task.sid,
+    workerSid: r.worker.sid,
+    workerName: r.worker.friendlyName,
+    channelSid: r.slot.channel.sid,
+    queueSid: r.queueSid,
+    workflowSid: r.workflowSid,
+    status: r.status,
+    dateCreated: r.dateCreated,
+    dateUpdated: r.dateUpdated,
+    timeoutAt: r.timeoutAt,
+  };
+}
+
+function queueRef(queue: QueueState) {
+  return {
+    sid: queue.config.sid,
+    name: queue.config.friendlyName,
+    targetWorkers: queue.config.targetWorkers,
+  };
+}
+
+function channelRef(channel: TaskChannel) {
+  return { sid: channel.sid, uniqueName: channel.uniqueName, friendlyName: channel.friendlyName };
+}
+
+function contribution(task: TaskState): TaskContribution {
+  return {
+    sid: task.sid,
+    seq: task.seq,
+    status: task.status,
+    priority: task.priority,
+    dateCreated: task.dateCreated,
+    queueSid: task.queue?.config.sid,
+    workflowSid: task.workflow?.config.sid,
+    channelSid: task.channel.sid,
+  };
+}
+
+function population(queue: QueueState): QueuePopulation {
+  return {
+    available: queue.availableMembers,
+    unavailable: queue.members.size - queue.availableMembers,
+    byActivity: Object.fromEntries(queue.activityCounts),
+  };
+}
+
+/** order_by: integer worker attributes; workers lacking one sort after those that have it. */
+function compareByOrder(a: WorkerState, b: WorkerState, clauses: Target["orderBy"]): number {
+  for (const clause of clauses) {
+    const x = numberAt(a.attributes, clause.path);
+    const y = numberAt(b.attributes, clause.path);
+    if (x === y) continue;
+    if (x === undefined) return 1;
+    if (y === undefined) return -1;
+    return clause.direction === "ASC" ? x - y : y - x;
+  }
+  return 0;
+}
+
+function numberAt(attributes: Attributes, path: string[]): number | undefined {
+  let value: unknown = attributes;
+  for (const segment of path) {
+    if (value === null || typeof value !== "object" || Array.isArray(value) || !Object.hasOwn(value, segment))
+      return undefined;
+    value = (value as Record<string, unknown>)[segment];
+  }
+  return typeof value === "number" ? value : undefined;
+}
+
+function workflowUsesQueue(workflow: CompiledWorkflow, queueSid: string): boolean {
+  return (
+    workflow.defaultQueueSid === queueSid ||
+    workflow.filters.some((f) => f.targets.some((t) => t.queueSid === queueSid))
+  );
+}
+
+export type { TaskOrder };

@@ -1,0 +1,180 @@
+import type { Attributes } from "../expressions/index.ts";
+import type { ReservationStatus, TaskStatus } from "./model.ts";
+
+export type RoutingEventType =
+  | "activity.created"
+  | "activity.updated"
+  | "activity.deleted"
+  | "task-channel.created"
+  | "task-channel.updated"
+  | "task-channel.deleted"
+  | "task-queue.created"
+  | "task-queue.deleted"
+  | "task-queue.expression.updated"
+  | "task-queue.entered"
+  | "task-queue.moved"
+  | "task-queue.timeout"
+  | "workflow.created"
+  | "workflow.updated"
+  | "workflow.deleted"
+  | "workflow.entered"
+  | "workflow.target-matched"
+  | "workflow.timeout"
+  | "workflow.skipped"
+  | "worker.created"
+  | "worker.deleted"
+  | "worker.activity.update"
+  | "worker.attributes.update"
+  | "worker.capacity.update"
+  | "worker.channel.availability.update"
+  | "task.created"
+  | "task.updated"
+  | "task.canceled"
+  | "task.wrapup"
+  | "task.completed"
+  | "task.deleted"
+  | "task.transfer-initiated"
+  | "task.transfer-completed"
+  | "task.transfer-failed"
+  | "reservation.created"
+  | "reservation.accepted"
+  | "reservation.rejected"
+  | "reservation.timeout"
+  | "reservation.canceled"
+  | "reservation.rescinded"
+  | "reservation.wrapup"
+  | "reservation.completed";
+
+export type ResourceType =
+  "activity" | "task-channel" | "task-queue" | "workflow" | "worker" | "task" | "reservation";
+
+/** The task as it was when the event happened. */
+export interface TaskSnapshot {
+  sid: string;
+  attributes: Attributes;
+  priority: number;
+  status: TaskStatus;
+  dateCreated: number;
+  channelSid: string;
+  channelUniqueName: string;
+  queueSid: string | undefined;
+  queueName: string | undefined;
+  workflowSid: string | undefined;
+  workflowName: string | undefined;
+  reason: string | undefined;
+}
+
+/** The worker as it was when the event happened. */
+export interface WorkerSnapshot {
+  sid: string;
+  friendlyName: string;
+  attributes: Attributes;
+  activitySid: string;
+  activityName: string;
+  available: boolean;
+}
+
+export interface RoutingEvent {
+  type: RoutingEventType;
+  /** Clock time of the event, ms. */
+  at: number;
+  resourceType: ResourceType;
+  resourceSid: string;
+  description: string;
+  task?: TaskSnapshot;
+  worker?: WorkerSnapshot;
+  reservation?: { sid: string; status: ReservationStatus };
+  queue?: { sid: string; name: string; targetWorkers: string };
+  workflow?: { sid: string; name: string };
+  activity?: { sid: string; name: string; available: boolean };
+  channel?: { sid: string; uniqueName: string; friendlyName: string };
+  /** worker.activity.update: the activity left and how long the worker was in it. */
+  previousActivity?: { sid: string; name: string; durationMs: number };
+  /** worker.capacity.update / worker.channel.availability.update. */
+  workerChannel?: { capacity: number; previousCapacity: number; available: boolean; taskCount: number };
+}
+
+export interface WorkspaceIdentity {
+  accountSid: string;
+  workspaceSid: string;
+  workspaceName: string;
+}
+
+/**
+ * The parameters TaskRouter POSTs to an EventCallbackUrl for this event (PascalCase, attributes as
+ * JSON strings). Built on demand, so the engine's hot path only records snapshots.
+ */
+export function eventCallbackParams(
+  event: RoutingEvent,
+  workspace: WorkspaceIdentity,
+): Record<string, string> {
+  const p: Record<string, string> = {
+    EventType: event.type,
+    AccountSid: workspace.accountSid,
+    WorkspaceSid: workspace.workspaceSid,
+    WorkspaceName: workspace.workspaceName,
+    EventDescription: event.description,
+    ResourceType: event.resourceType,
+    ResourceSid: event.resourceSid,
+    Timestamp: String(Math.floor(event.at / 1000)),
+    TimestampMs: String(event.at),
+  };
+  const { task, worker } = event;
+  if (task) {
+    p.TaskSid = task.sid;
+    p.TaskAttributes = JSON.stringify(task.attributes);
+    p.TaskAge = String(Math.max(0, Math.floor((event.at - task.dateCreated) / 1000)));
+    p.TaskPriority = String(task.priority);
+    p.TaskAssignmentStatus = task.status;
+    p.TaskChannelSid = task.channelSid;
+    p.TaskChannelUniqueName = task.channelUniqueName;
+    if (task.queueSid) p.TaskQueueSid = task.queueSid;
+    if (task.queueName) p.TaskQueueName = task.queueName;
+    if (task.workflowSid) p.WorkflowSid = task.workflowSid;
+    if (task.workflowName) p.WorkflowName = task.workflowName;
+    if (task.status === "canceled" && task.reason) p.TaskCanceledReason = task.reason;
+    if (task.status === "completed" && task.reason) p.TaskCompletedReason = task.reason;
+  }
+  if (worker) {
+    p.WorkerSid = worker.sid;
+    p.WorkerName = worker.friendlyName;
+    p.WorkerAttributes = JSON.stringify(worker.attributes);
+    p.WorkerActivitySid = worker.activitySid;
+    p.WorkerActivityName = worker.activityName;
+  }
+  if (event.reservation) p.ReservationSid = event.reservation.sid;
+  if (event.queue) {
+    p.TaskQueueSid = event.queue.sid;
+    p.TaskQueueName = event.queue.name;
+    p.TaskQueueTargetExpression = event.queue.targetWorkers;
+  }
+  if (event.workflow) {
+    p.WorkflowSid = event.workflow.sid;
+    p.WorkflowName = event.workflow.name;
+  }
+  if (event.activity) {
+    p.ActivitySid = event.activity.sid;
+    p.ActivityName = event.activity.name;
+    p.ActivityAvailable = String(event.activity.available);
+  }
+  if (event.channel) {
+    p.TaskChannelSid = event.channel.sid;
+    p.TaskChannelUniqueName = event.channel.uniqueName;
+    p.TaskChannelName = event.channel.friendlyName;
+  }
+  if (event.previousActivity) {
+    p.WorkerPreviousActivitySid = event.previousActivity.sid;
+    p.WorkerPreviousActivityName = event.previousActivity.name;
+    p.WorkerTimeInPreviousActivity = String(Math.floor(event.previousActivity.durationMs / 1000));
+    p.WorkerTimeInPreviousActivityMs = String(event.previousActivity.durationMs);
+  }
+  if (event.workerChannel) {
+    p.WorkerChannelAvailable = String(event.workerChannel.available);
+    p.WorkerChannelAvailableCapacity = String(
+      Math.max(0, event.workerChannel.capacity - event.workerChannel.taskCount),
+    );
+    p.WorkerChannelPreviousCapacity = String(event.workerChannel.previousCapacity);
+    p.WorkerChannelTaskCount = String(event.workerChannel.taskCount);
+  }
+  return p;
+}
