@@ -1677,17 +1677,22 @@ export class RoutingEngine {
   // ------------------------------------------------------------------------------------------
   // Matching
 
-  /** Offers tasks to workers until nothing more can be matched. */
+  /**
+   * Offers tasks to workers until nothing more can be matched. Workers go first: a worker that became
+   * ready takes the best waiting task, including tasks that arrived in this command, so queue order
+   * holds. The workers still ready afterwards found nothing they are eligible for, so a new task may
+   * take one of them; new tasks go in rank order for the same reason.
+   */
   private route(): void {
     while (this.tasksToRoute.size > 0 || this.workersToRoute.size > 0) {
-      for (const task of this.tasksToRoute) {
-        this.tasksToRoute.delete(task);
-        this.routeTask(task);
-      }
       for (const worker of this.workersToRoute) {
         this.workersToRoute.delete(worker);
         this.routeWorker(worker);
       }
+      const tasks = [...this.tasksToRoute];
+      this.tasksToRoute.clear();
+      if (tasks.length > 1) tasks.sort((a, b) => this.rank(a, b));
+      for (const task of tasks) this.routeTask(task);
     }
   }
 
@@ -1764,7 +1769,7 @@ export class RoutingEngine {
   private bestTaskFor(worker: WorkerState, channelSid: string): TaskState | undefined {
     let best: TaskState | undefined;
     const consider = (task: TaskState | undefined) => {
-      if (task && (!best || this.before(task, best))) best = task;
+      if (task && (!best || this.rank(task, best) < 0)) best = task;
     };
     for (const queue of worker.queues) {
       consider(queue.waiting.get(channelSid)?.find((task) => this.eligible(task, worker)));
@@ -1781,15 +1786,18 @@ export class RoutingEngine {
     return best;
   }
 
-  /** Between queues: higher priority first, then by the workspace's prioritize-queue-order. */
-  private before(a: TaskState, b: TaskState): boolean {
-    if (a.priority !== b.priority) return a.priority > b.priority;
-    if (a.virtualStartTime !== b.virtualStartTime) {
-      return this.settings.prioritizeQueueOrder === "FIFO"
-        ? a.virtualStartTime < b.virtualStartTime
-        : a.virtualStartTime > b.virtualStartTime;
-    }
-    return a.seq < b.seq;
+  /**
+   * Negative when `a` is offered before `b`: higher priority first, then age in the queue's order
+   * (FIFO oldest first, LIFO newest first), or the workspace's prioritize-queue-order between queues.
+   */
+  private rank(a: TaskState, b: TaskState): number {
+    if (a.priority !== b.priority) return b.priority - a.priority;
+    const order =
+      a.queue && a.queue === b.queue ? a.queue.config.taskOrder : this.settings.prioritizeQueueOrder;
+    const age =
+      order === "FIFO" ? a.virtualStartTime - b.virtualStartTime : b.virtualStartTime - a.virtualStartTime;
+    if (age !== 0) return age;
+    return order === "FIFO" ? a.seq - b.seq : b.seq - a.seq;
   }
 
   private reserve(task: TaskState, worker: WorkerState): void {
