@@ -3,7 +3,10 @@
  *
  * - SIDs and clocks: `isSid`, `sequentialSids`, `ManualClock`
  * - Expressions: `compileExpression` for TaskRouter expressions in every scope
- * - Routing: `RoutingEngine`, one workspace's router with TaskRouter semantics
+ * - Routing: `RoutingEngine`, one workspace's router with TaskRouter semantics; `Scenario` builds one quickly
+ * - Workforce math: Erlang C (`probabilityOfWaiting`, `serviceLevel`, `averageSpeedOfAnswer`, `agentsNeeded`)
+ *   and `estimateWaitTime` from live queue state
+ * - Simulation: `simulate` drives the real engine on a virtual clock with simulated traffic and agents
  */
 export { isSid, sequentialSids, assertPrefix } from "./ids.ts";
 export type { SidGenerator, SidPrefix } from "./ids.ts";
@@ -51,3 +54,19 @@ export type {
 export type { Scope } from "./routing/statistics.ts";
 export { compileWorkflow } from "./routing/workflow.ts";
 export type { CompiledWorkflow, Filter, Target } from "./routing/workflow.ts";
+export {
+  agentsNeeded,
+  averageSpeedOfAnswer,
+  erlangB,
+  intensity,
+  occupancy,
+  probabilityOfWaiting,
+  serviceLevel,
+} from "./workforce/erlang.ts";
+export type { Traffic } from "./workforce/erlang.ts";
+export { estimateWaitTime } from "./workforce/wait-time.ts";
+export type { QueueState as WaitingQueueState, WaitEstimate } from "./workforce/wait-time.ts";
+export { simulate } from "./simulation/simulator.ts";
+export type { SimulationConfig, SimulationResult, StreamResult } from "./simulation/simulator.ts";
+export type { Distribution } from "./simulation/random.ts";
+export { Scenario } from "./routing/scenario.ts";
