@@ -5,6 +5,7 @@ import { note } from "./figures.ts";
  * bench/<group>.bench.ts and exports `run()`, which emits its figures as JSON lines.
  */
 const GROUPS = {
+  routing: () => import("./routing.bench.ts"),
   platform: () => import("./platform.bench.ts"),
 } satisfies Record<string, () => Promise<{ run(): Promise<void> }>>;
 

@@ -26,8 +26,8 @@ import {
   type WorkflowConfig,
   type WorkspaceSettings,
 } from "./model.ts";
-import { OrderedIndex, type Key } from "./ordered.ts";
-import { RoutingStatistics, type CumulativeKind, type Scope, type TaskContribution } from "./statistics.ts";
+import { OrderedIndex } from "./ordered.ts";
+import { FactLog, ScopeCounters, type CumulativeKind, type Scope } from "./statistics.ts";
 import { TimerQueue } from "./timers.ts";
 import { compileWorkflow, type CompiledWorkflow, type Target } from "./workflow.ts";
 
@@ -101,10 +101,13 @@ interface QueueState {
   config: TaskQueueConfig;
   targetWorkers: CompiledExpression;
   members: Set<WorkerState>;
-  /** Ready members per channel SID, longest idle first. */
-  ready: Map<string, OrderedIndex<WorkerState>>;
+  /** Ready members per channel SID, by ready key: longest idle first. */
+  ready: Map<string, OrderedIndex<number, WorkerState>>;
   /** Matchable tasks per channel SID, in the order they must be offered (priority, then age). */
-  waiting: Map<string, OrderedIndex<TaskState>>;
+  waiting: Map<string, OrderedIndex<TaskState, TaskState>>;
+  /** Waiting (pending or reserved) tasks in this queue, in the order they entered it. */
+  waitingTasks: Set<TaskState>;
+  counters: ScopeCounters;
   /** Members per activity SID, and how many are in an available activity. */
   activityCounts: Map<string, number>;
   availableMembers: number;
@@ -116,6 +119,7 @@ interface WorkflowState {
   config: WorkflowConfig;
   compiled: CompiledWorkflow;
   taskCount: number;
+  counters: ScopeCounters;
 }
 
 interface Position {
@@ -151,12 +155,13 @@ interface TaskState {
   timeout: number;
   reason: string | undefined;
   position: Position | undefined;
-  pending: Set<ReservationState>;
+  /** Pending reservations; shares the frozen NONE while there are none (most tasks, most of the time). */
+  pending: readonly ReservationState[];
   accepted: ReservationState | undefined;
-  /** Workers who rejected this task: it is not offered to them again. */
-  rejectedBy: Set<string>;
-  /** Key under which the task sits in `queue.waiting[channel]`, when it does. */
-  waitingKey: Key | undefined;
+  /** Workers who rejected this task: it is not offered to them again. Made on first rejection. */
+  rejectedBy: Set<string> | undefined;
+  /** The priority the task is indexed under in `queue.waiting[channel]`, when it is there. */
+  indexedPriority: number | undefined;
   /** Worker SID under which the task sits in `knownWaiting`, when it does. */
   knownKey: string | undefined;
   transferredFrom: string | undefined;
@@ -180,6 +185,9 @@ interface ReservationState {
 const DEFAULT_TASK_TIMEOUT = 86_400;
 const DEFAULT_RESERVATION_TIMEOUT = 120;
 const LIVE_TASK: ReadonlySet<TaskStatus> = new Set(["pending", "reserved", "assigned", "wrapping"]);
+const NONE: readonly ReservationState[] = Object.freeze([]);
+
+const isWaiting = (status: TaskStatus) => status === "pending" || status === "reserved";
 
 /**
  * One workspace's router: TaskRouter semantics over in-memory state, deterministic (clock and SIDs
@@ -211,7 +219,10 @@ export class RoutingEngine {
   /** Tasks whose step names one worker, by that worker's SID. */
   private readonly knownWaiting = new Map<string, Set<TaskState>>();
   private readonly timers = new TimerQueue();
-  readonly statistics: RoutingStatistics;
+  private readonly counters = new ScopeCounters();
+  private readonly facts: FactLog;
+  /** Every waiting task, in creation order (a task is waiting from creation until it leaves for good). */
+  private readonly waitingTasks = new Set<TaskState>();
 
   private readySeq = 0;
   private taskSeq = 0;
@@ -224,7 +235,7 @@ export class RoutingEngine {
     this.clock = options.clock;
     this.ids = options.ids;
     this.settings = { channelRules: [], prioritizeQueueOrder: "FIFO", ...options.settings };
-    this.statistics = new RoutingStatistics(options.statisticsRetentionMs);
+    this.facts = new FactLog(options.statisticsRetentionMs ?? 24 * 3600_000);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -356,6 +367,8 @@ export class RoutingEngine {
           activityCounts: new Map(),
           availableMembers: 0,
           taskCount: 0,
+          waitingTasks: new Set(),
+          counters: new ScopeCounters(),
         };
         this.queues.set(config.sid, queue);
         for (const worker of this.workers.values()) this.updateMembership(worker, queue);
@@ -385,11 +398,11 @@ export class RoutingEngine {
         );
       }
       // Re-index the queue's tasks: the order or the number of parallel reservations may have changed.
-      for (const task of this.tasks.values()) {
-        if (task.queue !== existing) continue;
-        if (orderChanged) this.unindexTask(task);
-        this.syncTaskIndex(task);
+      if (orderChanged) {
+        for (const task of existing.waitingTasks) this.unindexTask(task);
+        existing.waiting.clear();
       }
+      for (const task of existing.waitingTasks) this.syncTaskIndex(task);
     });
   }
 
@@ -426,7 +439,7 @@ export class RoutingEngine {
     }
     const existing = this.workflows.get(config.sid);
     return this.command(() => {
-      const workflow = existing ?? { config, compiled, taskCount: 0 };
+      const workflow = existing ?? { config, compiled, taskCount: 0, counters: new ScopeCounters() };
       workflow.config = { ...config };
       workflow.compiled = compiled;
       this.workflows.set(config.sid, workflow);
@@ -689,17 +702,21 @@ export class RoutingEngine {
         timeout,
         reason: undefined,
         position: undefined,
-        pending: new Set(),
+        pending: NONE,
         accepted: undefined,
-        rejectedBy: new Set(),
-        waitingKey: undefined,
+        rejectedBy: undefined,
+        indexedPriority: undefined,
         knownKey: undefined,
         transferredFrom: undefined,
         transferOf: undefined,
       };
       this.tasks.set(task.sid, task);
-      if (workflow) workflow.taskCount++;
-      this.statistics.add(contribution(task), undefined);
+      if (workflow) {
+        workflow.taskCount++;
+        workflow.counters.apply(task.status, task.priority, 1);
+      }
+      this.counters.apply(task.status, task.priority, 1);
+      this.waitingTasks.add(task);
       this.fact("task.created", task);
       this.emit("task.created", "task", task.sid, `Task ${task.sid} created`, {
         task: this.taskSnapshot(task),
@@ -842,7 +859,7 @@ export class RoutingEngine {
       const { task } = reservation;
       const now = this.clock.now();
       this.mutateTask(task, () => {
-        task.pending.delete(reservation);
+        task.pending = without(task.pending, reservation);
         task.accepted = reservation;
         task.status = "assigned";
       });
@@ -893,7 +910,7 @@ export class RoutingEngine {
         ? this.require(this.activities, options.activitySid, "Activity")
         : undefined;
     return this.command(() => {
-      reservation.task.rejectedBy.add(reservation.worker.sid);
+      (reservation.task.rejectedBy ??= new Set()).add(reservation.worker.sid);
       this.endPending(reservation, "rejected");
       if (activity && activity.sid !== reservation.worker.activity.sid) {
         this.setActivity(reservation.worker, activity);
@@ -1010,17 +1027,41 @@ export class RoutingEngine {
   /** Real-time statistics of the workspace, a queue or a workflow, in Twilio's field names. */
   realtimeStatistics(scope: Scope): RealtimeStatistics {
     const now = this.clock.now();
-    const base = this.statistics.realtime(scope, now);
-    const activityCounts = new Map<string, number>();
-    let available = 0;
-    let members: Iterable<WorkerState>;
+    let counters: ScopeCounters;
+    let waiting: Iterable<TaskState>;
+    let inEntryOrder: TaskState | undefined;
+    let members: Iterable<WorkerState> | undefined;
     if (scope.kind === "queue") {
       const queue = this.require(this.queues, scope.sid, "TaskQueue");
+      counters = queue.counters;
+      waiting = queue.waitingTasks;
+      inEntryOrder = first(queue.waitingTasks);
       members = queue.members;
+    } else if (scope.kind === "workflow") {
+      const workflow = this.require(this.workflows, scope.sid, "Workflow");
+      counters = workflow.counters;
+      waiting = filter(this.waitingTasks, (t) => t.workflow === workflow);
     } else {
-      if (scope.kind === "workflow") this.require(this.workflows, scope.sid, "Workflow");
+      counters = this.counters;
+      waiting = this.waitingTasks;
       members = this.workers.values();
     }
+    // The oldest waiting task: creation order for the workspace (the set is in creation order), a scan otherwise.
+    let oldest: TaskState | undefined;
+    if (scope.kind === "workspace") oldest = first(this.waitingTasks);
+    else for (const task of waiting) if (!oldest || task.dateCreated < oldest.dateCreated) oldest = task;
+    const base = {
+      tasks_by_status: { ...counters.byStatus },
+      tasks_by_priority: Object.fromEntries(
+        [...counters.byPriority].sort(([a], [b]) => a - b).map(([p, n]) => [String(p), n]),
+      ),
+      total_tasks: counters.total,
+      longest_task_waiting_sid: oldest?.sid ?? null,
+      longest_task_waiting_age: oldest ? Math.floor((now - oldest.dateCreated) / 1000) : 0,
+    };
+    if (!members) return base;
+    const activityCounts = new Map<string, number>();
+    let available = 0;
     let total = 0;
     for (const worker of members) {
       total++;
@@ -1032,16 +1073,18 @@ export class RoutingEngine {
       friendly_name: a.friendlyName,
       workers: activityCounts.get(a.sid) ?? 0,
     }));
-    if (scope.kind === "queue") {
-      return {
-        ...base,
-        activity_statistics,
-        total_eligible_workers: total,
-        total_available_workers: available,
-      };
-    }
     if (scope.kind === "workspace") return { ...base, activity_statistics, total_workers: total };
-    return base;
+    return {
+      ...base,
+      longest_relative_task_sid_in_queue: inEntryOrder?.sid ?? null,
+      longest_relative_task_age_in_queue:
+        inEntryOrder?.queueEnteredAt !== undefined
+          ? Math.floor((now - inEntryOrder.queueEnteredAt) / 1000)
+          : 0,
+      activity_statistics,
+      total_eligible_workers: total,
+      total_available_workers: available,
+    };
   }
 
   /** Cumulative statistics over [from, to] (ms), in Twilio's field names (durations in seconds). */
@@ -1055,7 +1098,7 @@ export class RoutingEngine {
     if (scope.kind === "workflow") this.require(this.workflows, scope.sid, "Workflow");
     const channelSid =
       options.channel !== undefined ? this.channelByNameOrSid(options.channel).sid : undefined;
-    return this.statistics.cumulative(scope, from, to, channelSid, options.splitByWaitTime);
+    return this.facts.cumulative(scope, from, to, channelSid, options.splitByWaitTime);
   }
 
   /** Why a task is where it is: the filter and step, and for each candidate worker why it was or was not offered the task. */
@@ -1167,14 +1210,15 @@ export class RoutingEngine {
     task: TaskState,
     extra: { waitSeconds?: number; queueWaitSeconds?: number } = {},
   ): void {
-    this.statistics.record({
-      at: this.clock.now(),
+    this.facts.record(
+      this.clock.now(),
       kind,
-      queueSid: task.queue?.config.sid,
-      workflowSid: task.workflow?.config.sid,
-      channelSid: task.channel.sid,
-      ...extra,
-    });
+      task.queue?.config.sid,
+      task.workflow?.config.sid,
+      task.channel.sid,
+      extra.waitSeconds,
+      extra.queueWaitSeconds,
+    );
   }
 
   // ------------------------------------------------------------------------------------------
@@ -1216,12 +1260,12 @@ export class RoutingEngine {
   }
 
   private indexReady(worker: WorkerState, slot: Slot): void {
-    const key = [slot.readyKey!];
+    const key = slot.readyKey!;
     for (const queue of worker.queues) readyIndex(queue, slot.channel.sid).set(key, worker);
   }
 
   private unindexReady(worker: WorkerState, slot: Slot): void {
-    const key = [slot.readyKey!];
+    const key = slot.readyKey!;
     for (const queue of worker.queues) queue.ready.get(slot.channel.sid)?.delete(key);
     slot.readyKey = undefined;
   }
@@ -1235,7 +1279,7 @@ export class RoutingEngine {
       queue.activityCounts.set(worker.activity.sid, (queue.activityCounts.get(worker.activity.sid) ?? 0) + 1);
       if (worker.activity.available) queue.availableMembers++;
       for (const slot of worker.slots.values())
-        if (slot.readyKey !== undefined) readyIndex(queue, slot.channel.sid).set([slot.readyKey], worker);
+        if (slot.readyKey !== undefined) readyIndex(queue, slot.channel.sid).set(slot.readyKey, worker);
       this.workersToRoute.add(worker);
     } else if (!belongs && worker.queues.has(queue)) {
       this.leaveQueue(worker, queue);
@@ -1248,7 +1292,7 @@ export class RoutingEngine {
     queue.activityCounts.set(worker.activity.sid, (queue.activityCounts.get(worker.activity.sid) ?? 1) - 1);
     if (worker.activity.available) queue.availableMembers--;
     for (const slot of worker.slots.values())
-      if (slot.readyKey !== undefined) queue.ready.get(slot.channel.sid)?.delete([slot.readyKey]);
+      if (slot.readyKey !== undefined) queue.ready.get(slot.channel.sid)?.delete(slot.readyKey);
   }
 
   private setActivity(worker: WorkerState, activity: Activity): void {
@@ -1280,16 +1324,28 @@ export class RoutingEngine {
   // ------------------------------------------------------------------------------------------
   // Tasks: workflow steps, indexes
 
-  /** Wraps a change to status, queue, workflow or priority so statistics stay exact. */
+  /**
+   * Wraps every change to a task's status, queue, workflow or priority, so the scope counters and
+   * the waiting sets stay exact: the task's old contribution is taken out and the new one put in.
+   */
   private mutateTask(task: TaskState, change: () => void): void {
-    this.statistics.remove(contribution(task));
-    const wasLive = LIVE_TASK.has(task.status);
+    const { status, priority, queue, workflow } = task;
+    this.counters.apply(status, priority, -1);
+    queue?.counters.apply(status, priority, -1);
+    workflow?.counters.apply(status, priority, -1);
     change();
-    if (wasLive && !LIVE_TASK.has(task.status)) {
+    this.counters.apply(task.status, task.priority, 1);
+    task.queue?.counters.apply(task.status, task.priority, 1);
+    task.workflow?.counters.apply(task.status, task.priority, 1);
+    const wasWaiting = isWaiting(status);
+    const nowWaiting = isWaiting(task.status);
+    if (wasWaiting && queue && (!nowWaiting || task.queue !== queue)) queue.waitingTasks.delete(task);
+    if (nowWaiting && task.queue && (!wasWaiting || task.queue !== queue)) task.queue.waitingTasks.add(task);
+    if (wasWaiting && !nowWaiting) this.waitingTasks.delete(task);
+    if (LIVE_TASK.has(status) && !LIVE_TASK.has(task.status)) {
       if (task.queue) task.queue.taskCount--;
       if (task.workflow) task.workflow.taskCount--;
     }
-    this.statistics.add(contribution(task), task.queueEnteredAt);
   }
 
   /** Tries filters from `from` on; enters the first match, else default_filter, else cancels. */
@@ -1630,7 +1686,7 @@ export class RoutingEngine {
       position !== undefined &&
       queue !== undefined &&
       (task.status === "pending" || task.status === "reserved") &&
-      task.pending.size < queue.config.maxReservedWorkers &&
+      task.pending.length < queue.config.maxReservedWorkers &&
       position.target.expression?.constant !== false;
     const knownSid = position?.knownWorkerSid;
     if (!matchable) {
@@ -1648,30 +1704,22 @@ export class RoutingEngine {
       }
       return;
     }
-    const key = this.waitingKey(task, queue);
-    if (task.waitingKey && sameKey(task.waitingKey, key)) return;
+    if (task.indexedPriority === task.priority) return;
     this.unindexTask(task);
-    waitingIndex(queue, task.channel.sid).set(key, task);
-    task.waitingKey = key;
+    task.indexedPriority = task.priority;
+    waitingIndex(queue, task.channel.sid).set(task, task);
     this.tasksToRoute.add(task);
   }
 
   private unindexTask(task: TaskState): void {
-    if (task.waitingKey) {
-      task.queue?.waiting.get(task.channel.sid)?.delete(task.waitingKey);
-      task.waitingKey = undefined;
+    if (task.indexedPriority !== undefined) {
+      task.queue?.waiting.get(task.channel.sid)?.delete(task);
+      task.indexedPriority = undefined;
     }
     if (task.knownKey !== undefined) {
       this.knownWaiting.get(task.knownKey)?.delete(task);
       task.knownKey = undefined;
     }
-  }
-
-  /** Priority first (higher first), then age: oldest first for FIFO queues, newest first for LIFO. */
-  private waitingKey(task: TaskState, queue: QueueState): Key {
-    return queue.config.taskOrder === "LIFO"
-      ? [-task.priority, -task.virtualStartTime, -task.seq]
-      : [-task.priority, task.virtualStartTime, task.seq];
   }
 
   // ------------------------------------------------------------------------------------------
@@ -1697,7 +1745,7 @@ export class RoutingEngine {
   }
 
   private eligible(task: TaskState, worker: WorkerState): boolean {
-    if (task.rejectedBy.has(worker.sid)) return false;
+    if (task.rejectedBy?.has(worker.sid)) return false;
     for (const reservation of task.pending) if (reservation.worker === worker) return false;
     const expression = task.position!.target.expression;
     return (
@@ -1711,7 +1759,7 @@ export class RoutingEngine {
     const position = task.position;
     const queue = task.queue;
     if (!position || !queue || (task.status !== "pending" && task.status !== "reserved")) return;
-    const want = queue.config.maxReservedWorkers - task.pending.size;
+    const want = queue.config.maxReservedWorkers - task.pending.length;
     if (want > 0 && position.target.expression?.constant !== false) {
       const chosen: WorkerState[] = [];
       if (position.knownWorkerSid !== undefined) {
@@ -1746,7 +1794,7 @@ export class RoutingEngine {
       position.justEntered = false;
       // skip_if: considered once, right after entering the step, when no reservation could be made.
       if (
-        task.pending.size === 0 &&
+        task.pending.length === 0 &&
         position.target.skipIf?.test({ now: this.clock.now(), workers: population(queue) })
       ) {
         this.advanceStep(task, "skip");
@@ -1818,7 +1866,7 @@ export class RoutingEngine {
     };
     this.reservations.set(reservation.sid, reservation);
     this.mutateTask(task, () => {
-      task.pending.add(reservation);
+      task.pending = [...task.pending, reservation];
       task.status = "reserved";
     });
     worker.reservations.add(reservation);
@@ -1855,8 +1903,8 @@ export class RoutingEngine {
     worker.reservations.delete(reservation);
     reservation.slot.active--;
     this.mutateTask(task, () => {
-      task.pending.delete(reservation);
-      if (task.status === "reserved" && task.pending.size === 0) task.status = "pending";
+      task.pending = without(task.pending, reservation);
+      if (task.status === "reserved" && task.pending.length === 0) task.status = "pending";
     });
     const kind: Record<typeof status, CumulativeKind> = {
       rejected: "reservation.rejected",
@@ -1989,7 +2037,7 @@ export class RoutingEngine {
         detail: `the step is for worker ${position.knownWorkerSid ?? "(none named)"}`,
       };
     }
-    if (task.rejectedBy.has(worker.sid)) return { verdict: "rejected", detail: "rejected this task before" };
+    if (task.rejectedBy?.has(worker.sid)) return { verdict: "rejected", detail: "rejected this task before" };
     const expression = position.target.expression;
     if (
       expression &&
@@ -2019,10 +2067,10 @@ export class RoutingEngine {
     }
     if (task.status !== "pending" && task.status !== "reserved")
       return { verdict: "task_not_waiting", detail: `the task is ${task.status}` };
-    if (task.pending.size >= queue.config.maxReservedWorkers) {
+    if (task.pending.length >= queue.config.maxReservedWorkers) {
       return {
         verdict: "max_reserved",
-        detail: `the task already has ${task.pending.size} pending reservation(s)`,
+        detail: `the task already has ${task.pending.length} pending reservation(s)`,
       };
     }
     if (position.target.expression?.constant === false)
@@ -2031,7 +2079,16 @@ export class RoutingEngine {
   }
 }
 
-export type RealtimeStatistics = ReturnType<RoutingStatistics["realtime"]> & {
+export interface RealtimeStatistics {
+  tasks_by_status: { pending: number; reserved: number; assigned: number; wrapping: number };
+  /** Waiting tasks per priority. */
+  tasks_by_priority: Record<string, number>;
+  total_tasks: number;
+  longest_task_waiting_sid: string | null;
+  longest_task_waiting_age: number;
+  /** Queue scope: the task that has been in the queue longest. */
+  longest_relative_task_sid_in_queue?: string | null;
+  longest_relative_task_age_in_queue?: number;
   /** Workspace and queue scopes: workers per activity. */
   activity_statistics?: Array<{ sid: string; friendly_name: string; workers: number }>;
   /** Workspace scope. */
@@ -2039,7 +2096,7 @@ export type RealtimeStatistics = ReturnType<RoutingStatistics["realtime"]> & {
   /** Queue scope: members, and members in an available activity. */
   total_eligible_workers?: number;
   total_available_workers?: number;
-};
+}
 
 export type Verdict =
   | "offered"
@@ -2110,21 +2167,46 @@ function validateRules(rules: ChannelRule[]): void {
   }
 }
 
-function readyIndex(queue: QueueState, channelSid: string): OrderedIndex<WorkerState> {
+function readyIndex(queue: QueueState, channelSid: string): OrderedIndex<number, WorkerState> {
   let index = queue.ready.get(channelSid);
-  if (!index) queue.ready.set(channelSid, (index = new OrderedIndex()));
+  if (!index) queue.ready.set(channelSid, (index = new OrderedIndex(byNumber)));
   return index;
 }
 
-function waitingIndex(queue: QueueState, channelSid: string): OrderedIndex<TaskState> {
+function waitingIndex(queue: QueueState, channelSid: string): OrderedIndex<TaskState, TaskState> {
   let index = queue.waiting.get(channelSid);
-  if (!index) queue.waiting.set(channelSid, (index = new OrderedIndex()));
+  if (!index)
+    queue.waiting.set(
+      channelSid,
+      (index = new OrderedIndex(queue.config.taskOrder === "LIFO" ? lifo : fifo)),
+    );
   return index;
 }
 
-function sameKey(a: Key, b: Key): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
+function first<T>(items: Iterable<T>): T | undefined {
+  for (const item of items) return item;
+  return undefined;
 }
+
+function* filter<T>(items: Iterable<T>, keep: (item: T) => boolean): Iterable<T> {
+  for (const item of items) if (keep(item)) yield item;
+}
+
+function without(list: readonly ReservationState[], item: ReservationState): readonly ReservationState[] {
+  return list.length === 1 && list[0] === item ? NONE : list.filter((r) => r !== item);
+}
+
+/** Tasks in a FIFO queue: higher priority first, then oldest, then first created. */
+function fifo(a: TaskState, b: TaskState): number {
+  return b.indexedPriority! - a.indexedPriority! || a.virtualStartTime - b.virtualStartTime || a.seq - b.seq;
+}
+
+/** Tasks in a LIFO queue: higher priority first, then newest, then last created. */
+function lifo(a: TaskState, b: TaskState): number {
+  return b.indexedPriority! - a.indexedPriority! || b.virtualStartTime - a.virtualStartTime || b.seq - a.seq;
+}
+
+const byNumber = (a: number, b: number) => a - b;
 
 function factsOf(worker: WorkerState): WorkerFacts {
   return {
@@ -2191,19 +2273,6 @@ function queueRef(queue: QueueState) {
 
 function channelRef(channel: TaskChannel) {
   return { sid: channel.sid, uniqueName: channel.uniqueName, friendlyName: channel.friendlyName };
-}
-
-function contribution(task: TaskState): TaskContribution {
-  return {
-    sid: task.sid,
-    seq: task.seq,
-    status: task.status,
-    priority: task.priority,
-    dateCreated: task.dateCreated,
-    queueSid: task.queue?.config.sid,
-    workflowSid: task.workflow?.config.sid,
-    channelSid: task.channel.sid,
-  };
 }
 
 function population(queue: QueueState): QueuePopulation {

@@ -5,44 +5,38 @@ import BTreeExport from "sorted-btree";
 const BTree = (BTreeExport as unknown as { default?: typeof BTreeExport }).default ?? BTreeExport;
 
 /**
- * Ordered indexes over sorted-btree (a B+ tree: O(log n) insert and delete, in-order iteration
- * from the smallest key). Keys are small tuples compared element by element; every key ends with a
- * unique sequence number, so no two entries ever compare equal.
+ * An ordered index over sorted-btree (a B+ tree: O(log n) insert and delete, in-order visits from
+ * the smallest key). The comparator must give a total order, and a key must not change while it is
+ * in the index: callers remove an entry before changing what its key is made of.
  */
-export type Key = readonly number[];
+export class OrderedIndex<K, V> {
+  private readonly tree: InstanceType<typeof BTree<K, V>>;
 
-function compareKeys(a: Key, b: Key): number {
-  for (let i = 0; i < a.length; i++) {
-    const d = a[i]! - b[i]!;
-    if (d !== 0) return d;
+  constructor(compare: (a: K, b: K) => number) {
+    this.tree = new BTree<K, V>(undefined, compare);
   }
-  return 0;
-}
-
-export class OrderedIndex<V> {
-  private readonly tree = new BTree<Key, V>(undefined, compareKeys);
 
   get size(): number {
     return this.tree.size;
   }
 
-  set(key: Key, value: V): void {
+  set(key: K, value: V): void {
     this.tree.set(key, value);
   }
 
-  delete(key: Key): void {
+  delete(key: K): void {
     this.tree.delete(key);
   }
 
-  first(): V | undefined {
-    const key = this.tree.minKey();
-    return key === undefined ? undefined : this.tree.get(key);
-  }
-
-  /** Values from the smallest key up; stop early by returning true from `visit`. */
-  find(visit: (value: V) => boolean): V | undefined {
-    for (const [, value] of this.tree.entries()) if (visit(value)) return value;
-    return undefined;
+  /** The first value, smallest key first, for which `accept` is true. */
+  find(accept: (value: V) => boolean): V | undefined {
+    let found: V | undefined;
+    this.tree.forEachPair((_key, value) => {
+      if (!accept(value)) return;
+      found = value;
+      return { break: true };
+    });
+    return found;
   }
 
   values(): IterableIterator<V> {

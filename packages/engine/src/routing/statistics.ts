@@ -1,59 +1,48 @@
-import { OrderedIndex } from "./ordered.ts";
 import type { TaskStatus } from "./model.ts";
 
-/** What a live task contributes to the real-time figures of its scopes. */
-export interface TaskContribution {
-  sid: string;
-  seq: number;
-  status: TaskStatus;
-  priority: number;
-  dateCreated: number;
-  queueSid: string | undefined;
-  workflowSid: string | undefined;
-  channelSid: string;
-}
-
 type LiveStatus = "pending" | "reserved" | "assigned" | "wrapping";
-const LIVE: ReadonlySet<TaskStatus> = new Set<TaskStatus>(["pending", "reserved", "assigned", "wrapping"]);
-const WAITING: ReadonlySet<TaskStatus> = new Set<TaskStatus>(["pending", "reserved"]);
 
-class ScopeCounters {
+/**
+ * Real-time task counts of one scope (the workspace, a queue or a workflow). Kept exact by taking a
+ * task out (`apply(..., -1)`) before any change to its status, queue, workflow or priority and putting
+ * it back after. Only counts are kept here: no per-task objects.
+ */
+export class ScopeCounters {
   readonly byStatus: Record<LiveStatus, number> = { pending: 0, reserved: 0, assigned: 0, wrapping: 0 };
+  /** Waiting (pending or reserved) tasks per priority. */
   readonly byPriority = new Map<number, number>();
-  /** Waiting (pending or reserved) tasks, oldest first. */
-  readonly waiting = new OrderedIndex<TaskContribution>();
-  /** Waiting tasks in this queue, by when they entered it (queue scopes only). */
-  readonly inQueue = new OrderedIndex<{ sid: string; at: number }>();
-  readonly inQueueKeys = new Map<string, readonly number[]>();
+
+  apply(status: TaskStatus, priority: number, sign: 1 | -1): void {
+    if (status === "completed" || status === "canceled") return;
+    this.byStatus[status] += sign;
+    if (status === "assigned" || status === "wrapping") return;
+    const count = (this.byPriority.get(priority) ?? 0) + sign;
+    if (count === 0) this.byPriority.delete(priority);
+    else this.byPriority.set(priority, count);
+  }
+
+  get total(): number {
+    return this.byStatus.pending + this.byStatus.reserved + this.byStatus.assigned + this.byStatus.wrapping;
+  }
 }
 
-export type CumulativeKind =
-  | "task.created"
-  | "task.entered"
-  | "task.canceled"
-  | "task.completed"
-  | "task.deleted"
-  | "task.moved"
-  | "task.timed-out-in-workflow"
-  | "reservation.created"
-  | "reservation.accepted"
-  | "reservation.rejected"
-  | "reservation.timed-out"
-  | "reservation.canceled"
-  | "reservation.rescinded";
+export const CUMULATIVE_KINDS = [
+  "task.created",
+  "task.entered",
+  "task.canceled",
+  "task.completed",
+  "task.deleted",
+  "task.moved",
+  "task.timed-out-in-workflow",
+  "reservation.created",
+  "reservation.accepted",
+  "reservation.rejected",
+  "reservation.timed-out",
+  "reservation.canceled",
+  "reservation.rescinded",
+] as const;
 
-/** One thing that happened, kept for cumulative statistics over a time window. */
-export interface Fact {
-  at: number;
-  kind: CumulativeKind;
-  queueSid: string | undefined;
-  workflowSid: string | undefined;
-  channelSid: string;
-  /** Seconds from task creation to this fact (acceptance, cancellation). */
-  waitSeconds?: number;
-  /** Seconds from entering the queue to acceptance. */
-  queueWaitSeconds?: number;
-}
+export type CumulativeKind = (typeof CUMULATIVE_KINDS)[number];
 
 export type Scope =
   { kind: "workspace" } | { kind: "queue"; sid: string } | { kind: "workflow"; sid: string };
@@ -65,123 +54,110 @@ export interface DurationSummary {
   total: number;
 }
 
+const KIND_INDEX = new Map<CumulativeKind, number>(CUMULATIVE_KINDS.map((k, i) => [k, i]));
+
 /**
- * Real-time figures are counters, kept exact by removing a task's contribution before every change
- * to its status, queue, workflow or priority and adding it back after. Cumulative figures are computed
- * from a log of facts, pruned past the retention window.
+ * What happened and when, for cumulative statistics over a window: a column store in typed arrays
+ * (about 30 bytes a fact), SIDs interned to small integers. Facts older than the retention window
+ * are dropped in amortised O(1).
  */
-export class RoutingStatistics {
-  private readonly scopes = new Map<string, ScopeCounters>();
-  private readonly facts: Fact[] = [];
-  private pruneCursor = 0;
+export class FactLog {
+  private capacity = 1024;
+  private start = 0;
+  private end = 0;
+  private at = new Float64Array(this.capacity);
+  private kind = new Uint8Array(this.capacity);
+  private queue = new Int32Array(this.capacity);
+  private workflow = new Int32Array(this.capacity);
+  private channel = new Int32Array(this.capacity);
+  /** Seconds from task creation (accepted, canceled), NaN when not applicable. */
+  private wait = new Float32Array(this.capacity);
+  /** Seconds from entering the queue to acceptance, NaN when not applicable. */
+  private queueWait = new Float32Array(this.capacity);
+  private readonly ids = new Map<string, number>();
 
-  constructor(private readonly retentionMs: number = 24 * 3600_000) {}
+  constructor(private readonly retentionMs: number) {}
 
-  private counters(key: string): ScopeCounters {
-    let counters = this.scopes.get(key);
-    if (!counters) {
-      counters = new ScopeCounters();
-      this.scopes.set(key, counters);
-    }
-    return counters;
+  private intern(sid: string | undefined): number {
+    if (sid === undefined) return -1;
+    let id = this.ids.get(sid);
+    if (id === undefined) this.ids.set(sid, (id = this.ids.size));
+    return id;
   }
 
-  private scopeKeys(task: TaskContribution): string[] {
-    const keys = ["workspace"];
-    if (task.queueSid) keys.push(`queue:${task.queueSid}`);
-    if (task.workflowSid) keys.push(`workflow:${task.workflowSid}`);
-    return keys;
+  record(
+    at: number,
+    kind: CumulativeKind,
+    queueSid: string | undefined,
+    workflowSid: string | undefined,
+    channelSid: string,
+    wait = NaN,
+    queueWait = NaN,
+  ): void {
+    while (this.start < this.end && this.at[this.start]! < at - this.retentionMs) this.start++;
+    if (this.end === this.capacity) this.compact();
+    const i = this.end++;
+    this.at[i] = at;
+    this.kind[i] = KIND_INDEX.get(kind)!;
+    this.queue[i] = this.intern(queueSid);
+    this.workflow[i] = this.intern(workflowSid);
+    this.channel[i] = this.intern(channelSid);
+    this.wait[i] = wait;
+    this.queueWait[i] = queueWait;
   }
 
-  add(task: TaskContribution, queueEnteredAt: number | undefined): void {
-    this.apply(task, 1, queueEnteredAt);
-  }
-
-  remove(task: TaskContribution): void {
-    this.apply(task, -1, undefined);
-  }
-
-  private apply(task: TaskContribution, sign: 1 | -1, queueEnteredAt: number | undefined): void {
-    if (!LIVE.has(task.status)) return;
-    for (const key of this.scopeKeys(task)) {
-      const c = this.counters(key);
-      c.byStatus[task.status as LiveStatus] += sign;
-      if (!WAITING.has(task.status)) continue;
-      c.byPriority.set(task.priority, (c.byPriority.get(task.priority) ?? 0) + sign);
-      if (c.byPriority.get(task.priority) === 0) c.byPriority.delete(task.priority);
-      const key2 = [task.dateCreated, task.seq];
-      if (sign > 0) c.waiting.set(key2, task);
-      else c.waiting.delete(key2);
-      if (key.startsWith("queue:")) {
-        if (sign > 0) {
-          const at = queueEnteredAt ?? task.dateCreated;
-          const entryKey = [at, task.seq];
-          c.inQueue.set(entryKey, { sid: task.sid, at });
-          c.inQueueKeys.set(task.sid, entryKey);
-        } else {
-          const entryKey = c.inQueueKeys.get(task.sid);
-          if (entryKey) c.inQueue.delete(entryKey);
-          c.inQueueKeys.delete(task.sid);
-        }
-      }
-    }
-  }
-
-  record(fact: Fact): void {
-    this.facts.push(fact);
-    // Prune in amortised O(1): drop the expired prefix once it is a quarter of the log.
-    const horizon = fact.at - this.retentionMs;
-    while (this.pruneCursor < this.facts.length && this.facts[this.pruneCursor]!.at < horizon)
-      this.pruneCursor++;
-    if (this.pruneCursor > 1024 && this.pruneCursor * 4 > this.facts.length) {
-      this.facts.splice(0, this.pruneCursor);
-      this.pruneCursor = 0;
-    }
-  }
-
-  /** Twilio's real-time task figures for a scope (queue and worker figures are added by the engine). */
-  realtime(scope: Scope, now: number) {
-    const c = this.scopes.get(scopeKey(scope)) ?? new ScopeCounters();
-    const oldest = c.waiting.first();
-    const firstIn = c.inQueue.first();
-    const longestInQueue = firstIn && { sid: firstIn.sid, age: Math.floor((now - firstIn.at) / 1000) };
-    return {
-      tasks_by_status: { ...c.byStatus },
-      tasks_by_priority: Object.fromEntries(
-        [...c.byPriority].sort(([a], [b]) => a - b).map(([p, n]) => [String(p), n]),
-      ),
-      total_tasks: c.byStatus.pending + c.byStatus.reserved + c.byStatus.assigned + c.byStatus.wrapping,
-      longest_task_waiting_sid: oldest?.sid ?? null,
-      longest_task_waiting_age: oldest ? Math.floor((now - oldest.dateCreated) / 1000) : 0,
-      longest_relative_task_sid_in_queue: longestInQueue?.sid ?? null,
-      longest_relative_task_age_in_queue: longestInQueue?.age ?? 0,
+  /** Drops expired facts, growing the arrays when more than half are still live. */
+  private compact(): void {
+    const live = this.end - this.start;
+    const capacity = live * 2 > this.capacity ? this.capacity * 2 : this.capacity;
+    const move = <T extends Float64Array | Float32Array | Int32Array | Uint8Array>(
+      array: T,
+      make: new (n: number) => T,
+    ): T => {
+      const next = capacity === this.capacity ? array : new make(capacity);
+      next.set(array.subarray(this.start, this.end));
+      return next;
     };
+    this.at = move(this.at, Float64Array);
+    this.kind = move(this.kind, Uint8Array);
+    this.queue = move(this.queue, Int32Array);
+    this.workflow = move(this.workflow, Int32Array);
+    this.channel = move(this.channel, Int32Array);
+    this.wait = move(this.wait, Float32Array);
+    this.queueWait = move(this.queueWait, Float32Array);
+    this.capacity = capacity;
+    this.start = 0;
+    this.end = live;
   }
 
-  /**
-   * Twilio's cumulative figures for a scope over [from, to], optionally for one channel, with the
-   * wait-time split at each threshold (seconds).
-   */
+  /** Twilio's cumulative figures for a scope over [from, to] (ms), optionally one channel, with wait-time splits (s). */
   cumulative(scope: Scope, from: number, to: number, channelSid?: string, splitByWaitTime: number[] = []) {
-    const counts = new Map<CumulativeKind, number>();
+    const counts = new Array<number>(CUMULATIVE_KINDS.length).fill(0);
     const untilAccepted: number[] = [];
     const untilCanceled: number[] = [];
     const inQueueUntilAccepted: number[] = [];
-    for (let i = this.pruneCursor; i < this.facts.length; i++) {
-      const f = this.facts[i]!;
-      if (f.at < from || f.at > to) continue;
-      if (channelSid && f.channelSid !== channelSid) continue;
-      if (scope.kind === "queue" && f.queueSid !== scope.sid) continue;
-      if (scope.kind === "workflow" && f.workflowSid !== scope.sid) continue;
-      counts.set(f.kind, (counts.get(f.kind) ?? 0) + 1);
-      if (f.kind === "reservation.accepted" && f.waitSeconds !== undefined) {
-        untilAccepted.push(f.waitSeconds);
-        if (f.queueWaitSeconds !== undefined) inQueueUntilAccepted.push(f.queueWaitSeconds);
+    const scopeId = scope.kind === "workspace" ? -2 : (this.ids.get(scope.sid) ?? -3);
+    const channelId = channelSid === undefined ? -2 : (this.ids.get(channelSid) ?? -3);
+    const accepted = KIND_INDEX.get("reservation.accepted")!;
+    const canceled = KIND_INDEX.get("task.canceled")!;
+    for (let i = this.start; i < this.end; i++) {
+      const at = this.at[i]!;
+      if (at < from || at > to) continue;
+      if (channelId !== -2 && this.channel[i] !== channelId) continue;
+      if (scope.kind === "queue" && this.queue[i] !== scopeId) continue;
+      if (scope.kind === "workflow" && this.workflow[i] !== scopeId) continue;
+      const kind = this.kind[i]!;
+      counts[kind]!++;
+      const wait = this.wait[i]!;
+      if (kind === accepted && !Number.isNaN(wait)) {
+        untilAccepted.push(wait);
+        const queueWait = this.queueWait[i]!;
+        if (!Number.isNaN(queueWait)) inQueueUntilAccepted.push(queueWait);
       }
-      if (f.kind === "task.canceled" && f.waitSeconds !== undefined) untilCanceled.push(f.waitSeconds);
+      if (kind === canceled && !Number.isNaN(wait)) untilCanceled.push(wait);
     }
-    const n = (kind: CumulativeKind) => counts.get(kind) ?? 0;
-    const accepted = summary(untilAccepted);
+    const n = (kind: CumulativeKind) => counts[KIND_INDEX.get(kind)!]!;
+    const acceptedSummary = summary(untilAccepted);
     const split: Record<string, unknown> = {};
     for (const threshold of splitByWaitTime) {
       split[String(threshold)] = {
@@ -211,8 +187,8 @@ export class RoutingStatistics {
       tasks_deleted: n("task.deleted"),
       tasks_moved: n("task.moved"),
       tasks_timed_out_in_workflow: n("task.timed-out-in-workflow"),
-      avg_task_acceptance_time: accepted.avg,
-      wait_duration_until_accepted: accepted,
+      avg_task_acceptance_time: acceptedSummary.avg,
+      wait_duration_until_accepted: acceptedSummary,
       wait_duration_until_canceled: summary(untilCanceled),
       wait_duration_in_queue_until_accepted: summary(inQueueUntilAccepted),
       split_by_wait_time: splitByWaitTime.length ? split : null,
@@ -220,10 +196,7 @@ export class RoutingStatistics {
   }
 }
 
-function scopeKey(scope: Scope): string {
-  return scope.kind === "workspace" ? "workspace" : `${scope.kind}:${scope.sid}`;
-}
-
+/** Durations rounded to whole seconds, as Twilio reports them. */
 function summary(values: number[]): DurationSummary {
   if (values.length === 0) return { avg: 0, min: 0, max: 0, total: 0 };
   let min = Infinity;
@@ -234,5 +207,10 @@ function summary(values: number[]): DurationSummary {
     max = Math.max(max, v);
     total += v;
   }
-  return { avg: Math.round(total / values.length), min, max, total };
+  return {
+    avg: Math.round(total / values.length),
+    min: Math.round(min),
+    max: Math.round(max),
+    total: Math.round(total),
+  };
 }

@@ -1,0 +1,176 @@
+import v8 from "node:v8";
+import vm from "node:vm";
+import { Scenario } from "../packages/engine/src/index.ts";
+import { emit, note } from "./figures.ts";
+
+/**
+ * The routing engine at contact-center scale, in one process: 10,000 workers (three skills each),
+ * 200 skill queues, 20 workflows of 10 filters, 100,000 tasks waiting behind 10,000 assigned ones.
+ *
+ * - routing.decisions_per_s and routing.decision_p99_us: a worker finishes a task and the engine picks
+ *   the best waiting task across the worker's queues and reserves it (complete + accept per cycle);
+ * - routing.heap_mb: heap held by the engine with that state;
+ * - routing.reindex_p99_us: a worker's skills change and its queue memberships are re-evaluated.
+ */
+const WORKERS = 10_000;
+const QUEUES = 200;
+const PENDING = 100_000;
+const CYCLES = Number(process.env.BENCH_ROUTING_CYCLES ?? 200_000);
+
+v8.setFlagsFromString("--expose-gc");
+const gc = vm.runInNewContext("gc") as () => void;
+
+function heapMb(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed / (1024 * 1024);
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+}
+
+let seed = 12345;
+function random(): number {
+  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  return seed / 0x7fffffff;
+}
+const pick = (n: number) => Math.floor(random() * n);
+
+export async function run(): Promise<void> {
+  const heapBefore = heapMb();
+  const s = new Scenario();
+  const { engine } = s;
+  const queues: string[] = [];
+  for (let q = 0; q < QUEUES; q++) queues.push(s.queue(`Skill ${q}`, `skills HAS 'skill_${q}'`));
+  const workflows: string[] = [];
+  for (let w = 0; w < QUEUES / 10; w++) {
+    const filters = Array.from({ length: 10 }, (_, i) => ({
+      filter_friendly_name: `skill_${w * 10 + i}`,
+      expression: `skill == 'skill_${w * 10 + i}'`,
+      targets: [{ queue: queues[w * 10 + i]! }],
+    }));
+    workflows.push(s.workflow({ filters, default_filter: { queue: queues[w * 10]! } }));
+  }
+  const workers: string[] = [];
+  for (let i = 0; i < WORKERS; i++) {
+    const skills = [`skill_${i % QUEUES}`, `skill_${(i * 7 + 3) % QUEUES}`, `skill_${(i * 13 + 5) % QUEUES}`];
+    workers.push(
+      engine.createWorker({
+        friendlyName: `agent ${i}`,
+        attributes: { skills, level: 1 + (i % 5) },
+        activitySid: s.activity.available,
+      }).result,
+    );
+  }
+  const started = performance.now();
+  let created = 0;
+  while (created < WORKERS + PENDING) {
+    const q = pick(QUEUES);
+    const outcome = engine.createTask({
+      workflowSid: workflows[Math.floor(q / 10)]!,
+      attributes: { skill: `skill_${q}` },
+      priority: pick(3),
+    });
+    for (const event of outcome.events)
+      if (event.type === "reservation.created") engine.acceptReservation(event.resourceSid);
+    created++;
+  }
+  note(`set-up: ${created} tasks in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const stats = engine.realtimeStatistics({ kind: "workspace" });
+  note(`tasks by status: ${JSON.stringify(stats.tasks_by_status)}`);
+  const heap = heapMb() - heapBefore;
+  emit({
+    name: "routing.heap_mb",
+    value: Number(heap.toFixed(1)),
+    unit: "MB",
+    goal: "<= 60",
+    params: {
+      workers: WORKERS,
+      queues: QUEUES,
+      pending: stats.tasks_by_status.pending,
+      assigned: stats.tasks_by_status.assigned,
+    },
+  });
+
+  // Decisions: complete a random assigned task; the freed worker gets the best waiting task.
+  const assigned = new Map<string, string>(); // worker → task
+  for (const task of engine.allTasks()) {
+    if (task.status === "assigned")
+      assigned.set(
+        engine.reservationsOfTask(task.sid).find((r) => r.status === "accepted")!.workerSid,
+        task.sid,
+      );
+  }
+  const busy = [...assigned.keys()];
+  const decision = new Float64Array(CYCLES);
+  let decisions = 0;
+  const loopStart = performance.now();
+  for (let i = 0; i < CYCLES; i++) {
+    const worker = busy[pick(busy.length)]!;
+    const task = assigned.get(worker)!;
+    const t0 = performance.now();
+    const outcome = engine.completeTask(task);
+    decision[i] = (performance.now() - t0) * 1000;
+    for (const event of outcome.events) {
+      if (event.type !== "reservation.created") continue;
+      decisions++;
+      engine.acceptReservation(event.resourceSid);
+      assigned.set(event.worker!.sid, event.task!.sid);
+    }
+    // Keep the backlog steady: a new contact arrives for every one finished.
+    const q = pick(QUEUES);
+    const arrival = engine.createTask({
+      workflowSid: workflows[Math.floor(q / 10)]!,
+      attributes: { skill: `skill_${q}` },
+      priority: pick(3),
+    });
+    for (const event of arrival.events) {
+      if (event.type === "reservation.created") {
+        engine.acceptReservation(event.resourceSid);
+        assigned.set(event.worker!.sid, event.task!.sid);
+      }
+    }
+  }
+  const seconds = (performance.now() - loopStart) / 1000;
+  decision.sort();
+  emit({
+    name: "routing.decisions_per_s",
+    value: Math.round(CYCLES / seconds),
+    unit: "1/s",
+    goal: ">= 200000",
+    params: {
+      workers: WORKERS,
+      queues: QUEUES,
+      pending: PENDING,
+      cycle: "complete + route + accept + new arrival",
+      reservations: decisions,
+    },
+  });
+  emit({
+    name: "routing.decision_p99_us",
+    value: Number(percentile(decision, 0.99).toFixed(2)),
+    unit: "us",
+    goal: "<= 20",
+    params: { p50_us: Number(percentile(decision, 0.5).toFixed(2)) },
+  });
+
+  // Re-indexing: change a worker's skills; its membership in all 200 queues is re-evaluated.
+  const reindex = new Float64Array(20_000);
+  for (let i = 0; i < reindex.length; i++) {
+    const worker = workers[pick(workers.length)]!;
+    const skills = [`skill_${pick(QUEUES)}`, `skill_${pick(QUEUES)}`, `skill_${pick(QUEUES)}`];
+    const t0 = performance.now();
+    engine.updateWorker(worker, { attributes: { skills, level: 3 } });
+    reindex[i] = (performance.now() - t0) * 1000;
+  }
+  reindex.sort();
+  emit({
+    name: "routing.reindex_p99_us",
+    value: Number(percentile(reindex, 0.99).toFixed(2)),
+    unit: "us",
+    goal: "<= 50",
+    params: { queues: QUEUES, p50_us: Number(percentile(reindex, 0.5).toFixed(2)) },
+  });
+  return Promise.resolve();
+}
