@@ -33,7 +33,7 @@ export function sequentialSids(start = 1): SidGenerator {
   return {
     next(prefix) {
       assertPrefix(prefix);
-      const sid = `${prefix}${counter.toString(16).padStart(32, "0")}`;
+      const sid = flat(`${prefix}${counter.toString(16).padStart(32, "0")}`);
       counter += 1n;
       return sid;
     },
@@ -43,4 +43,12 @@ export function sequentialSids(start = 1): SidGenerator {
 export function assertPrefix(prefix: string): asserts prefix is SidPrefix {
   if (!PREFIX.test(prefix))
     throw new Error(`SID prefix must be two capital letters, got ${JSON.stringify(prefix)}`);
+}
+
+/**
+ * A copy of `text` as one flat string. Concatenation and padStart build rope ("cons") strings that
+ * keep their parts alive; SIDs are held by the hundred thousand, so they are stored flat.
+ */
+export function flat(text: string): string {
+  return JSON.parse(`"${text}"`) as string;
 }

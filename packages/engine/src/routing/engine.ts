@@ -26,6 +26,7 @@ import {
   type WorkflowConfig,
   type WorkspaceSettings,
 } from "./model.ts";
+import { IndexedHeap } from "./heap.ts";
 import { OrderedIndex } from "./ordered.ts";
 import { FactLog, ScopeCounters, type CumulativeKind, type Scope } from "./statistics.ts";
 import { TimerQueue } from "./timers.ts";
@@ -155,13 +156,21 @@ interface TaskState {
   timeout: number;
   reason: string | undefined;
   position: Position | undefined;
-  /** Pending reservations; shares the frozen NONE while there are none (most tasks, most of the time). */
+  /**
+   * Pending reservations; shares the frozen NONE while there are none (most tasks, most of the time).
+   * Never mutated, only replaced: a loop over it may end reservations as it goes.
+   */
   pending: readonly ReservationState[];
+  /** Every reservation the task has had, oldest first (NONE until the first). */
+  history: readonly ReservationState[];
   accepted: ReservationState | undefined;
   /** Workers who rejected this task: it is not offered to them again. Made on first rejection. */
   rejectedBy: Set<string> | undefined;
   /** The priority the task is indexed under in `queue.waiting[channel]`, when it is there. */
   indexedPriority: number | undefined;
+  /** When a still-waiting task is canceled ("Task TTL Exceeded"), and its place in the TTL heap (-1: not there). */
+  ttlAt: number;
+  ttlSlot: number;
   /** Worker SID under which the task sits in `knownWaiting`, when it does. */
   knownKey: string | undefined;
   transferredFrom: string | undefined;
@@ -214,11 +223,19 @@ export class RoutingEngine {
   private readonly queues = new Map<string, QueueState>();
   private readonly workflows = new Map<string, WorkflowState>();
   private readonly workers = new Map<string, WorkerState>();
+  /** Workers by lower-cased friendly name: names are unique regardless of case. */
+  private readonly workersByName = new Map<string, WorkerState>();
   private readonly tasks = new Map<string, TaskState>();
   private readonly reservations = new Map<string, ReservationState>();
   /** Tasks whose step names one worker, by that worker's SID. */
   private readonly knownWaiting = new Map<string, Set<TaskState>>();
   private readonly timers = new TimerQueue();
+  /** Waiting tasks by TTL deadline; a task leaves it when it stops waiting, so it never holds finished tasks. */
+  private readonly ttls = new IndexedHeap<TaskState>(
+    (a, b) => a.ttlAt < b.ttlAt || (a.ttlAt === b.ttlAt && a.seq < b.seq),
+    (t) => t.ttlSlot,
+    (t, slot) => (t.ttlSlot = slot),
+  );
   private readonly counters = new ScopeCounters();
   private readonly facts: FactLog;
   /** Every waiting task, in creation order (a task is waiting from creation until it leaves for good). */
@@ -494,8 +511,7 @@ export class RoutingEngine {
 
   createWorker(input: NewWorker): Outcome<string> {
     const activity = this.require(this.activities, input.activitySid, "Activity");
-    const lower = input.friendlyName.toLowerCase();
-    if ([...this.workers.values()].some((w) => w.friendlyName.toLowerCase() === lower)) {
+    if (this.workersByName.has(input.friendlyName.toLowerCase())) {
       throw new RoutingError("conflict", `A worker named ${input.friendlyName} already exists`);
     }
     return this.command(() => {
@@ -522,6 +538,7 @@ export class RoutingEngine {
         });
       }
       this.workers.set(sid, worker);
+      this.workersByName.set(worker.friendlyName.toLowerCase(), worker);
       for (const queue of this.queues.values()) this.updateMembership(worker, queue);
       this.emit("worker.created", "worker", sid, `Worker ${worker.friendlyName} created`, {
         worker: workerSnapshot(worker),
@@ -550,13 +567,17 @@ export class RoutingEngine {
         ? this.require(this.activities, changes.activitySid, "Activity")
         : undefined;
     if (changes.friendlyName !== undefined) {
-      const lower = changes.friendlyName.toLowerCase();
-      if ([...this.workers.values()].some((w) => w !== worker && w.friendlyName.toLowerCase() === lower)) {
+      const holder = this.workersByName.get(changes.friendlyName.toLowerCase());
+      if (holder && holder !== worker) {
         throw new RoutingError("conflict", `A worker named ${changes.friendlyName} already exists`);
       }
     }
     return this.command(() => {
-      if (changes.friendlyName !== undefined) worker.friendlyName = changes.friendlyName;
+      if (changes.friendlyName !== undefined) {
+        this.workersByName.delete(worker.friendlyName.toLowerCase());
+        worker.friendlyName = changes.friendlyName;
+        this.workersByName.set(worker.friendlyName.toLowerCase(), worker);
+      }
       if (changes.attributes !== undefined) {
         worker.attributes = changes.attributes;
         worker.facts = factsOf(worker);
@@ -654,6 +675,7 @@ export class RoutingEngine {
         if (slot.readyKey !== undefined) this.unindexReady(worker, slot);
       for (const queue of [...worker.queues]) this.leaveQueue(worker, queue);
       this.workers.delete(sid);
+      this.workersByName.delete(worker.friendlyName.toLowerCase());
       this.emit("worker.deleted", "worker", sid, `Worker ${worker.friendlyName} deleted`, {
         worker: workerSnapshot(worker),
       });
@@ -703,9 +725,12 @@ export class RoutingEngine {
         reason: undefined,
         position: undefined,
         pending: NONE,
+        history: NONE,
         accepted: undefined,
         rejectedBy: undefined,
         indexedPriority: undefined,
+        ttlAt: now + timeout * 1000,
+        ttlSlot: -1,
         knownKey: undefined,
         transferredFrom: undefined,
         transferOf: undefined,
@@ -721,7 +746,7 @@ export class RoutingEngine {
       this.emit("task.created", "task", task.sid, `Task ${task.sid} created`, {
         task: this.taskSnapshot(task),
       });
-      this.timers.add(now + timeout * 1000, "task-ttl", task.sid);
+      this.ttls.push(task);
       if (input.routingTarget) this.enterDirect(task, input.routingTarget);
       else this.enterWorkflow(task, 0);
       return task.sid;
@@ -790,7 +815,7 @@ export class RoutingEngine {
   deleteTask(sid: string): Outcome {
     const task = this.require(this.tasks, sid, "Task");
     return this.command(() => {
-      for (const reservation of [...task.pending]) this.endPending(reservation, "canceled", false);
+      for (const reservation of task.pending) this.endPending(reservation, "canceled", false);
       if (task.accepted && (task.status === "assigned" || task.status === "wrapping"))
         this.endAccepted(task.accepted, "completed");
       if (LIVE_TASK.has(task.status)) {
@@ -881,7 +906,7 @@ export class RoutingEngine {
         },
       );
       // First accept wins: every other pending reservation of the task is rescinded.
-      for (const other of [...task.pending]) this.endPending(other, "rescinded", false);
+      for (const other of task.pending) this.endPending(other, "rescinded", false);
       this.leaveRouting(task);
       if (task.transferOf) {
         const original = this.tasks.get(task.transferOf.taskSid);
@@ -943,14 +968,27 @@ export class RoutingEngine {
 
   /** When the next timer is due (ms), if any: the caller wakes the engine then with `fireDueTimers`. */
   nextTimerAt(): number | undefined {
-    return this.timers.nextAt();
+    const timer = this.timers.nextAt();
+    const ttl = this.ttls.peek()?.ttlAt;
+    return timer === undefined ? ttl : ttl === undefined ? timer : Math.min(timer, ttl);
   }
 
   /** Fires every timer due at the clock's current time, in due order. */
   fireDueTimers(): Outcome {
     return this.command(() => {
       const now = this.clock.now();
-      for (let timer = this.timers.popDue(now); timer; timer = this.timers.popDue(now)) {
+      for (;;) {
+        // TTLs and the other timers fire in due order, as if they were one queue.
+        const ttl = this.ttls.peek();
+        const nextTimer = this.timers.nextAt();
+        if (ttl && ttl.ttlAt <= now && (nextTimer === undefined || ttl.ttlAt <= nextTimer)) {
+          this.ttls.pop();
+          if (isWaiting(ttl.status)) this.cancel(ttl, "Task TTL Exceeded");
+          this.route();
+          continue;
+        }
+        const timer = this.timers.popDue(now);
+        if (!timer) break;
         switch (timer.kind) {
           case "reservation-timeout": {
             const reservation = this.reservations.get(timer.ref);
@@ -962,12 +1000,6 @@ export class RoutingEngine {
             if (!task?.position || task.position.token !== timer.token) break;
             if (task.status === "pending") this.advanceStep(task, "timeout");
             else if (task.status === "reserved") task.position.expired = true;
-            break;
-          }
-          case "task-ttl": {
-            const task = this.tasks.get(timer.ref);
-            if (task && (task.status === "pending" || task.status === "reserved"))
-              this.cancel(task, "Task TTL Exceeded");
             break;
           }
         }
@@ -1004,7 +1036,7 @@ export class RoutingEngine {
   }
 
   reservationsOfTask(taskSid: string): ReservationView[] {
-    return [...this.reservations.values()].filter((r) => r.task.sid === taskSid).map(reservationView);
+    return (this.tasks.get(taskSid)?.history ?? NONE).map(reservationView);
   }
 
   reservationsOfWorker(workerSid: string): ReservationView[] {
@@ -1113,7 +1145,7 @@ export class RoutingEngine {
         matches: f.expression.test({ now, task: task.attributes }),
       })) ?? [];
     const position = task.position;
-    const reservations = [...this.reservations.values()].filter((r) => r.task === task).map(reservationView);
+    const reservations = task.history.map(reservationView);
     const candidates: CandidateVerdict[] = [];
     if (position) {
       const queue = this.queues.get(position.target.queueSid)!;
@@ -1176,7 +1208,14 @@ export class RoutingEngine {
     description: string,
     detail: Omit<RoutingEvent, "type" | "at" | "resourceType" | "resourceSid" | "description"> = {},
   ): void {
-    this.events.push({ type, at: this.clock.now(), resourceType, resourceSid, description, ...detail });
+    // The detail object becomes the event: one allocation per event on the hot path.
+    const event = detail as RoutingEvent;
+    event.type = type;
+    event.at = this.clock.now();
+    event.resourceType = resourceType;
+    event.resourceSid = resourceSid;
+    event.description = description;
+    this.events.push(event);
   }
 
   private require<V>(map: Map<string, V>, sid: string, what: string): V {
@@ -1341,7 +1380,10 @@ export class RoutingEngine {
     const nowWaiting = isWaiting(task.status);
     if (wasWaiting && queue && (!nowWaiting || task.queue !== queue)) queue.waitingTasks.delete(task);
     if (nowWaiting && task.queue && (!wasWaiting || task.queue !== queue)) task.queue.waitingTasks.add(task);
-    if (wasWaiting && !nowWaiting) this.waitingTasks.delete(task);
+    if (wasWaiting && !nowWaiting) {
+      this.waitingTasks.delete(task);
+      this.ttls.remove(task);
+    }
     if (LIVE_TASK.has(status) && !LIVE_TASK.has(task.status)) {
       if (task.queue) task.queue.taskCount--;
       if (task.workflow) task.workflow.taskCount--;
@@ -1523,8 +1565,7 @@ export class RoutingEngine {
     }
     if (typeof value !== "string") return null;
     if (known.by === "sid") return value;
-    const lower = value.toLowerCase();
-    return [...this.workers.values()].find((w) => w.friendlyName.toLowerCase() === lower)?.sid ?? null;
+    return this.workersByName.get(value.toLowerCase())?.sid ?? null;
   }
 
   /** Moves to the next step after a timeout or skip; past the last step the task leaves the workflow. */
@@ -1601,13 +1642,13 @@ export class RoutingEngine {
       this.tasksToRoute.add(task);
       return;
     }
-    for (const reservation of [...task.pending]) this.endPending(reservation, "canceled", false);
+    for (const reservation of task.pending) this.endPending(reservation, "canceled", false);
     this.enterWorkflow(task, 0);
   }
 
   private cancel(task: TaskState, reason: string): void {
     const now = this.clock.now();
-    for (const reservation of [...task.pending]) this.endPending(reservation, "canceled", false);
+    for (const reservation of task.pending) this.endPending(reservation, "canceled", false);
     this.mutateTask(task, () => {
       task.status = "canceled";
       task.reason = reason;
@@ -1867,6 +1908,7 @@ export class RoutingEngine {
     this.reservations.set(reservation.sid, reservation);
     this.mutateTask(task, () => {
       task.pending = [...task.pending, reservation];
+      task.history = [...task.history, reservation];
       task.status = "reserved";
     });
     worker.reservations.add(reservation);
@@ -2022,9 +2064,7 @@ export class RoutingEngine {
     queue: QueueState,
   ): Omit<CandidateVerdict, "workerSid" | "workerName"> {
     const position = task.position!;
-    const offered = [...this.reservations.values()].find(
-      (r) => r.task === task && r.worker === worker && ACTIVE_RESERVATION.has(r.status),
-    );
+    const offered = task.history.find((r) => r.worker === worker && ACTIVE_RESERVATION.has(r.status));
     if (offered) return { verdict: "offered", detail: `reservation ${offered.sid} is ${offered.status}` };
     if (!worker.queues.has(queue))
       return {

@@ -10,7 +10,7 @@ describe("TimerQueue", () => {
         fc.integer({ min: 0, max: 60 }),
         (dues, now) => {
           const queue = new TimerQueue();
-          dues.forEach((at, i) => queue.add(at, "task-ttl", `T${i}`));
+          dues.forEach((at, i) => queue.add(at, "step-timeout", `T${i}`));
           const popped: Array<{ at: number; i: number }> = [];
           for (let t = queue.popDue(now); t; t = queue.popDue(now))
             popped.push({ at: t.at, i: Number(t.ref.slice(1)) });

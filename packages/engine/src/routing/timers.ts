@@ -1,10 +1,11 @@
 /**
- * Pending timers as data: reservation timeouts, routing-step timeouts and task TTLs. A binary
+ * Pending timers as data: reservation timeouts and routing-step timeouts (task TTLs have their own
+ * indexed heap in the engine, since a task's TTL must go when the task is assigned). A binary
  * min-heap by (due time, insertion order). Timers are never removed early: when one fires, the
  * engine checks it still applies (the reservation is still pending, the task is still in that step),
  * which keeps cancellation O(1) and the heap the only structure to persist.
  */
-export type TimerKind = "reservation-timeout" | "step-timeout" | "task-ttl";
+export type TimerKind = "reservation-timeout" | "step-timeout";
 
 export interface Timer {
   at: number;

@@ -2,7 +2,7 @@ import type { Attributes } from "../expressions/index.ts";
 import type { RoutingEvent } from "../routing/events.ts";
 import type { WorkspaceSettings } from "../routing/model.ts";
 import { Scenario } from "../routing/scenario.ts";
-import { TimerQueue } from "../routing/timers.ts";
+import { IndexedHeap } from "../routing/heap.ts";
 import { Random, sample, type Distribution } from "./random.ts";
 
 /**
@@ -80,6 +80,13 @@ type SimEvent =
   | { kind: "login"; worker: string }
   | { kind: "logout"; worker: string };
 
+interface Scheduled {
+  at: number;
+  seq: number;
+  slot: number;
+  event: SimEvent;
+}
+
 interface Contact {
   stream: number;
   arrivedAt: number;
@@ -106,14 +113,15 @@ export function simulate(config: SimulationConfig): SimulationResult {
   }
   const workflow = scenario.workflow(renameQueues(config.workflow, queueSids) as object);
 
-  // Simulation events share the engine's timer queue structure: due time, then insertion order.
-  const agenda = new TimerQueue();
-  const payloads = new Map<number, SimEvent>();
-  let nextId = 0;
+  // The simulated world's own agenda: due time, then the order things were scheduled in.
+  const agenda = new IndexedHeap<Scheduled>(
+    (a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq),
+    (item) => item.slot,
+    (item, slot) => (item.slot = slot),
+  );
+  let nextSeq = 0;
   const schedule = (atSeconds: number, event: SimEvent) => {
-    const id = nextId++;
-    payloads.set(id, event);
-    agenda.add(start + Math.round(atSeconds * 1000), "task-ttl", String(id));
+    agenda.push({ at: start + Math.round(atSeconds * 1000), seq: nextSeq++, slot: -1, event });
   };
 
   const loggedInSince = new Map<string, number>();
@@ -165,7 +173,7 @@ export function simulate(config: SimulationConfig): SimulationResult {
   };
 
   for (;;) {
-    const nextSim = agenda.nextAt();
+    const nextSim = agenda.peek()?.at;
     const nextTimer = engine.nextTimerAt();
     if (nextSim === undefined && nextTimer === undefined) break;
     if (nextTimer !== undefined && (nextSim === undefined || nextTimer < nextSim)) {
@@ -173,10 +181,9 @@ export function simulate(config: SimulationConfig): SimulationResult {
       handle(engine.fireDueTimers().events);
       continue;
     }
-    const due = agenda.popDue(nextSim!)!;
+    const due = agenda.pop()!;
     clock.set(Math.max(clock.now(), due.at));
-    const event = payloads.get(Number(due.ref))!;
-    payloads.delete(Number(due.ref));
+    const event = due.event;
     const nowSeconds = (clock.now() - start) / 1000;
     switch (event.kind) {
       case "arrival": {
