@@ -11,7 +11,8 @@ import { emit, note } from "./figures.ts";
  *   engine choose: a worker finishing a task (it picks the best waiting task across the worker's queues
  *   and reserves it) or a new contact arriving (filters, queue, then a free worker or a place in line).
  *   Each is timed whole, events and bookkeeping included; the rate divides them by the loop's time,
- *   which also includes accepting every reservation;
+ *   which also includes accepting every reservation and firing due timers; the clock moves 2 ms a
+ *   cycle, so finished tasks age out of memory as they would in a live center;
  * - routing.heap_mb: heap held by the engine with that state;
  * - routing.reindex_p99_us: a worker's skills change and its queue memberships are re-evaluated.
  */
@@ -118,6 +119,9 @@ export async function run(): Promise<void> {
   };
   const loopStart = performance.now();
   for (let i = 0; i < CYCLES; i++) {
+    // Time passes as in a live center (2 ms a cycle): finished tasks age out, due timers fire.
+    s.clock.advance(2);
+    if (i % 1000 === 0) engine.fireDueTimers();
     // A worker finishes: the engine picks the best waiting task across the worker's queues.
     const task = assigned.get(busy[pick(busy.length)]!)!;
     const t0 = performance.now();

@@ -24,7 +24,7 @@ export type {
   TransferTarget,
   Verdict,
 } from "./routing/engine.ts";
-export { eventCallbackParams } from "./routing/events.ts";
+export { describeEvent, eventCallbackParams } from "./routing/events.ts";
 export type {
   ResourceType,
   RoutingEvent,

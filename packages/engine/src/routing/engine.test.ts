@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { eventCallbackParams } from "./events.ts";
+import { describeEvent, eventCallbackParams } from "./events.ts";
 import { RoutingError } from "./model.ts";
 import { Scenario } from "./scenario.ts";
 
@@ -80,6 +80,10 @@ describe("routing: the task lifecycle", () => {
       TaskChannelUniqueName: "default",
     });
     expect(params.ReservationSid).toBe(created.resourceSid);
+    expect(params.EventDescription).toBe(`Reservation ${created.resourceSid} created for alice`);
+    const update = s.engine.updateWorker(s.engine.allWorkers()[0]!.sid, { activitySid: s.activity.break })
+      .events[0]!;
+    expect(describeEvent(update)).toBe("Worker alice updated to Break Activity");
   });
 
   it("refuses commands that do not fit the state, changing nothing", () => {
@@ -678,6 +682,28 @@ describe("routing: transfers", () => {
     s.advance(60);
     expect(s.types()).toContain("task.transfer-failed");
     expect(s.engine.task(task)!.status).toBe("assigned");
+  });
+});
+
+describe("routing: memory", () => {
+  it("forgets finished tasks and their reservations after the retention window, never live ones", () => {
+    const s = new Scenario();
+    const q = s.queue("Support");
+    const w = s.simpleWorkflow(q);
+    s.worker("alice");
+    const done = s.task(w);
+    const reservation = s.pendingReservation(done)!;
+    s.record(s.engine.acceptReservation(reservation));
+    s.record(s.engine.completeTask(done));
+    const waiting = s.task(w, {}, { timeout: 3600 });
+    s.clock.advance(9 * 60_000);
+    s.record(s.engine.updateWorker(s.engine.allWorkers()[0]!.sid, { attributes: { x: 1 } }));
+    expect(s.engine.task(done)?.status).toBe("completed");
+    s.clock.advance(60_000);
+    s.record(s.engine.updateWorker(s.engine.allWorkers()[0]!.sid, { attributes: { x: 2 } }));
+    expect(s.engine.task(done)).toBeUndefined();
+    expect(s.engine.reservation(reservation)).toBeUndefined();
+    expect(s.engine.task(waiting)?.status).toBe("reserved");
   });
 });
 

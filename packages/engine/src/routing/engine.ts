@@ -28,6 +28,7 @@ import {
 } from "./model.ts";
 import { IndexedHeap } from "./heap.ts";
 import { OrderedIndex } from "./ordered.ts";
+import { KeyedList, SmallSet } from "./small.ts";
 import { FactLog, ScopeCounters, type CumulativeKind, type Scope } from "./statistics.ts";
 import { TimerQueue } from "./timers.ts";
 import { compileWorkflow, type CompiledWorkflow, type Target } from "./workflow.ts";
@@ -44,6 +45,11 @@ export interface EngineOptions {
   settings?: Partial<WorkspaceSettings>;
   /** How long cumulative statistics keep their facts (default 24 h). */
   statisticsRetentionMs?: number;
+  /**
+   * How long a completed or canceled task (with its reservations) stays readable before the engine
+   * forgets it (default 10 minutes). The durable record is the event log; this bounds memory.
+   */
+  finishedTaskRetentionMs?: number;
 }
 
 export interface NewWorker {
@@ -85,24 +91,26 @@ interface Slot {
   readyKey: number | undefined;
 }
 
-interface WorkerState {
-  sid: string;
-  friendlyName: string;
-  attributes: Attributes;
+/** A worker. It is its own `WorkerFacts`, so expressions read it without a copy. */
+interface WorkerState extends WorkerFacts {
   activity: Activity;
   dateStatusChanged: number;
-  slots: Map<string, Slot>;
-  queues: Set<QueueState>;
+  /** One slot per task channel, found by channel SID. */
+  slots: KeyedList<Slot>;
+  queues: SmallSet<QueueState>;
   /** Reservations holding capacity. */
-  reservations: Set<ReservationState>;
-  facts: WorkerFacts;
+  reservations: SmallSet<ReservationState>;
 }
 
 interface QueueState {
   config: TaskQueueConfig;
   targetWorkers: CompiledExpression;
   members: Set<WorkerState>;
-  /** Ready members per channel SID, by ready key: longest idle first. */
+  /**
+   * Ready members per channel SID, by ready key: longest idle first. An index exists only for the
+   * channels this queue has seen a task on (built from the members then, kept current after): most
+   * queues serve one or two channels, and a worker is ready on every channel it has.
+   */
   ready: Map<string, OrderedIndex<number, WorkerState>>;
   /** Matchable tasks per channel SID, in the order they must be offered (priority, then age). */
   waiting: Map<string, OrderedIndex<TaskState, TaskState>>;
@@ -171,6 +179,8 @@ interface TaskState {
   /** When a still-waiting task is canceled ("Task TTL Exceeded"), and its place in the TTL heap (-1: not there). */
   ttlAt: number;
   ttlSlot: number;
+  /** When the task became completed or canceled (0 while live). */
+  finishedAt: number;
   /** Worker SID under which the task sits in `knownWaiting`, when it does. */
   knownKey: string | undefined;
   transferredFrom: string | undefined;
@@ -241,6 +251,11 @@ export class RoutingEngine {
   /** Every waiting task, in creation order (a task is waiting from creation until it leaves for good). */
   private readonly waitingTasks = new Set<TaskState>();
 
+  /** Finished tasks in the order they finished, from `finishedHead` on: the eviction queue. */
+  private finished: TaskState[] = [];
+  private finishedHead = 0;
+  private readonly finishedRetentionMs: number;
+
   private readySeq = 0;
   private taskSeq = 0;
   private stepToken = 0;
@@ -253,6 +268,7 @@ export class RoutingEngine {
     this.ids = options.ids;
     this.settings = { channelRules: [], prioritizeQueueOrder: "FIFO", ...options.settings };
     this.facts = new FactLog(options.statisticsRetentionMs ?? 24 * 3600_000);
+    this.finishedRetentionMs = options.finishedTaskRetentionMs ?? 10 * 60_000;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -269,19 +285,13 @@ export class RoutingEngine {
         for (const worker of this.workers.values()) {
           if (worker.activity.sid === activity.sid) {
             worker.activity = this.activities.get(activity.sid)!;
-            worker.facts = factsOf(worker);
+            syncFacts(worker);
           }
         }
       }
-      this.emit(
-        existing ? "activity.updated" : "activity.created",
-        "activity",
-        activity.sid,
-        `Activity ${activity.friendlyName} ${existing ? "updated" : "created"}`,
-        {
-          activity: { sid: activity.sid, name: activity.friendlyName, available: activity.available },
-        },
-      );
+      this.emit(existing ? "activity.updated" : "activity.created", "activity", activity.sid, {
+        activity: { sid: activity.sid, name: activity.friendlyName, available: activity.available },
+      });
     });
   }
 
@@ -294,7 +304,7 @@ export class RoutingEngine {
       throw new RoutingError("conflict", `Activity ${sid} is the workspace's timeout activity`);
     return this.command(() => {
       this.activities.delete(sid);
-      this.emit("activity.deleted", "activity", sid, `Activity ${activity.friendlyName} deleted`, {
+      this.emit("activity.deleted", "activity", sid, {
         activity: { sid, name: activity.friendlyName, available: activity.available },
       });
     });
@@ -315,7 +325,7 @@ export class RoutingEngine {
       this.channels.set(channel.sid, record);
       if (!existing) {
         for (const worker of this.workers.values()) {
-          worker.slots.set(channel.sid, {
+          worker.slots.set({
             channel: record,
             capacity: 1,
             available: true,
@@ -328,15 +338,9 @@ export class RoutingEngine {
       } else {
         for (const worker of this.workers.values()) worker.slots.get(channel.sid)!.channel = record;
       }
-      this.emit(
-        existing ? "task-channel.updated" : "task-channel.created",
-        "task-channel",
-        channel.sid,
-        `TaskChannel ${channel.uniqueName} ${existing ? "updated" : "created"}`,
-        {
-          channel: { sid: channel.sid, uniqueName: channel.uniqueName, friendlyName: channel.friendlyName },
-        },
-      );
+      this.emit(existing ? "task-channel.updated" : "task-channel.created", "task-channel", channel.sid, {
+        channel: { sid: channel.sid, uniqueName: channel.uniqueName, friendlyName: channel.friendlyName },
+      });
     });
   }
 
@@ -357,7 +361,7 @@ export class RoutingEngine {
       }
       this.channels.delete(sid);
       this.compileRules();
-      this.emit("task-channel.deleted", "task-channel", sid, `TaskChannel ${channel.uniqueName} deleted`, {
+      this.emit("task-channel.deleted", "task-channel", sid, {
         channel: { sid, uniqueName: channel.uniqueName, friendlyName: channel.friendlyName },
       });
     });
@@ -389,13 +393,7 @@ export class RoutingEngine {
         };
         this.queues.set(config.sid, queue);
         for (const worker of this.workers.values()) this.updateMembership(worker, queue);
-        this.emit(
-          "task-queue.created",
-          "task-queue",
-          config.sid,
-          `TaskQueue ${config.friendlyName} created`,
-          { queue: queueRef(queue) },
-        );
+        this.emit("task-queue.created", "task-queue", config.sid, { queue: queueRef(queue) });
         return;
       }
       const expressionChanged = existing.config.targetWorkers !== config.targetWorkers;
@@ -404,15 +402,9 @@ export class RoutingEngine {
       existing.targetWorkers = targetWorkers;
       if (expressionChanged) {
         for (const worker of this.workers.values()) this.updateMembership(worker, existing);
-        this.emit(
-          "task-queue.expression.updated",
-          "task-queue",
-          config.sid,
-          `TaskQueue ${config.friendlyName} expression updated`,
-          {
-            queue: queueRef(existing),
-          },
-        );
+        this.emit("task-queue.expression.updated", "task-queue", config.sid, {
+          queue: queueRef(existing),
+        });
       }
       // Re-index the queue's tasks: the order or the number of parallel reservations may have changed.
       if (orderChanged) {
@@ -432,7 +424,7 @@ export class RoutingEngine {
     return this.command(() => {
       for (const worker of queue.members) worker.queues.delete(queue);
       this.queues.delete(sid);
-      this.emit("task-queue.deleted", "task-queue", sid, `TaskQueue ${queue.config.friendlyName} deleted`, {
+      this.emit("task-queue.deleted", "task-queue", sid, {
         queue: queueRef(queue),
       });
     });
@@ -460,15 +452,9 @@ export class RoutingEngine {
       workflow.config = { ...config };
       workflow.compiled = compiled;
       this.workflows.set(config.sid, workflow);
-      this.emit(
-        existing ? "workflow.updated" : "workflow.created",
-        "workflow",
-        config.sid,
-        `Workflow ${config.friendlyName} ${existing ? "updated" : "created"}`,
-        {
-          workflow: { sid: config.sid, name: config.friendlyName },
-        },
-      );
+      this.emit(existing ? "workflow.updated" : "workflow.created", "workflow", config.sid, {
+        workflow: { sid: config.sid, name: config.friendlyName },
+      });
       if (existing && options.reEvaluateTasks) {
         for (const task of this.tasks.values()) {
           if (task.workflow === workflow && (task.status === "pending" || task.status === "reserved"))
@@ -483,7 +469,7 @@ export class RoutingEngine {
     if (workflow.taskCount > 0) throw new RoutingError("conflict", `Workflow ${sid} has live tasks`);
     return this.command(() => {
       this.workflows.delete(sid);
-      this.emit("workflow.deleted", "workflow", sid, `Workflow ${workflow.config.friendlyName} deleted`, {
+      this.emit("workflow.deleted", "workflow", sid, {
         workflow: { sid, name: workflow.config.friendlyName },
       });
     });
@@ -522,14 +508,14 @@ export class RoutingEngine {
         attributes: input.attributes ?? {},
         activity,
         dateStatusChanged: this.clock.now(),
-        slots: new Map(),
-        queues: new Set(),
-        reservations: new Set(),
-        facts: undefined as unknown as WorkerFacts,
+        activitySid: activity.sid,
+        activityName: activity.friendlyName,
+        slots: new KeyedList(slotKey),
+        queues: new SmallSet(),
+        reservations: new SmallSet(),
       };
-      worker.facts = factsOf(worker);
       for (const channel of this.channels.values()) {
-        worker.slots.set(channel.sid, {
+        worker.slots.set({
           channel,
           capacity: 1,
           available: true,
@@ -540,7 +526,7 @@ export class RoutingEngine {
       this.workers.set(sid, worker);
       this.workersByName.set(worker.friendlyName.toLowerCase(), worker);
       for (const queue of this.queues.values()) this.updateMembership(worker, queue);
-      this.emit("worker.created", "worker", sid, `Worker ${worker.friendlyName} created`, {
+      this.emit("worker.created", "worker", sid, {
         worker: workerSnapshot(worker),
       });
       this.refreshWorker(worker);
@@ -580,24 +566,18 @@ export class RoutingEngine {
       }
       if (changes.attributes !== undefined) {
         worker.attributes = changes.attributes;
-        worker.facts = factsOf(worker);
+        syncFacts(worker);
         for (const queue of this.queues.values()) this.updateMembership(worker, queue);
-        this.emit(
-          "worker.attributes.update",
-          "worker",
-          sid,
-          `Worker ${worker.friendlyName} attributes updated`,
-          { worker: workerSnapshot(worker) },
-        );
+        this.emit("worker.attributes.update", "worker", sid, { worker: workerSnapshot(worker) });
         // Target expressions may now match tasks that did not match this worker before.
         this.workersToRoute.add(worker);
       } else if (changes.friendlyName !== undefined) {
-        worker.facts = factsOf(worker);
+        syncFacts(worker);
       }
       if (activity && activity.sid !== worker.activity.sid) {
         this.setActivity(worker, activity);
         if (!activity.available && changes.rejectPendingReservations) {
-          for (const reservation of [...worker.reservations]) {
+          for (const reservation of worker.reservations) {
             if (reservation.status === "pending") this.endPending(reservation, "rejected");
           }
         }
@@ -625,41 +605,29 @@ export class RoutingEngine {
       const previousCapacity = slot.capacity;
       if (changes.capacity !== undefined && changes.capacity !== slot.capacity) {
         slot.capacity = changes.capacity;
-        this.emit(
-          "worker.capacity.update",
-          "worker",
-          worker.sid,
-          `Worker ${worker.friendlyName} capacity on ${channelState.uniqueName} updated`,
-          {
-            worker: workerSnapshot(worker),
-            channel: channelRef(channelState),
-            workerChannel: {
-              capacity: slot.capacity,
-              previousCapacity,
-              available: slot.available,
-              taskCount: slot.active,
-            },
+        this.emit("worker.capacity.update", "worker", worker.sid, {
+          worker: workerSnapshot(worker),
+          channel: channelRef(channelState),
+          workerChannel: {
+            capacity: slot.capacity,
+            previousCapacity,
+            available: slot.available,
+            taskCount: slot.active,
           },
-        );
+        });
       }
       if (changes.available !== undefined && changes.available !== slot.available) {
         slot.available = changes.available;
-        this.emit(
-          "worker.channel.availability.update",
-          "worker",
-          worker.sid,
-          `Worker ${worker.friendlyName} ${slot.available ? "available" : "unavailable"} on ${channelState.uniqueName}`,
-          {
-            worker: workerSnapshot(worker),
-            channel: channelRef(channelState),
-            workerChannel: {
-              capacity: slot.capacity,
-              previousCapacity,
-              available: slot.available,
-              taskCount: slot.active,
-            },
+        this.emit("worker.channel.availability.update", "worker", worker.sid, {
+          worker: workerSnapshot(worker),
+          channel: channelRef(channelState),
+          workerChannel: {
+            capacity: slot.capacity,
+            previousCapacity,
+            available: slot.available,
+            taskCount: slot.active,
           },
-        );
+        });
       }
       this.refreshWorker(worker);
     });
@@ -673,10 +641,10 @@ export class RoutingEngine {
     return this.command(() => {
       for (const slot of worker.slots.values())
         if (slot.readyKey !== undefined) this.unindexReady(worker, slot);
-      for (const queue of [...worker.queues]) this.leaveQueue(worker, queue);
+      for (const queue of worker.queues) this.leaveQueue(worker, queue);
       this.workers.delete(sid);
       this.workersByName.delete(worker.friendlyName.toLowerCase());
-      this.emit("worker.deleted", "worker", sid, `Worker ${worker.friendlyName} deleted`, {
+      this.emit("worker.deleted", "worker", sid, {
         worker: workerSnapshot(worker),
       });
       // A task waiting for this known worker now waits for nobody (until its step times out).
@@ -731,6 +699,7 @@ export class RoutingEngine {
         indexedPriority: undefined,
         ttlAt: now + timeout * 1000,
         ttlSlot: -1,
+        finishedAt: 0,
         knownKey: undefined,
         transferredFrom: undefined,
         transferOf: undefined,
@@ -743,7 +712,7 @@ export class RoutingEngine {
       this.counters.apply(task.status, task.priority, 1);
       this.waitingTasks.add(task);
       this.fact("task.created", task);
-      this.emit("task.created", "task", task.sid, `Task ${task.sid} created`, {
+      this.emit("task.created", "task", task.sid, {
         task: this.taskSnapshot(task),
       });
       this.ttls.push(task);
@@ -772,7 +741,7 @@ export class RoutingEngine {
         this.mutateTask(task, () => (task.priority = changes.priority!));
       }
       if (changes.attributes !== undefined) task.attributes = changes.attributes;
-      this.emit("task.updated", "task", sid, `Task ${sid} updated`, { task: this.taskSnapshot(task) });
+      this.emit("task.updated", "task", sid, { task: this.taskSnapshot(task) });
       if (changes.attributes !== undefined && (task.status === "pending" || task.status === "reserved"))
         this.reEvaluate(task);
       else this.syncTaskIndex(task);
@@ -826,8 +795,9 @@ export class RoutingEngine {
         this.leaveRouting(task);
       }
       this.fact("task.deleted", task);
-      this.emit("task.deleted", "task", sid, `Task ${sid} deleted`, { task: this.taskSnapshot(task) });
+      this.emit("task.deleted", "task", sid, { task: this.taskSnapshot(task) });
       this.tasks.delete(sid);
+      for (const reservation of task.history) this.reservations.delete(reservation.sid);
     });
   }
 
@@ -854,7 +824,7 @@ export class RoutingEngine {
         throw new RoutingError("invalid", "A task cannot be transferred to the worker who has it");
     }
     return this.command(() => {
-      this.emit("task.transfer-initiated", "task", sid, `Task ${sid} transfer initiated`, {
+      this.emit("task.transfer-initiated", "task", sid, {
         task: this.taskSnapshot(task),
       });
       const created = this.createTask({
@@ -894,31 +864,20 @@ export class RoutingEngine {
         waitSeconds: (now - task.dateCreated) / 1000,
         queueWaitSeconds: (now - (task.queueEnteredAt ?? task.dateCreated)) / 1000,
       });
-      this.emit(
-        "reservation.accepted",
-        "reservation",
-        sid,
-        `Reservation ${sid} accepted by ${reservation.worker.friendlyName}`,
-        {
-          task: this.taskSnapshot(task),
-          worker: workerSnapshot(reservation.worker),
-          reservation: { sid, status: "accepted" },
-        },
-      );
+      this.emit("reservation.accepted", "reservation", sid, {
+        task: this.taskSnapshot(task),
+        worker: workerSnapshot(reservation.worker),
+        reservation: { sid, status: "accepted" },
+      });
       // First accept wins: every other pending reservation of the task is rescinded.
       for (const other of task.pending) this.endPending(other, "rescinded", false);
       this.leaveRouting(task);
       if (task.transferOf) {
         const original = this.tasks.get(task.transferOf.taskSid);
-        this.emit(
-          "task.transfer-completed",
-          "task",
-          task.transferOf.taskSid,
-          `Task ${task.transferOf.taskSid} transferred to ${reservation.worker.friendlyName}`,
-          {
-            task: original ? this.taskSnapshot(original) : this.taskSnapshot(task),
-          },
-        );
+        this.emit("task.transfer-completed", "task", task.transferOf.taskSid, {
+          task: original ? this.taskSnapshot(original) : this.taskSnapshot(task),
+          worker: workerSnapshot(reservation.worker),
+        });
         if (original?.status === "assigned") this.wrapUp(original, "Transferred");
       }
     });
@@ -1190,6 +1149,7 @@ export class RoutingEngine {
 
   /** Runs a mutation, routes to a fixpoint, and hands back the events. */
   private command<T>(mutate: () => T): Outcome<T> {
+    this.forgetFinished();
     const outer = this.events;
     this.events = [];
     try {
@@ -1201,12 +1161,29 @@ export class RoutingEngine {
     }
   }
 
+  /** Drops tasks (and their reservations) that finished longer ago than the retention window. */
+  private forgetFinished(): void {
+    const horizon = this.clock.now() - this.finishedRetentionMs;
+    while (
+      this.finishedHead < this.finished.length &&
+      this.finished[this.finishedHead]!.finishedAt <= horizon
+    ) {
+      const task = this.finished[this.finishedHead++]!;
+      if (this.tasks.get(task.sid) !== task) continue; // deleted already
+      this.tasks.delete(task.sid);
+      for (const reservation of task.history) this.reservations.delete(reservation.sid);
+    }
+    if (this.finishedHead > 1024 && this.finishedHead * 2 > this.finished.length) {
+      this.finished = this.finished.slice(this.finishedHead);
+      this.finishedHead = 0;
+    }
+  }
+
   private emit(
     type: RoutingEventType,
     resourceType: ResourceType,
     resourceSid: string,
-    description: string,
-    detail: Omit<RoutingEvent, "type" | "at" | "resourceType" | "resourceSid" | "description"> = {},
+    detail: Omit<RoutingEvent, "type" | "at" | "resourceType" | "resourceSid"> = {},
   ): void {
     // The detail object becomes the event: one allocation per event on the hot path.
     const event = detail as RoutingEvent;
@@ -1214,7 +1191,6 @@ export class RoutingEngine {
     event.at = this.clock.now();
     event.resourceType = resourceType;
     event.resourceSid = resourceSid;
-    event.description = description;
     this.events.push(event);
   }
 
@@ -1300,7 +1276,7 @@ export class RoutingEngine {
 
   private indexReady(worker: WorkerState, slot: Slot): void {
     const key = slot.readyKey!;
-    for (const queue of worker.queues) readyIndex(queue, slot.channel.sid).set(key, worker);
+    for (const queue of worker.queues) queue.ready.get(slot.channel.sid)?.set(key, worker);
   }
 
   private unindexReady(worker: WorkerState, slot: Slot): void {
@@ -1311,14 +1287,14 @@ export class RoutingEngine {
 
   /** Re-tests TargetWorkers for one worker and one queue, joining or leaving it. */
   private updateMembership(worker: WorkerState, queue: QueueState): void {
-    const belongs = queue.targetWorkers.test({ now: this.clock.now(), worker: worker.facts });
+    const belongs = queue.targetWorkers.test({ now: this.clock.now(), worker });
     if (belongs && !worker.queues.has(queue)) {
       worker.queues.add(queue);
       queue.members.add(worker);
       queue.activityCounts.set(worker.activity.sid, (queue.activityCounts.get(worker.activity.sid) ?? 0) + 1);
       if (worker.activity.available) queue.availableMembers++;
       for (const slot of worker.slots.values())
-        if (slot.readyKey !== undefined) readyIndex(queue, slot.channel.sid).set(slot.readyKey, worker);
+        if (slot.readyKey !== undefined) queue.ready.get(slot.channel.sid)?.set(slot.readyKey, worker);
       this.workersToRoute.add(worker);
     } else if (!belongs && worker.queues.has(queue)) {
       this.leaveQueue(worker, queue);
@@ -1345,19 +1321,13 @@ export class RoutingEngine {
     const durationMs = now - worker.dateStatusChanged;
     worker.activity = activity;
     worker.dateStatusChanged = now;
-    worker.facts = factsOf(worker);
+    syncFacts(worker);
     // Target expressions may read worker.activity_name: the worker looks for work again.
     this.workersToRoute.add(worker);
-    this.emit(
-      "worker.activity.update",
-      "worker",
-      worker.sid,
-      `Worker ${worker.friendlyName} updated to ${activity.friendlyName} Activity`,
-      {
-        worker: workerSnapshot(worker),
-        previousActivity: { sid: previous.sid, name: previous.friendlyName, durationMs },
-      },
-    );
+    this.emit("worker.activity.update", "worker", worker.sid, {
+      worker: workerSnapshot(worker),
+      previousActivity: { sid: previous.sid, name: previous.friendlyName, durationMs },
+    });
   }
 
   // ------------------------------------------------------------------------------------------
@@ -1387,6 +1357,8 @@ export class RoutingEngine {
     if (LIVE_TASK.has(status) && !LIVE_TASK.has(task.status)) {
       if (task.queue) task.queue.taskCount--;
       if (task.workflow) task.workflow.taskCount--;
+      task.finishedAt = this.clock.now();
+      this.finished.push(task);
     }
   }
 
@@ -1395,16 +1367,10 @@ export class RoutingEngine {
     const workflow = task.workflow!;
     const now = this.clock.now();
     if (from === 0) {
-      this.emit(
-        "workflow.entered",
-        "task",
-        task.sid,
-        `Task ${task.sid} entered workflow ${workflow.config.friendlyName}`,
-        {
-          task: this.taskSnapshot(task),
-          workflow: { sid: workflow.config.sid, name: workflow.config.friendlyName },
-        },
-      );
+      this.emit("workflow.entered", "task", task.sid, {
+        task: this.taskSnapshot(task),
+        workflow: { sid: workflow.config.sid, name: workflow.config.friendlyName },
+      });
     }
     const filters = workflow.compiled.filters;
     for (let i = from; i < filters.length; i++) {
@@ -1453,9 +1419,10 @@ export class RoutingEngine {
       target,
       reservationTimeout: task.workflow!.config.taskReservationTimeout,
     });
-    this.emit("workflow.target-matched", "task", task.sid, `Task ${task.sid} matched ${name}, step ${step}`, {
+    this.emit("workflow.target-matched", "task", task.sid, {
       task: this.taskSnapshot(task),
       workflow: { sid: task.workflow!.config.sid, name: task.workflow!.config.friendlyName },
+      step: { filterName: name, index: step },
     });
   }
 
@@ -1526,28 +1493,16 @@ export class RoutingEngine {
     if (previousQueue !== queue) {
       if (previousQueue) {
         this.fact("task.moved", task);
-        this.emit(
-          "task-queue.moved",
-          "task",
-          task.sid,
-          `Task ${task.sid} moved to ${queue.config.friendlyName}`,
-          {
-            task: this.taskSnapshot(task),
-            queue: queueRef(queue),
-          },
-        );
-      }
-      this.fact("task.entered", task);
-      this.emit(
-        "task-queue.entered",
-        "task",
-        task.sid,
-        `Task ${task.sid} entered ${queue.config.friendlyName}`,
-        {
+        this.emit("task-queue.moved", "task", task.sid, {
           task: this.taskSnapshot(task),
           queue: queueRef(queue),
-        },
-      );
+        });
+      }
+      this.fact("task.entered", task);
+      this.emit("task-queue.entered", "task", task.sid, {
+        task: this.taskSnapshot(task),
+        queue: queueRef(queue),
+      });
     }
     if (target.timeout !== undefined)
       this.timers.add(now + target.timeout * 1000, "step-timeout", task.sid, task.position.token);
@@ -1573,16 +1528,11 @@ export class RoutingEngine {
     const position = task.position!;
     const queue = task.queue!;
     if (cause === "timeout") {
-      this.emit(
-        "task-queue.timeout",
-        "task",
-        task.sid,
-        `Task ${task.sid} timed out of step ${position.step} in ${queue.config.friendlyName}`,
-        {
-          task: this.taskSnapshot(task),
-          queue: queueRef(queue),
-        },
-      );
+      this.emit("task-queue.timeout", "task", task.sid, {
+        task: this.taskSnapshot(task),
+        queue: queueRef(queue),
+        step: { filterName: position.filterName, index: position.step },
+      });
     }
     const filter = position.filter;
     const targets = typeof filter === "number" ? task.workflow!.compiled.filters[filter]!.targets : [];
@@ -1596,31 +1546,21 @@ export class RoutingEngine {
     };
     if (cause === "skip" && typeof filter === "number") {
       // Every step of the filter was skipped: the task did not match it after all.
-      this.emit(
-        "workflow.skipped",
-        "task",
-        task.sid,
-        `Task ${task.sid} skipped every step of ${position.filterName}`,
-        {
-          task: this.taskSnapshot(task),
-          ...(workflowRef && { workflow: workflowRef }),
-        },
-      );
+      this.emit("workflow.skipped", "task", task.sid, {
+        task: this.taskSnapshot(task),
+        ...(workflowRef && { workflow: workflowRef }),
+        step: { filterName: position.filterName, index: position.step },
+      });
       this.enterWorkflow(task, filter + 1);
       return;
     }
     if (cause === "timeout") {
       this.fact("task.timed-out-in-workflow", task);
-      this.emit(
-        "workflow.timeout",
-        "task",
-        task.sid,
-        `Task ${task.sid} timed out of the last step of ${position.filterName}`,
-        {
-          task: this.taskSnapshot(task),
-          ...(workflowRef && { workflow: workflowRef }),
-        },
-      );
+      this.emit("workflow.timeout", "task", task.sid, {
+        task: this.taskSnapshot(task),
+        ...(workflowRef && { workflow: workflowRef }),
+        step: { filterName: position.filterName, index: position.step },
+      });
       this.cancel(task, "Workflow Timeout");
     }
   }
@@ -1655,20 +1595,14 @@ export class RoutingEngine {
     });
     this.leaveRouting(task);
     this.fact("task.canceled", task, { waitSeconds: (now - task.dateCreated) / 1000 });
-    this.emit("task.canceled", "task", task.sid, `Task ${task.sid} canceled: ${reason}`, {
+    this.emit("task.canceled", "task", task.sid, {
       task: this.taskSnapshot(task),
     });
     if (task.transferOf) {
       const original = this.tasks.get(task.transferOf.taskSid);
-      this.emit(
-        "task.transfer-failed",
-        "task",
-        task.transferOf.taskSid,
-        `Transfer of task ${task.transferOf.taskSid} failed: ${reason}`,
-        {
-          task: original ? this.taskSnapshot(original) : this.taskSnapshot(task),
-        },
-      );
+      this.emit("task.transfer-failed", "task", task.transferOf.taskSid, {
+        task: original ? this.taskSnapshot(original) : this.taskSnapshot(task),
+      });
     }
   }
 
@@ -1680,20 +1614,14 @@ export class RoutingEngine {
     });
     reservation.status = "wrapping";
     reservation.dateUpdated = this.clock.now();
-    this.emit("task.wrapup", "task", task.sid, `Task ${task.sid} wrapping up`, {
+    this.emit("task.wrapup", "task", task.sid, {
       task: this.taskSnapshot(task),
     });
-    this.emit(
-      "reservation.wrapup",
-      "reservation",
-      reservation.sid,
-      `Reservation ${reservation.sid} wrapping up`,
-      {
-        task: this.taskSnapshot(task),
-        worker: workerSnapshot(reservation.worker),
-        reservation: { sid: reservation.sid, status: "wrapping" },
-      },
-    );
+    this.emit("reservation.wrapup", "reservation", reservation.sid, {
+      task: this.taskSnapshot(task),
+      worker: workerSnapshot(reservation.worker),
+      reservation: { sid: reservation.sid, status: "wrapping" },
+    });
   }
 
   private complete(task: TaskState, reason: string): void {
@@ -1702,7 +1630,7 @@ export class RoutingEngine {
       task.reason = reason;
     });
     this.fact("task.completed", task);
-    this.emit("task.completed", "task", task.sid, `Task ${task.sid} completed`, {
+    this.emit("task.completed", "task", task.sid, {
       task: this.taskSnapshot(task),
     });
     this.endAccepted(task.accepted!, "completed");
@@ -1790,8 +1718,7 @@ export class RoutingEngine {
     for (const reservation of task.pending) if (reservation.worker === worker) return false;
     const expression = task.position!.target.expression;
     return (
-      expression === undefined ||
-      expression.test({ now: this.clock.now(), task: task.attributes, worker: worker.facts })
+      expression === undefined || expression.test({ now: this.clock.now(), task: task.attributes, worker })
     );
   }
 
@@ -1810,7 +1737,7 @@ export class RoutingEngine {
         if (worker && slot?.readyKey !== undefined && worker.queues.has(queue) && this.eligible(task, worker))
           chosen.push(worker);
       } else {
-        const ready = queue.ready.get(task.channel.sid);
+        const ready = readyIndex(queue, task.channel.sid);
         if (ready && ready.size > 0) {
           if (position.target.orderBy.length > 0) {
             const all: WorkerState[] = [];
@@ -1915,17 +1842,11 @@ export class RoutingEngine {
     slot.active++;
     this.timers.add(reservation.timeoutAt, "reservation-timeout", reservation.sid);
     this.fact("reservation.created", task);
-    this.emit(
-      "reservation.created",
-      "reservation",
-      reservation.sid,
-      `Reservation ${reservation.sid} created for ${worker.friendlyName}`,
-      {
-        task: this.taskSnapshot(task),
-        worker: workerSnapshot(worker),
-        reservation: { sid: reservation.sid, status: "pending" },
-      },
-    );
+    this.emit("reservation.created", "reservation", reservation.sid, {
+      task: this.taskSnapshot(task),
+      worker: workerSnapshot(worker),
+      reservation: { sid: reservation.sid, status: "pending" },
+    });
     this.refreshWorker(worker, slot);
     this.syncTaskIndex(task);
   }
@@ -1955,17 +1876,11 @@ export class RoutingEngine {
       rescinded: "reservation.rescinded",
     };
     this.fact(kind[status], task);
-    this.emit(
-      `reservation.${status}`,
-      "reservation",
-      reservation.sid,
-      `Reservation ${reservation.sid} ${status}`,
-      {
-        task: this.taskSnapshot(task),
-        worker: workerSnapshot(worker),
-        reservation: { sid: reservation.sid, status },
-      },
-    );
+    this.emit(`reservation.${status}`, "reservation", reservation.sid, {
+      task: this.taskSnapshot(task),
+      worker: workerSnapshot(worker),
+      reservation: { sid: reservation.sid, status },
+    });
     this.refreshWorker(worker);
     this.workersToRoute.add(worker);
     if (!reroute) return;
@@ -1983,17 +1898,11 @@ export class RoutingEngine {
     reservation.dateUpdated = this.clock.now();
     reservation.worker.reservations.delete(reservation);
     reservation.slot.active--;
-    this.emit(
-      "reservation.completed",
-      "reservation",
-      reservation.sid,
-      `Reservation ${reservation.sid} completed`,
-      {
-        task: this.taskSnapshot(reservation.task),
-        worker: workerSnapshot(reservation.worker),
-        reservation: { sid: reservation.sid, status },
-      },
-    );
+    this.emit("reservation.completed", "reservation", reservation.sid, {
+      task: this.taskSnapshot(reservation.task),
+      worker: workerSnapshot(reservation.worker),
+      reservation: { sid: reservation.sid, status },
+    });
     this.refreshWorker(reservation.worker);
     this.workersToRoute.add(reservation.worker);
   }
@@ -2079,10 +1988,7 @@ export class RoutingEngine {
     }
     if (task.rejectedBy?.has(worker.sid)) return { verdict: "rejected", detail: "rejected this task before" };
     const expression = position.target.expression;
-    if (
-      expression &&
-      !expression.test({ now: this.clock.now(), task: task.attributes, worker: worker.facts })
-    ) {
+    if (expression && !expression.test({ now: this.clock.now(), task: task.attributes, worker })) {
       return { verdict: "expression_false", detail: `${expression.source} is false` };
     }
     if (!worker.activity.available)
@@ -2207,9 +2113,17 @@ function validateRules(rules: ChannelRule[]): void {
   }
 }
 
+/** The queue's ready index for a channel, built from its members the first time the channel is needed. */
 function readyIndex(queue: QueueState, channelSid: string): OrderedIndex<number, WorkerState> {
   let index = queue.ready.get(channelSid);
-  if (!index) queue.ready.set(channelSid, (index = new OrderedIndex(byNumber)));
+  if (!index) {
+    index = new OrderedIndex(byNumber);
+    for (const worker of queue.members) {
+      const key = worker.slots.get(channelSid)?.readyKey;
+      if (key !== undefined) index.set(key, worker);
+    }
+    queue.ready.set(channelSid, index);
+  }
   return index;
 }
 
@@ -2248,14 +2162,12 @@ function lifo(a: TaskState, b: TaskState): number {
 
 const byNumber = (a: number, b: number) => a - b;
 
-function factsOf(worker: WorkerState): WorkerFacts {
-  return {
-    sid: worker.sid,
-    friendlyName: worker.friendlyName,
-    activitySid: worker.activity.sid,
-    activityName: worker.activity.friendlyName,
-    attributes: worker.attributes,
-  };
+const slotKey = (slot: Slot) => slot.channel.sid;
+
+/** Keeps the worker's `WorkerFacts` fields in step with its activity. */
+function syncFacts(worker: WorkerState): void {
+  worker.activitySid = worker.activity.sid;
+  worker.activityName = worker.activity.friendlyName;
 }
 
 function workerSnapshot(worker: WorkerState): WorkerSnapshot {

@@ -74,13 +74,16 @@ export interface WorkerSnapshot {
   available: boolean;
 }
 
+/**
+ * Something that happened in a workspace, with snapshots of what it concerned as it was then. Its
+ * human-readable text comes from `describeEvent`, built on demand rather than on the routing path.
+ */
 export interface RoutingEvent {
   type: RoutingEventType;
   /** Clock time of the event, ms. */
   at: number;
   resourceType: ResourceType;
   resourceSid: string;
-  description: string;
   task?: TaskSnapshot;
   worker?: WorkerSnapshot;
   reservation?: { sid: string; status: ReservationStatus };
@@ -90,6 +93,8 @@ export interface RoutingEvent {
   channel?: { sid: string; uniqueName: string; friendlyName: string };
   /** worker.activity.update: the activity left and how long the worker was in it. */
   previousActivity?: { sid: string; name: string; durationMs: number };
+  /** workflow.target-matched, task-queue.timeout, workflow.skipped, workflow.timeout: the routing step. */
+  step?: { filterName: string; index: number };
   /** worker.capacity.update / worker.channel.availability.update. */
   workerChannel?: { capacity: number; previousCapacity: number; available: boolean; taskCount: number };
 }
@@ -113,7 +118,7 @@ export function eventCallbackParams(
     AccountSid: workspace.accountSid,
     WorkspaceSid: workspace.workspaceSid,
     WorkspaceName: workspace.workspaceName,
-    EventDescription: event.description,
+    EventDescription: describeEvent(event),
     ResourceType: event.resourceType,
     ResourceSid: event.resourceSid,
     Timestamp: String(Math.floor(event.at / 1000)),
@@ -177,4 +182,82 @@ export function eventCallbackParams(
     p.WorkerChannelTaskCount = String(event.workerChannel.taskCount);
   }
   return p;
+}
+
+/** The event's description, as TaskRouter words them ("Worker Alice updated to Idle Activity"). */
+export function describeEvent(event: RoutingEvent): string {
+  const task = event.task?.sid ?? event.resourceSid;
+  const worker = event.worker?.friendlyName ?? event.resourceSid;
+  const verb = event.type.slice(event.type.lastIndexOf(".") + 1);
+  switch (event.type) {
+    case "activity.created":
+    case "activity.updated":
+    case "activity.deleted":
+      return `Activity ${event.activity?.name ?? event.resourceSid} ${verb}`;
+    case "task-channel.created":
+    case "task-channel.updated":
+    case "task-channel.deleted":
+      return `TaskChannel ${event.channel?.uniqueName ?? event.resourceSid} ${verb}`;
+    case "task-queue.created":
+    case "task-queue.deleted":
+      return `TaskQueue ${event.queue?.name ?? event.resourceSid} ${verb}`;
+    case "task-queue.expression.updated":
+      return `TaskQueue ${event.queue?.name ?? event.resourceSid} expression updated`;
+    case "workflow.created":
+    case "workflow.updated":
+    case "workflow.deleted":
+      return `Workflow ${event.workflow?.name ?? event.resourceSid} ${verb}`;
+    case "worker.created":
+    case "worker.deleted":
+      return `Worker ${worker} ${verb}`;
+    case "worker.attributes.update":
+      return `Worker ${worker} attributes updated`;
+    case "worker.capacity.update":
+      return `Worker ${worker} capacity on ${event.channel?.uniqueName} updated to ${event.workerChannel?.capacity}`;
+    case "worker.channel.availability.update":
+      return `Worker ${worker} ${event.workerChannel?.available ? "available" : "unavailable"} on ${event.channel?.uniqueName}`;
+    case "worker.activity.update":
+      return `Worker ${worker} updated to ${event.worker?.activityName} Activity`;
+    case "task.created":
+    case "task.updated":
+    case "task.deleted":
+    case "task.completed":
+      return `Task ${task} ${verb}`;
+    case "task.canceled":
+      return `Task ${task} canceled: ${event.task?.reason ?? "no reason given"}`;
+    case "task.wrapup":
+      return `Task ${task} wrapping up`;
+    case "task.transfer-initiated":
+      return `Task ${task} transfer initiated`;
+    case "task.transfer-completed":
+      return `Task ${task} transferred to ${worker}`;
+    case "task.transfer-failed":
+      return `Transfer of task ${task} failed`;
+    case "workflow.entered":
+      return `Task ${task} entered workflow ${event.workflow?.name}`;
+    case "workflow.target-matched":
+      return `Task ${task} matched ${event.step?.filterName}, step ${event.step?.index}`;
+    case "workflow.skipped":
+      return `Task ${task} skipped every step of ${event.step?.filterName}`;
+    case "workflow.timeout":
+      return `Task ${task} timed out of the last step of ${event.step?.filterName}`;
+    case "task-queue.entered":
+      return `Task ${task} entered ${event.queue?.name}`;
+    case "task-queue.moved":
+      return `Task ${task} moved to ${event.queue?.name}`;
+    case "task-queue.timeout":
+      return `Task ${task} timed out of step ${event.step?.index} in ${event.queue?.name}`;
+    case "reservation.created":
+      return `Reservation ${event.resourceSid} created for ${worker}`;
+    case "reservation.accepted":
+      return `Reservation ${event.resourceSid} accepted by ${worker}`;
+    case "reservation.wrapup":
+      return `Reservation ${event.resourceSid} wrapping up`;
+    case "reservation.rejected":
+    case "reservation.timeout":
+    case "reservation.canceled":
+    case "reservation.rescinded":
+    case "reservation.completed":
+      return `Reservation ${event.resourceSid} ${verb} (${worker})`;
+  }
 }
