@@ -1782,22 +1782,19 @@ export class RoutingEngine {
     }
   }
 
+  /**
+   * The best task this worker is eligible for on a channel, across its queues and the tasks that name
+   * it. (No named closures on this path: the TypeScript loader wraps each one in a costly `__name`.)
+   */
   private bestTaskFor(worker: WorkerState, channelSid: string): TaskState | undefined {
     let best: TaskState | undefined;
-    const consider = (task: TaskState | undefined) => {
-      if (task && (!best || this.rank(task, best) < 0)) best = task;
-    };
     for (const queue of worker.queues) {
-      consider(queue.waiting.get(channelSid)?.find((task) => this.eligible(task, worker)));
+      const task = queue.waiting.get(channelSid)?.find((candidate) => this.eligible(candidate, worker));
+      if (task && (!best || this.rank(task, best) < 0)) best = task;
     }
     for (const task of this.knownWaiting.get(worker.sid) ?? []) {
-      if (
-        task.channel.sid === channelSid &&
-        task.queue &&
-        worker.queues.has(task.queue) &&
-        this.eligible(task, worker)
-      )
-        consider(task);
+      if (task.channel.sid !== channelSid || !task.queue || !worker.queues.has(task.queue)) continue;
+      if (this.eligible(task, worker) && (!best || this.rank(task, best) < 0)) best = task;
     }
     return best;
   }

@@ -28,10 +28,23 @@ export class OrderedIndex<K, V> {
     this.tree.delete(key);
   }
 
-  /** The first value, smallest key first, for which `accept` is true. */
+  /**
+   * The first value, smallest key first, for which `accept` is true. The first entry is tried on its
+   * own because it is usually the answer (a queue's head task, the longest-idle worker), and a
+   * range walk costs far more than one lookup.
+   */
   find(accept: (value: V) => boolean): V | undefined {
+    const firstKey = this.tree.minKey();
+    if (firstKey === undefined) return undefined;
+    const first = this.tree.get(firstKey)!;
+    if (accept(first)) return first;
     let found: V | undefined;
+    let skippedFirst = false;
     this.tree.forEachPair((_key, value) => {
+      if (!skippedFirst) {
+        skippedFirst = true;
+        return;
+      }
       if (!accept(value)) return;
       found = value;
       return { break: true };
