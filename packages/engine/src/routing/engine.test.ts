@@ -648,6 +648,40 @@ describe("routing: workflows", () => {
   });
 });
 
+describe("routing: time of day", () => {
+  it("routes a task when the clock makes its step expression true, without any other command", () => {
+    const s = new Scenario(); // the clock starts on a Monday at 09:00 UTC
+    const q = s.queue("Support");
+    const w = s.workflow({
+      filters: [
+        {
+          expression: "1==1",
+          targets: [{ queue: q, expression: "task.tier == 'gold' OR taskrouter.currentHour >= 10" }],
+        },
+      ],
+    });
+    s.worker("alice");
+    s.clock.advance(59 * 60_000);
+    const task = s.task(w, { tier: "silver" });
+    expect(s.engine.task(task)!.status).toBe("pending");
+    expect(s.engine.nextTimerAt()).toBe(Date.UTC(2026, 10, 23, 10, 0, 0));
+    s.advance(60);
+    expect(s.engine.task(task)!.status).toBe("reserved");
+  });
+
+  it("re-tests time-based TargetWorkers each minute", () => {
+    const s = new Scenario();
+    const late = s.queue("Late shift", "taskrouter.currentHour >= 10");
+    const w = s.simpleWorkflow(late);
+    const owl = s.worker("owl");
+    const task = s.task(w);
+    expect(s.engine.queueMembers(late)).toEqual([]);
+    s.advance(3600);
+    expect(s.engine.queueMembers(late)).toEqual([owl]);
+    expect(s.engine.task(task)!.status).toBe("reserved");
+  });
+});
+
 describe("routing: transfers", () => {
   it("transfers to a worker: the new task goes to them, and the original wraps up once they accept", () => {
     const s = new Scenario();

@@ -251,6 +251,15 @@ export class RoutingEngine {
   /** Every waiting task, in creation order (a task is waiting from creation until it leaves for good). */
   private readonly waitingTasks = new Set<TaskState>();
 
+  /**
+   * What the time of day can change: waiting tasks whose step expression reads `taskrouter.*`, and
+   * queues whose TargetWorkers does. While either is non-empty the engine asks to be woken at each
+   * minute boundary, so such tasks are routed as soon as the clock makes them matchable.
+   */
+  private readonly timedTasks = new Set<TaskState>();
+  private readonly timedQueues = new Set<QueueState>();
+  private lastMinute = -1;
+
   /** Finished tasks in the order they finished, from `finishedHead` on: the eviction queue. */
   private finished: TaskState[] = [];
   private finishedHead = 0;
@@ -392,6 +401,7 @@ export class RoutingEngine {
           counters: new ScopeCounters(),
         };
         this.queues.set(config.sid, queue);
+        if (targetWorkers.usesTime) this.timedQueues.add(queue);
         for (const worker of this.workers.values()) this.updateMembership(worker, queue);
         this.emit("task-queue.created", "task-queue", config.sid, { queue: queueRef(queue) });
         return;
@@ -400,6 +410,8 @@ export class RoutingEngine {
       const orderChanged = existing.config.taskOrder !== config.taskOrder;
       existing.config = { ...config };
       existing.targetWorkers = targetWorkers;
+      if (targetWorkers.usesTime) this.timedQueues.add(existing);
+      else this.timedQueues.delete(existing);
       if (expressionChanged) {
         for (const worker of this.workers.values()) this.updateMembership(worker, existing);
         this.emit("task-queue.expression.updated", "task-queue", config.sid, {
@@ -424,6 +436,7 @@ export class RoutingEngine {
     return this.command(() => {
       for (const worker of queue.members) worker.queues.delete(queue);
       this.queues.delete(sid);
+      this.timedQueues.delete(queue);
       this.emit("task-queue.deleted", "task-queue", sid, {
         queue: queueRef(queue),
       });
@@ -927,15 +940,21 @@ export class RoutingEngine {
 
   /** When the next timer is due (ms), if any: the caller wakes the engine then with `fireDueTimers`. */
   nextTimerAt(): number | undefined {
-    const timer = this.timers.nextAt();
+    let next = this.timers.nextAt();
     const ttl = this.ttls.peek()?.ttlAt;
-    return timer === undefined ? ttl : ttl === undefined ? timer : Math.min(timer, ttl);
+    if (ttl !== undefined && (next === undefined || ttl < next)) next = ttl;
+    if (this.timedTasks.size > 0 || this.timedQueues.size > 0) {
+      const minute = (Math.floor(this.clock.now() / 60_000) + 1) * 60_000;
+      if (next === undefined || minute < next) next = minute;
+    }
+    return next;
   }
 
   /** Fires every timer due at the clock's current time, in due order. */
   fireDueTimers(): Outcome {
     return this.command(() => {
       const now = this.clock.now();
+      this.tickMinute(now);
       for (;;) {
         // TTLs and the other timers fire in due order, as if they were one queue.
         const ttl = this.ttls.peek();
@@ -1161,6 +1180,20 @@ export class RoutingEngine {
     }
   }
 
+  /** On a new minute, re-tests what depends on the time of day: time-based queue membership and step expressions. */
+  private tickMinute(now: number): void {
+    const minute = Math.floor(now / 60_000);
+    if (minute === this.lastMinute) return;
+    this.lastMinute = minute;
+    for (const queue of this.timedQueues)
+      for (const worker of this.workers.values()) this.updateMembership(worker, queue);
+    for (const task of this.timedTasks) {
+      this.syncTaskIndex(task);
+      this.tasksToRoute.add(task);
+    }
+    this.route();
+  }
+
   /** Drops tasks (and their reservations) that finished longer ago than the retention window. */
   private forgetFinished(): void {
     const horizon = this.clock.now() - this.finishedRetentionMs;
@@ -1353,6 +1386,7 @@ export class RoutingEngine {
     if (wasWaiting && !nowWaiting) {
       this.waitingTasks.delete(task);
       this.ttls.remove(task);
+      this.timedTasks.delete(task);
     }
     if (LIVE_TASK.has(status) && !LIVE_TASK.has(task.status)) {
       if (task.queue) task.queue.taskCount--;
@@ -1506,6 +1540,8 @@ export class RoutingEngine {
     }
     if (target.timeout !== undefined)
       this.timers.add(now + target.timeout * 1000, "step-timeout", task.sid, task.position.token);
+    if (target.expression?.usesTime) this.timedTasks.add(task);
+    else this.timedTasks.delete(task);
     this.syncTaskIndex(task);
     this.tasksToRoute.add(task);
   }
