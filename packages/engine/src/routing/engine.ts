@@ -616,9 +616,8 @@ export class RoutingEngine {
     return this.command(() => {
       const slot = worker.slots.get(channelState.sid)!;
       const previousCapacity = slot.capacity;
-      if (changes.capacity !== undefined && changes.capacity !== slot.capacity) {
-        slot.capacity = changes.capacity;
-        this.emit("worker.capacity.update", "worker", worker.sid, {
+      const announce = (type: "worker.capacity.update" | "worker.channel.availability.update") =>
+        this.emit(type, "worker", worker.sid, {
           worker: workerSnapshot(worker),
           channel: channelRef(channelState),
           workerChannel: {
@@ -628,19 +627,13 @@ export class RoutingEngine {
             taskCount: slot.active,
           },
         });
+      if (changes.capacity !== undefined && changes.capacity !== slot.capacity) {
+        slot.capacity = changes.capacity;
+        announce("worker.capacity.update");
       }
       if (changes.available !== undefined && changes.available !== slot.available) {
         slot.available = changes.available;
-        this.emit("worker.channel.availability.update", "worker", worker.sid, {
-          worker: workerSnapshot(worker),
-          channel: channelRef(channelState),
-          workerChannel: {
-            capacity: slot.capacity,
-            previousCapacity,
-            available: slot.available,
-            taskCount: slot.active,
-          },
-        });
+        announce("worker.channel.availability.update");
       }
       this.refreshWorker(worker);
     });

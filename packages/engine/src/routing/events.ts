@@ -1,5 +1,7 @@
 import type { Attributes } from "../expressions/index.ts";
-import type { ReservationStatus, TaskStatus } from "./model.ts";
+import type { ReservationStatus, TaskStatus, WorkerSnapshot } from "./model.ts";
+
+export type { WorkerSnapshot };
 
 export type RoutingEventType =
   | "activity.created"
@@ -62,16 +64,6 @@ export interface TaskSnapshot {
   workflowSid: string | undefined;
   workflowName: string | undefined;
   reason: string | undefined;
-}
-
-/** The worker as it was when the event happened. */
-export interface WorkerSnapshot {
-  sid: string;
-  friendlyName: string;
-  attributes: Attributes;
-  activitySid: string;
-  activityName: string;
-  available: boolean;
 }
 
 /**

@@ -80,13 +80,17 @@ export interface WorkerChannelState {
   active: number;
 }
 
-export interface WorkerView {
+/** A worker's identity and activity, as events record it. */
+export interface WorkerSnapshot {
   sid: string;
   friendlyName: string;
   attributes: Attributes;
   activitySid: string;
   activityName: string;
   available: boolean;
+}
+
+export interface WorkerView extends WorkerSnapshot {
   /** When the activity last changed. */
   dateStatusChanged: number;
   channels: WorkerChannelState[];
