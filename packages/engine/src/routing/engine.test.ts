@@ -729,15 +729,15 @@ describe("routing: memory", () => {
     const reservation = s.pendingReservation(done)!;
     s.record(s.engine.acceptReservation(reservation));
     s.record(s.engine.completeTask(done));
-    const waiting = s.task(w, {}, { timeout: 3600 });
-    s.clock.advance(9 * 60_000);
-    s.record(s.engine.updateWorker(s.engine.allWorkers()[0]!.sid, { attributes: { x: 1 } }));
+    const live = s.task(w, {}, { timeout: 3600 });
+    s.record(s.engine.acceptReservation(s.pendingReservation(live)!));
+    s.advance(9 * 60);
     expect(s.engine.task(done)?.status).toBe("completed");
-    s.clock.advance(60_000);
-    s.record(s.engine.updateWorker(s.engine.allWorkers()[0]!.sid, { attributes: { x: 2 } }));
+    expect(s.engine.nextTimerAt()).toBe(s.engine.task(done)!.dateCreated + 10 * 60_000);
+    s.advance(60);
     expect(s.engine.task(done)).toBeUndefined();
     expect(s.engine.reservation(reservation)).toBeUndefined();
-    expect(s.engine.task(waiting)?.status).toBe("reserved");
+    expect(s.engine.task(live)?.status).toBe("assigned");
   });
 });
 

@@ -940,6 +940,11 @@ export class RoutingEngine {
       const minute = (Math.floor(this.clock.now() / 60_000) + 1) * 60_000;
       if (next === undefined || minute < next) next = minute;
     }
+    const oldestFinished = this.finished[this.finishedHead];
+    if (oldestFinished) {
+      const forgetAt = oldestFinished.finishedAt + this.finishedRetentionMs;
+      if (next === undefined || forgetAt < next) next = forgetAt;
+    }
     return next;
   }
 
@@ -947,6 +952,8 @@ export class RoutingEngine {
   fireDueTimers(): Outcome {
     return this.command(() => {
       const now = this.clock.now();
+      // Housekeeping rides on the timer path, off the path of routing decisions.
+      this.forgetFinished();
       this.tickMinute(now);
       for (;;) {
         // TTLs and the other timers fire in due order, as if they were one queue.
@@ -1161,7 +1168,6 @@ export class RoutingEngine {
 
   /** Runs a mutation, routes to a fixpoint, and hands back the events. */
   private command<T>(mutate: () => T): Outcome<T> {
-    this.forgetFinished();
     const outer = this.events;
     this.events = [];
     try {
