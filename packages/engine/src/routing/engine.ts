@@ -18,7 +18,6 @@ import {
   type ReservationView,
   type RoutingPosition,
   type TaskChannel,
-  type TaskOrder,
   type TaskQueueConfig,
   type TaskStatus,
   type TaskView,
@@ -2215,12 +2214,7 @@ function workerSnapshot(worker: WorkerState): WorkerSnapshot {
 
 function workerView(worker: WorkerState): WorkerView {
   return {
-    sid: worker.sid,
-    friendlyName: worker.friendlyName,
-    attributes: worker.attributes,
-    activitySid: worker.activity.sid,
-    activityName: worker.activity.friendlyName,
-    available: worker.activity.available,
+    ...workerSnapshot(worker),
     dateStatusChanged: worker.dateStatusChanged,
     channels: [...worker.slots.values()].map((s) => ({
       channelSid: s.channel.sid,
@@ -2296,5 +2290,3 @@ function workflowUsesQueue(workflow: CompiledWorkflow, queueSid: string): boolea
     workflow.filters.some((f) => f.targets.some((t) => t.queueSid === queueSid))
   );
 }
-
-export type { TaskOrder };

@@ -69,7 +69,17 @@ export class AccountStore {
     return row && toAccount(row);
   }
 
-  /** The plaintext auth token, for checking credentials and signing webhooks. Never returned by the API. */
+  /** The account and its plaintext auth token in one read, for checking credentials on every request. */
+  async withAuthToken(sid: string): Promise<{ account: Account; authToken: string } | undefined> {
+    const row = await this.database.db
+      .selectFrom("accounts")
+      .selectAll()
+      .where("sid", "=", sid)
+      .executeTakeFirst();
+    return row && { account: toAccount(row), authToken: this.secrets.open(row.auth_token_ciphertext) };
+  }
+
+  /** The plaintext auth token, for signing webhooks. Never returned by the API. */
   async authToken(sid: string): Promise<string | undefined> {
     const row = await this.database.db
       .selectFrom("accounts")

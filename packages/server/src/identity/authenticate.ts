@@ -37,9 +37,9 @@ export function authenticator(accounts: AccountStore, apiKeys: ApiKeyStore) {
     const password = decoded.slice(colon + 1);
 
     if (isSid(username, "AC")) {
-      const account = await accounts.get(username);
-      const token = account && (await accounts.authToken(account.sid));
-      if (!account || !token || !sameSecret(token, password)) throw unauthenticated(BAD_CREDENTIALS);
+      const found = await accounts.withAuthToken(username);
+      if (!found || !sameSecret(found.authToken, password)) throw unauthenticated(BAD_CREDENTIALS);
+      const { account } = found;
       if (account.status !== "active")
         throw unauthenticated(`Authenticate: account ${account.sid} is ${account.status}`);
       return { accountSid: account.sid, apiKeySid: undefined };

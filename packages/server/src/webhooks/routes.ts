@@ -1,7 +1,7 @@
 import { isSid } from "@switchboard/engine";
 import { z } from "zod";
 import { notFound } from "../platform/errors.ts";
-import { pageRequest, pagingQuery, v1List } from "../platform/http/paging.ts";
+import { origin, pageRequest, pagingQuery, v1List } from "../platform/http/paging.ts";
 import { API_PREFIX, type HttpServer } from "../platform/http/server.ts";
 import { iso8601 } from "../platform/time.ts";
 import type { Attempt, Delivery, Webhook, WebhookStore } from "./store.ts";
@@ -204,7 +204,6 @@ export function webhookRoutes(app: HttpServer, webhooks: WebhookStore): void {
 }
 
 type Request = Parameters<typeof v1List>[0];
-const origin = (request: Request) => `${request.protocol}://${request.host}`;
 
 function webhookJson(request: Request, webhook: Webhook) {
   const url = `${origin(request)}${API_PREFIX}/Webhooks/${webhook.sid}`;

@@ -1,7 +1,7 @@
 import { isSid } from "@switchboard/engine";
 import { z } from "zod";
 import { invalidParameter, notFound } from "../errors.ts";
-import { pageOf, pageRequest, pagingQuery, v1List } from "../http/paging.ts";
+import { origin, pageOf, pageRequest, pagingQuery, v1List } from "../http/paging.ts";
 import type { HttpServer } from "../http/server.ts";
 import { iso8601 } from "../time.ts";
 import type { EventLog, StoredEvent } from "./event-log.ts";
@@ -70,6 +70,6 @@ function eventJson(request: Parameters<typeof v1List>[0], base: string, event: S
     event_date: iso8601(event.dateCreated),
     event_date_ms: Date.parse(event.dateCreated),
     event_data: event.data,
-    url: `${request.protocol}://${request.host}${base}/${event.sid}`,
+    url: `${origin(request)}${base}/${event.sid}`,
   };
 }

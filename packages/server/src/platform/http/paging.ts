@@ -108,7 +108,8 @@ function links(request: FastifyRequest, pageRequest: PageRequest, nextKey: SortK
   };
 }
 
-function origin(request: FastifyRequest): string {
+/** The scheme and host the caller used, for absolute URLs in responses. */
+export function origin(request: FastifyRequest): string {
   return `${request.protocol}://${request.host}`;
 }
 
