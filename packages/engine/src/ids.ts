@@ -29,13 +29,20 @@ export interface SidGenerator {
  * (`XX00000000000000000000000000000001`, `...02`, ...). Ordering of SIDs follows creation order.
  */
 export function sequentialSids(start = 1): SidGenerator {
-  let counter = BigInt(start);
+  let counter = start;
+  // The SID is written into one buffer and decoded once: a flat string, made in one allocation.
+  const text = new Uint8Array(34).fill(0x30);
+  const decoder = new TextDecoder();
   return {
     next(prefix) {
       assertPrefix(prefix);
-      const sid = flat(`${prefix}${counter.toString(16).padStart(32, "0")}`);
-      counter += 1n;
-      return sid;
+      if (!Number.isSafeInteger(counter)) throw new Error("sequential SIDs exhausted");
+      const hex = (counter++).toString(16);
+      text[0] = prefix.charCodeAt(0);
+      text[1] = prefix.charCodeAt(1);
+      // The counter only grows, so its hex form never gets shorter: the digits left of it stay 0.
+      for (let i = 0; i < hex.length; i++) text[34 - hex.length + i] = hex.charCodeAt(i);
+      return decoder.decode(text);
     },
   };
 }
@@ -43,12 +50,4 @@ export function sequentialSids(start = 1): SidGenerator {
 export function assertPrefix(prefix: string): asserts prefix is SidPrefix {
   if (!PREFIX.test(prefix))
     throw new Error(`SID prefix must be two capital letters, got ${JSON.stringify(prefix)}`);
-}
-
-/**
- * A copy of `text` as one flat string. Concatenation and padStart build rope ("cons") strings that
- * keep their parts alive; SIDs are held by the hundred thousand, so they are stored flat.
- */
-export function flat(text: string): string {
-  return JSON.parse(`"${text}"`) as string;
 }

@@ -8,7 +8,7 @@
  *   and `estimateWaitTime` from live queue state
  * - Simulation: `simulate` drives the real engine on a virtual clock with simulated traffic and agents
  */
-export { isSid, sequentialSids, assertPrefix, flat } from "./ids.ts";
+export { isSid, sequentialSids, assertPrefix } from "./ids.ts";
 export type { SidGenerator, SidPrefix } from "./ids.ts";
 export { ManualClock } from "./clock.ts";
 export type { Clock } from "./clock.ts";

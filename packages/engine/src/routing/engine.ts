@@ -4,6 +4,7 @@ import {
   ExpressionError,
   type Attributes,
   type CompiledExpression,
+  type EvaluationContext,
   type QueuePopulation,
   type WorkerFacts,
 } from "../expressions/index.ts";
@@ -270,6 +271,7 @@ export class RoutingEngine {
   private events: RoutingEvent[] = [];
   private readonly tasksToRoute = new Set<TaskState>();
   private readonly workersToRoute = new Set<WorkerState>();
+  private readonly context: EvaluationContext = { now: 0, task: undefined, worker: undefined };
 
   constructor(options: EngineOptions) {
     this.clock = options.clock;
@@ -1318,7 +1320,7 @@ export class RoutingEngine {
 
   /** Re-tests TargetWorkers for one worker and one queue, joining or leaving it. */
   private updateMembership(worker: WorkerState, queue: QueueState): void {
-    const belongs = queue.targetWorkers.test({ now: this.clock.now(), worker });
+    const belongs = this.holds(queue.targetWorkers, undefined, worker);
     if (belongs && !worker.queues.has(queue)) {
       worker.queues.add(queue);
       queue.members.add(worker);
@@ -1397,7 +1399,6 @@ export class RoutingEngine {
   /** Tries filters from `from` on; enters the first match, else default_filter, else cancels. */
   private enterWorkflow(task: TaskState, from: number): void {
     const workflow = task.workflow!;
-    const now = this.clock.now();
     if (from === 0) {
       this.emit("workflow.entered", "task", task.sid, {
         task: this.taskSnapshot(task),
@@ -1406,7 +1407,7 @@ export class RoutingEngine {
     }
     const filters = workflow.compiled.filters;
     for (let i = from; i < filters.length; i++) {
-      if (filters[i]!.expression.test({ now, task: task.attributes })) {
+      if (this.holds(filters[i]!.expression, task.attributes)) {
         this.enterStep(task, i, 0);
         return;
       }
@@ -1751,9 +1752,19 @@ export class RoutingEngine {
     if (task.rejectedBy?.has(worker.sid)) return false;
     for (const reservation of task.pending) if (reservation.worker === worker) return false;
     const expression = task.position!.target.expression;
-    return (
-      expression === undefined || expression.test({ now: this.clock.now(), task: task.attributes, worker })
-    );
+    return expression === undefined || this.holds(expression, task.attributes, worker);
+  }
+
+  /**
+   * Evaluates an expression on the routing path through one reused context object: expressions
+   * never keep their context, and an allocation per test adds up over thousands of tests a second.
+   */
+  private holds(expression: CompiledExpression, task?: Attributes, worker?: WorkerFacts): boolean {
+    const context = this.context;
+    context.now = this.clock.now();
+    context.task = task;
+    context.worker = worker;
+    return expression.test(context);
   }
 
   /** Finds ready, eligible workers for a task, up to the queue's parallel-reservation limit. */
@@ -1783,10 +1794,13 @@ export class RoutingEngine {
             );
             chosen.push(...all.slice(0, want));
           } else {
-            ready.find((worker) => {
-              if (this.eligible(task, worker)) chosen.push(worker);
-              return chosen.length >= want;
-            });
+            const head = ready.first()!;
+            if (this.eligible(task, head)) chosen.push(head);
+            if (chosen.length < want)
+              ready.find((worker) => {
+                if (worker !== head && this.eligible(task, worker)) chosen.push(worker);
+                return chosen.length >= want;
+              });
           }
         }
       }
@@ -1823,7 +1837,10 @@ export class RoutingEngine {
   private bestTaskFor(worker: WorkerState, channelSid: string): TaskState | undefined {
     let best: TaskState | undefined;
     for (const queue of worker.queues) {
-      const task = queue.waiting.get(channelSid)?.find((candidate) => this.eligible(candidate, worker));
+      const waiting = queue.waiting.get(channelSid);
+      if (!waiting) continue;
+      let task = waiting.first();
+      if (task && !this.eligible(task, worker)) task = waiting.find((t) => this.eligible(t, worker));
       if (task && (!best || this.rank(task, best) < 0)) best = task;
     }
     for (const task of this.knownWaiting.get(worker.sid) ?? []) {
@@ -2183,12 +2200,18 @@ function without(list: readonly ReservationState[], item: ReservationState): rea
 
 /** Tasks in a FIFO queue: higher priority first, then oldest, then first created. */
 function fifo(a: TaskState, b: TaskState): number {
-  return b.indexedPriority! - a.indexedPriority! || a.virtualStartTime - b.virtualStartTime || a.seq - b.seq;
+  // Comparisons rather than differences: a difference of timestamps is a double, and returning one
+  // boxes it on the heap.
+  if (a.indexedPriority !== b.indexedPriority) return a.indexedPriority! > b.indexedPriority! ? -1 : 1;
+  if (a.virtualStartTime !== b.virtualStartTime) return a.virtualStartTime < b.virtualStartTime ? -1 : 1;
+  return a.seq - b.seq;
 }
 
 /** Tasks in a LIFO queue: higher priority first, then newest, then last created. */
 function lifo(a: TaskState, b: TaskState): number {
-  return b.indexedPriority! - a.indexedPriority! || b.virtualStartTime - a.virtualStartTime || b.seq - a.seq;
+  if (a.indexedPriority !== b.indexedPriority) return a.indexedPriority! > b.indexedPriority! ? -1 : 1;
+  if (a.virtualStartTime !== b.virtualStartTime) return a.virtualStartTime > b.virtualStartTime ? -1 : 1;
+  return b.seq - a.seq;
 }
 
 const byNumber = (a: number, b: number) => a - b;

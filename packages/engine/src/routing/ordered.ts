@@ -11,6 +11,8 @@ const BTree = (BTreeExport as unknown as { default?: typeof BTreeExport }).defau
  */
 export class OrderedIndex<K, V> {
   private readonly tree: InstanceType<typeof BTree<K, V>>;
+  /** Scratch pair for lookups, so reading the head allocates nothing. */
+  private readonly pair = [] as unknown as [K, V];
 
   constructor(compare: (a: K, b: K) => number) {
     this.tree = new BTree<K, V>(undefined, compare);
@@ -28,23 +30,19 @@ export class OrderedIndex<K, V> {
     this.tree.delete(key);
   }
 
+  /** The value with the smallest key, in one descent. */
+  first(): V | undefined {
+    return this.tree.nextHigherPair(undefined, this.pair)?.[1];
+  }
+
   /**
-   * The first value, smallest key first, for which `accept` is true. The first entry is tried on its
-   * own because it is usually the answer (a queue's head task, the longest-idle worker), and a
+   * The first value, smallest key first, for which `accept` is true. Callers try `first()` on its
+   * own beforehand when it is usually the answer (a queue's head task, the longest-idle worker): a
    * range walk costs far more than one lookup.
    */
   find(accept: (value: V) => boolean): V | undefined {
-    const firstKey = this.tree.minKey();
-    if (firstKey === undefined) return undefined;
-    const first = this.tree.get(firstKey)!;
-    if (accept(first)) return first;
     let found: V | undefined;
-    let skippedFirst = false;
     this.tree.forEachPair((_key, value) => {
-      if (!skippedFirst) {
-        skippedFirst = true;
-        return;
-      }
       if (!accept(value)) return;
       found = value;
       return { break: true };
