@@ -18,6 +18,8 @@ import { randomSids } from "./platform/ids.ts";
 import { createLogger } from "./platform/logger.ts";
 import { SecretBox } from "./platform/secrets/secret-box.ts";
 import { systemClock } from "./platform/time.ts";
+import { routingRoutes } from "./routing/routes/index.ts";
+import { RoutingService } from "./routing/service.ts";
 import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
 import { webhookRoutes } from "./webhooks/routes.ts";
 import { WebhookStore } from "./webhooks/store.ts";
@@ -43,6 +45,7 @@ export class Switchboard {
     readonly accounts: AccountStore,
     readonly apiKeys: ApiKeyStore,
     readonly webhooks: WebhookStore,
+    readonly routing: RoutingService,
     readonly http: HttpServer,
     private readonly dispatcher: WebhookDispatcher,
     /** Shared with the readiness probe, which answers 503 once shutdown begins. */
@@ -69,6 +72,9 @@ export class Switchboard {
     const accounts = new AccountStore(database, events, secrets, ids, clock);
     const apiKeys = new ApiKeyStore(database, events, ids, clock);
     const webhooks = new WebhookStore(database, events, ids, clock);
+    // Replays every workspace's routing log: timers that fell due while the server was down fire now.
+    const routing = new RoutingService(database, events, ids, clock, logger.child({ component: "routing" }));
+    await routing.start();
     const dispatcher = new WebhookDispatcher(
       webhooks,
       events,
@@ -108,6 +114,7 @@ export class Switchboard {
       identityRoutes(api, accounts, apiKeys);
       webhookRoutes(api, webhooks);
       eventRoutes(api, API_PREFIX, events);
+      routingRoutes(api, routing);
     });
 
     return new Switchboard(
@@ -118,6 +125,7 @@ export class Switchboard {
       accounts,
       apiKeys,
       webhooks,
+      routing,
       http,
       dispatcher,
       lifecycle,
@@ -136,6 +144,7 @@ export class Switchboard {
     if (this.lifecycle.closing) return;
     this.lifecycle.closing = true;
     await this.http.close();
+    await this.routing.close();
     await this.dispatcher.stop();
     await this.database.close();
   }

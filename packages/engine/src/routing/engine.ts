@@ -94,6 +94,9 @@ interface Slot {
 /** A worker. It is its own `WorkerFacts`, so expressions read it without a copy. */
 interface WorkerState extends WorkerFacts {
   activity: Activity;
+  dateCreated: number;
+  /** When the worker's name, attributes, activity or channels last changed. */
+  dateUpdated: number;
   dateStatusChanged: number;
   /** One slot per task channel, found by channel SID. */
   slots: KeyedList<Slot>;
@@ -160,6 +163,8 @@ interface TaskState {
   queue: QueueState | undefined;
   queueEnteredAt: number | undefined;
   dateCreated: number;
+  /** When the task's status, queue, priority or attributes last changed. */
+  dateUpdated: number;
   virtualStartTime: number;
   timeout: number;
   reason: string | undefined;
@@ -521,6 +526,8 @@ export class RoutingEngine {
         friendlyName: input.friendlyName,
         attributes: input.attributes ?? {},
         activity,
+        dateCreated: this.clock.now(),
+        dateUpdated: this.clock.now(),
         dateStatusChanged: this.clock.now(),
         activitySid: activity.sid,
         activityName: activity.friendlyName,
@@ -573,6 +580,7 @@ export class RoutingEngine {
       }
     }
     return this.command(() => {
+      worker.dateUpdated = this.clock.now();
       if (changes.friendlyName !== undefined) {
         this.workersByName.delete(worker.friendlyName.toLowerCase());
         worker.friendlyName = changes.friendlyName;
@@ -615,6 +623,7 @@ export class RoutingEngine {
       throw new RoutingError("invalid", "Capacity must be a whole number from 0 to 50");
     }
     return this.command(() => {
+      worker.dateUpdated = this.clock.now();
       const slot = worker.slots.get(channelState.sid)!;
       const previousCapacity = slot.capacity;
       const announce = (type: "worker.capacity.update" | "worker.channel.availability.update") =>
@@ -695,6 +704,7 @@ export class RoutingEngine {
         queue: undefined,
         queueEnteredAt: undefined,
         dateCreated: now,
+        dateUpdated: now,
         virtualStartTime: input.virtualStartTime ?? now,
         timeout,
         reason: undefined,
@@ -747,7 +757,10 @@ export class RoutingEngine {
       if (changes.priority !== undefined && changes.priority !== task.priority) {
         this.mutateTask(task, () => (task.priority = changes.priority!));
       }
-      if (changes.attributes !== undefined) task.attributes = changes.attributes;
+      if (changes.attributes !== undefined) {
+        task.attributes = changes.attributes;
+        task.dateUpdated = this.clock.now();
+      }
       this.emit("task.updated", "task", sid, { task: this.taskSnapshot(task) });
       if (changes.attributes !== undefined && (task.status === "pending" || task.status === "reserved"))
         this.reEvaluate(task);
@@ -1354,6 +1367,7 @@ export class RoutingEngine {
     const durationMs = now - worker.dateStatusChanged;
     worker.activity = activity;
     worker.dateStatusChanged = now;
+    worker.dateUpdated = now;
     syncFacts(worker);
     // Target expressions may read worker.activity_name: the worker looks for work again.
     this.workersToRoute.add(worker);
@@ -1376,6 +1390,7 @@ export class RoutingEngine {
     queue?.counters.apply(status, priority, -1);
     workflow?.counters.apply(status, priority, -1);
     change();
+    task.dateUpdated = this.clock.now();
     this.counters.apply(task.status, task.priority, 1);
     task.queue?.counters.apply(task.status, task.priority, 1);
     task.workflow?.counters.apply(task.status, task.priority, 1);
@@ -2007,6 +2022,7 @@ export class RoutingEngine {
       queueSid: task.queue?.config.sid,
       queueEnteredAt: task.queueEnteredAt,
       dateCreated: task.dateCreated,
+      dateUpdated: task.dateUpdated,
       virtualStartTime: task.virtualStartTime,
       timeout: task.timeout,
       reason: task.reason,
@@ -2238,6 +2254,8 @@ function workerSnapshot(worker: WorkerState): WorkerSnapshot {
 function workerView(worker: WorkerState): WorkerView {
   return {
     ...workerSnapshot(worker),
+    dateCreated: worker.dateCreated,
+    dateUpdated: worker.dateUpdated,
     dateStatusChanged: worker.dateStatusChanged,
     channels: [...worker.slots.values()].map((s) => ({
       channelSid: s.channel.sid,

@@ -91,6 +91,9 @@ export interface WorkerSnapshot {
 }
 
 export interface WorkerView extends WorkerSnapshot {
+  dateCreated: number;
+  /** When the worker's name, attributes, activity or channels last changed. */
+  dateUpdated: number;
   /** When the activity last changed. */
   dateStatusChanged: number;
   channels: WorkerChannelState[];
@@ -116,6 +119,8 @@ export interface TaskView {
   queueSid: string | undefined;
   queueEnteredAt: number | undefined;
   dateCreated: number;
+  /** When the task's status, queue, priority or attributes last changed. */
+  dateUpdated: number;
   /** Ordering time: date_created unless the caller set a virtual start time. */
   virtualStartTime: number;
   /** Seconds a task may wait for assignment before it is canceled. */

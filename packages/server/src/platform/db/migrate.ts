@@ -1,6 +1,7 @@
 import { Migrator, type Migration, type MigrationResult } from "kysely";
 import type { Database, Dialect } from "./database.ts";
 import * as foundation from "./migrations/0001-foundation.ts";
+import * as routing from "./migrations/0002-routing.ts";
 
 /**
  * Versioned migrations, applied in name order and recorded in `kysely_migration`. A migration is
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<
   { up(db: Parameters<Migration["up"]>[0], dialect: Dialect): Promise<void> }
 > = {
   "0001-foundation": foundation,
+  "0002-routing": routing,
 };
 
 export class MigrationError extends Error {

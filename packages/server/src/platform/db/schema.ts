@@ -13,6 +13,8 @@ export interface Schema {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  routing_workspaces: RoutingWorkspacesTable;
+  routing_commands: RoutingCommandsTable;
 }
 
 export type AccountStatus = "active" | "suspended" | "closed";
@@ -127,4 +129,35 @@ export interface WebhookAttemptsTable {
   duration_ms: number | null;
   date_created: string;
   date_updated: string;
+}
+
+/** A TaskRouter workspace: what the routing engine does not hold itself. */
+export interface RoutingWorkspacesTable {
+  sid: string;
+  account_sid: string;
+  friendly_name: string;
+  event_callback_url: string | null;
+  /** Comma-separated event types sent to the EventCallbackUrl; null sends every type. */
+  events_filter: string | null;
+  multi_task_enabled: number;
+  /** Activity new workers start in. */
+  default_activity_sid: string;
+  date_created: string;
+  date_updated: string;
+}
+
+/**
+ * The workspace's routing state as the commands that made it: replaying them in `seq` order through
+ * the deterministic engine, each at its recorded time and handing out its recorded SIDs, rebuilds
+ * the exact state (tasks, reservations, timers) after a restart.
+ */
+export interface RoutingCommandsTable {
+  workspace_sid: string;
+  seq: number;
+  /** Clock time the command ran at, ms since the epoch. */
+  at: number;
+  /** The command, JSON (routing/commands.ts). */
+  command: string;
+  /** JSON array of the SIDs the engine generated while running it, in order. */
+  sids: string;
 }

@@ -1,0 +1,81 @@
+import { RoutingError, type Attributes } from "@switchboard/engine";
+import type { FastifyRequest } from "fastify";
+import { z } from "zod";
+import type { ApiError } from "../../platform/errors.ts";
+import { conflict, invalidParameter, notFound } from "../../platform/errors.ts";
+import { origin } from "../../platform/http/paging.ts";
+import { iso8601, isoAt } from "../../platform/time.ts";
+import type { RoutingService, Workspace } from "../service.ts";
+import type { WorkspaceRouter } from "../workspace-router.ts";
+
+export const V1 = "/v1/Workspaces";
+
+export const workspaceParams = z.object({ WorkspaceSid: z.string() });
+export const itemParams = z.object({ WorkspaceSid: z.string(), Sid: z.string() });
+
+/** Form booleans as Twilio's SDKs send them ("true" / "false", any case). */
+export const formBoolean = z
+  .string()
+  .transform((v) => v.toLowerCase())
+  .pipe(z.enum(["true", "false"], { message: "expected true or false" }))
+  .transform((v) => v === "true");
+
+/** A JSON object given as a string, as TaskRouter takes Attributes. */
+export const jsonObject = z.string().transform((text, context): Attributes => {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) return value as Attributes;
+  } catch {
+    // reported below
+  }
+  context.addIssue({ code: "custom", message: "must be a JSON object" });
+  return z.NEVER;
+});
+
+/** v1 timestamps: ISO 8601 without milliseconds. */
+export const v1Date = (ms: number | undefined) => (ms === undefined ? null : iso8601(isoAt(ms)));
+
+/** The workspace named in the path, in the caller's account, or 404. */
+export function workspaceOf(
+  service: RoutingService,
+  request: FastifyRequest,
+): { workspace: Workspace; router: WorkspaceRouter; base: string } {
+  // Every route using this declares WorkspaceSid in its params schema.
+  const { WorkspaceSid } = request.params as { WorkspaceSid: string };
+  const entry = service.get(request.principal.accountSid, WorkspaceSid);
+  if (!entry) throw notFound(`The requested resource ${V1}/${WorkspaceSid} was not found`);
+  return { ...entry, base: `${origin(request)}${V1}/${entry.workspace.sid}` };
+}
+
+/** Runs a routing command, turning the engine's refusal into the matching API error. */
+export async function routed<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof RoutingError) throw apiErrorOf(error);
+    throw error;
+  }
+}
+
+function apiErrorOf(error: RoutingError): ApiError {
+  switch (error.code) {
+    case "not_found":
+      return notFound(error.message);
+    case "invalid":
+      return invalidParameter(error.message);
+    case "conflict":
+      return conflict(error.message);
+  }
+}
+
+export function missing(what: string, sid: string): ApiError {
+  return notFound(`The requested resource ${what} ${sid} was not found`);
+}
+
+/** In-memory paging for lists the engine holds: Page/PageSize offsets over a stable order. */
+export function pageOfArray<T>(items: T[], page: { pageSize: number; offset: number; after?: unknown }) {
+  const start = page.after !== undefined ? Number((page.after as unknown[])[0]) : page.offset;
+  const slice = items.slice(start, start + page.pageSize);
+  const end = start + slice.length;
+  return { items: slice, nextKey: end < items.length ? [end] : undefined };
+}

@@ -1,0 +1,307 @@
+import {
+  describeEvent,
+  eventCallbackParams,
+  RoutingEngine,
+  type Clock,
+  type Outcome,
+  type SidGenerator,
+  type SidPrefix,
+} from "@switchboard/engine";
+import type { Logger } from "pino";
+import type { Database, Tx } from "../platform/db/database.ts";
+import type { EventLog } from "../platform/events/event-log.ts";
+import { applyCommand, Catalog, type RoutingCommand } from "./commands.ts";
+
+/** How a workspace is named in the events it emits. */
+export interface WorkspaceIdentity {
+  accountSid: string;
+  workspaceSid: string;
+  workspaceName: string;
+}
+
+/**
+ * The engine's clock while the writer runs it: frozen for the length of one command (so a command
+ * reads one time, which is what is recorded and replayed) and never moving backwards.
+ */
+class CommandClock implements Clock {
+  private current = 0;
+
+  now(): number {
+    return this.current;
+  }
+
+  /** Moves to `ms`, or stays if that would go back (the system clock can step backwards). */
+  set(ms: number): number {
+    this.current = Math.max(this.current, ms);
+    return this.current;
+  }
+}
+
+/** Hands out fresh SIDs while recording them, or, during replay, the SIDs a command recorded. */
+class RecordingSids implements SidGenerator {
+  private recorded: string[] = [];
+  private replaying: string[] | undefined;
+
+  constructor(private readonly fresh: SidGenerator) {}
+
+  next(prefix: SidPrefix): string {
+    if (this.replaying) {
+      const sid = this.replaying.shift();
+      if (!sid?.startsWith(prefix)) throw new Error(`replay diverged: expected a ${prefix} SID, got ${sid}`);
+      return sid;
+    }
+    const sid = this.fresh.next(prefix);
+    this.recorded.push(sid);
+    return sid;
+  }
+
+  record(): void {
+    this.recorded = [];
+    this.replaying = undefined;
+  }
+
+  replay(sids: string[]): void {
+    this.replaying = [...sids];
+  }
+
+  /** The SIDs the command just run made; during replay, checks it used all it recorded. */
+  finish(): string[] {
+    if (this.replaying?.length) throw new Error(`replay diverged: ${this.replaying.length} SIDs unused`);
+    this.replaying = undefined;
+    return this.recorded;
+  }
+}
+
+interface CommandRow {
+  seq: number;
+  at: number;
+  command: RoutingCommand;
+  sids: string[];
+}
+
+interface Submission {
+  commands: RoutingCommand[];
+  /** Extra writes that commit in the same transaction (e.g. the workspace row). */
+  alsoInTx: ((tx: Tx) => Promise<void>) | undefined;
+  resolve: (outcomes: Array<Outcome<unknown>>) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * The one writer of a workspace's routing state. Commands are applied one at a time through the
+ * engine; the commands applied while the previous commit was in flight are committed together (group
+ * commit), each recorded with its time and SIDs beside the events it produced, in one transaction.
+ * A caller hears back only after that commit, so everything acknowledged survives a crash.
+ *
+ * If a commit fails the engine is ahead of the database: the writer rebuilds it from the log before
+ * taking the next command, and the callers of the failed batch get the error.
+ */
+export class WorkspaceRouter {
+  private engine!: RoutingEngine;
+  private catalogState!: Catalog;
+  private readonly clock = new CommandClock();
+  private readonly ids: RecordingSids;
+  private seq = 0;
+  private queue: Submission[] = [];
+  private draining: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    readonly identity: WorkspaceIdentity,
+    private readonly database: Database,
+    private readonly events: EventLog,
+    private readonly fresh: SidGenerator,
+    private readonly systemClock: Clock,
+    private readonly logger: Logger,
+  ) {
+    this.ids = new RecordingSids(fresh);
+    this.reset();
+  }
+
+  /** A SID for a resource the API names before the engine sees it (activities, queues, ...). */
+  nextSid(prefix: SidPrefix): string {
+    return this.fresh.next(prefix);
+  }
+
+  /** The engine, for reads. Its state may be ahead of the database by the batch being committed. */
+  get routing(): RoutingEngine {
+    return this.engine;
+  }
+
+  get catalog(): Catalog {
+    return this.catalogState;
+  }
+
+  /** Rebuilds the state from the command log, then arms the timer for whatever is due. */
+  async load(): Promise<void> {
+    this.reset();
+    const batch = 5000;
+    for (let after = 0; ;) {
+      const rows = await this.database.db
+        .selectFrom("routing_commands")
+        .select(["seq", "at", "command", "sids"])
+        .where("workspace_sid", "=", this.identity.workspaceSid)
+        .where("seq", ">", after)
+        .orderBy("seq")
+        .limit(batch)
+        .execute();
+      for (const row of rows) {
+        this.clock.set(Number(row.at));
+        this.ids.replay(JSON.parse(row.sids) as string[]);
+        applyCommand(this.engine, this.catalogState, JSON.parse(row.command) as RoutingCommand, row.at);
+        this.ids.finish();
+        this.seq = row.seq;
+      }
+      if (rows.length < batch) break;
+      after = rows.at(-1)!.seq;
+    }
+    this.arm();
+  }
+
+  /** Applies commands in order and resolves with their outcomes once committed. All or nothing. */
+  submit(commands: RoutingCommand[], alsoInTx?: (tx: Tx) => Promise<void>): Promise<Array<Outcome<unknown>>> {
+    if (this.closed) return Promise.reject(new Error("the workspace router is closed"));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ commands, alsoInTx, resolve, reject });
+      this.draining ??= this.drain().finally(() => (this.draining = undefined));
+    });
+  }
+
+  /** One command; its result (a new SID, for creations). */
+  async run<T = void>(command: RoutingCommand): Promise<T> {
+    const [outcome] = await this.submit([command]);
+    return outcome!.result as T;
+  }
+
+  /** Stops the timer and waits for commits in flight. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.draining;
+  }
+
+  private reset(): void {
+    this.engine = new RoutingEngine({ clock: this.clock, ids: this.ids });
+    this.catalogState = new Catalog();
+    this.seq = 0;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0);
+      const accepted: Submission[] = [];
+      const results: Array<Array<Outcome<unknown>>> = [];
+      const rows: CommandRow[] = [];
+      let stale = false;
+      for (let i = 0; i < batch.length; i++) {
+        const submission = batch[i]!;
+        const applied = this.applyAll(submission.commands);
+        if ("error" in applied) {
+          submission.reject(applied.error);
+          if (applied.partial) {
+            // Its first commands changed the engine and will not be committed: commit the batch so
+            // far, rebuild from the log, and only then run the submissions after it.
+            this.queue.unshift(...batch.slice(i + 1));
+            stale = true;
+            break;
+          }
+          continue;
+        }
+        accepted.push(submission);
+        results.push(applied.outcomes);
+        rows.push(...applied.rows);
+      }
+      if (accepted.length > 0) {
+        try {
+          await this.commit(
+            rows,
+            results.flat(),
+            accepted.map((s) => s.alsoInTx),
+          );
+          accepted.forEach((submission, i) => submission.resolve(results[i]!));
+        } catch (error) {
+          this.logger.error({ err: error, workspace: this.identity.workspaceSid }, "routing commit failed");
+          for (const submission of accepted) submission.reject(error);
+          stale = true;
+        }
+      }
+      if (stale) await this.load();
+    }
+    this.arm();
+  }
+
+  /**
+   * Runs a submission's commands, stopping at the first the engine refuses (a RoutingError changes
+   * nothing). `partial` says commands before it already ran.
+   */
+  private applyAll(
+    commands: RoutingCommand[],
+  ): { outcomes: Array<Outcome<unknown>>; rows: CommandRow[] } | { error: unknown; partial: boolean } {
+    const outcomes: Array<Outcome<unknown>> = [];
+    const rows: CommandRow[] = [];
+    for (const command of commands) {
+      const at = this.clock.set(this.systemClock.now());
+      this.ids.record();
+      try {
+        outcomes.push(applyCommand(this.engine, this.catalogState, command, at));
+      } catch (error) {
+        this.ids.finish();
+        return { error, partial: rows.length > 0 };
+      }
+      rows.push({ seq: ++this.seq, at, command, sids: [...this.ids.finish()] });
+    }
+    return { outcomes, rows };
+  }
+
+  private async commit(
+    rows: CommandRow[],
+    outcomes: Array<Outcome<unknown>>,
+    extras: Array<((tx: Tx) => Promise<void>) | undefined>,
+  ): Promise<void> {
+    const { accountSid, workspaceSid } = this.identity;
+    await this.database.transaction(async (tx) => {
+      for (const extra of extras) await extra?.(tx);
+      for (let i = 0; i < rows.length; i += 500) {
+        await tx.db
+          .insertInto("routing_commands")
+          .values(
+            rows.slice(i, i + 500).map((row) => ({
+              workspace_sid: workspaceSid,
+              seq: row.seq,
+              at: row.at,
+              command: JSON.stringify(row.command),
+              sids: JSON.stringify(row.sids),
+            })),
+          )
+          .execute();
+      }
+      const drafts = outcomes.flatMap((outcome) =>
+        outcome.events.map((event) => ({
+          eventType: event.type,
+          resourceType: event.resourceType,
+          resourceSid: event.resourceSid,
+          description: describeEvent(event),
+          data: eventCallbackParams(event, this.identity),
+        })),
+      );
+      for (let i = 0; i < drafts.length; i += 500)
+        await this.events.append(tx, accountSid, drafts.slice(i, i + 500));
+    });
+  }
+
+  /** Wakes the engine when its next timer is due; the firing is a command like any other. */
+  private arm(): void {
+    clearTimeout(this.timer);
+    if (this.closed) return;
+    const next = this.engine.nextTimerAt();
+    if (next === undefined) return;
+    const delay = Math.max(0, Math.min(next - this.systemClock.now(), 2 ** 31 - 1));
+    this.timer = setTimeout(() => {
+      this.submit([{ op: "fireDueTimers" }]).catch((error: unknown) =>
+        this.logger.error({ err: error, workspace: this.identity.workspaceSid }, "routing timers failed"),
+      );
+    }, delay);
+    this.timer.unref();
+  }
+}

@@ -1,0 +1,190 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Switchboard } from "../src/app.ts";
+import { dialects, type TestDatabase } from "./support/databases.ts";
+import { eventually, startServer } from "./support/server.ts";
+import { localTwilio } from "./support/twilio-client.ts";
+
+type Client = ReturnType<typeof localTwilio>;
+
+/** A workspace with a support queue, a workflow routing `type == 'support'` to it, and one available agent. */
+async function supportDesk(client: Client, reservationTimeout = 120) {
+  const workspace = await client.taskrouter.v1.workspaces.create({ friendlyName: "Support desk" });
+  const ws = client.taskrouter.v1.workspaces(workspace.sid);
+  const activities = await ws.activities.list();
+  const available = activities.find((a) => a.friendlyName === "Available")!;
+  const offline = activities.find((a) => a.friendlyName === "Offline")!;
+  const queue = await ws.taskQueues.create({
+    friendlyName: "Support",
+    targetWorkers: "skills HAS 'support'",
+  });
+  const workflow = await ws.workflows.create({
+    friendlyName: "Triage",
+    taskReservationTimeout: reservationTimeout,
+    configuration: JSON.stringify({
+      task_routing: {
+        filters: [
+          {
+            filter_friendly_name: "support",
+            expression: "type == 'support'",
+            targets: [{ queue: queue.sid }],
+          },
+        ],
+      },
+    }),
+  });
+  const alice = await ws.workers.create({
+    friendlyName: "alice",
+    activitySid: available.sid,
+    attributes: JSON.stringify({ skills: ["support"] }),
+  });
+  return { workspace, ws, available, offline, queue, workflow, alice };
+}
+
+describe.each(dialects())("TaskRouter API on $dialect", ({ unavailable, create }) => {
+  let db: TestDatabase;
+  let switchboard: Switchboard;
+  let baseUrl: string;
+  let account: { sid: string; token: string };
+
+  beforeEach(async (context) => {
+    if (unavailable) return context.skip();
+    db = await create();
+    ({ switchboard, baseUrl } = await startServer(db));
+    const created = await switchboard.accounts.create({ friendlyName: "Routing" });
+    account = { sid: created.sid, token: created.authToken };
+  });
+
+  afterEach(async () => {
+    if (unavailable) return;
+    await switchboard.close();
+    await db.drop();
+  });
+
+  it("routes a task to a skilled worker through the official SDK: reserve, accept, complete", async () => {
+    const client = localTwilio(baseUrl, account.sid, account.token);
+    const { workspace, ws, queue, workflow, alice } = await supportDesk(client);
+    expect(workspace).toMatchObject({ friendlyName: "Support desk", defaultActivityName: "Offline" });
+    expect((await ws.taskChannels.list()).map((c) => c.uniqueName)).toEqual(
+      expect.arrayContaining(["default", "voice", "chat", "sms", "email"]),
+    );
+    expect(alice).toMatchObject({ activityName: "Available", available: true });
+
+    const task = await ws.tasks.create({
+      workflowSid: workflow.sid,
+      attributes: JSON.stringify({ type: "support", customer: "Ada" }),
+    });
+    expect(task.sid).toMatch(/^WT[0-9a-f]{32}$/);
+    const [reservation] = await ws.tasks(task.sid).reservations.list();
+    expect(reservation).toMatchObject({
+      reservationStatus: "pending",
+      workerSid: alice.sid,
+      workerName: "alice",
+    });
+    expect(await ws.tasks(task.sid).fetch()).toMatchObject({
+      assignmentStatus: "reserved",
+      taskQueueSid: queue.sid,
+      taskQueueFriendlyName: "Support",
+      workflowFriendlyName: "Triage",
+    });
+
+    const accepted = await ws
+      .tasks(task.sid)
+      .reservations(reservation!.sid)
+      .update({ reservationStatus: "accepted" });
+    expect(accepted.reservationStatus).toBe("accepted");
+    expect((await ws.tasks(task.sid).fetch()).assignmentStatus).toBe("assigned");
+    expect((await ws.workers(alice.sid).reservations.list()).map((r) => r.sid)).toEqual([reservation!.sid]);
+
+    const done = await ws.tasks(task.sid).update({ assignmentStatus: "completed", reason: "resolved" });
+    expect(done).toMatchObject({ assignmentStatus: "completed", reason: "resolved" });
+    expect((await ws.tasks.list({ assignmentStatus: ["completed"] })).map((t) => t.sid)).toEqual([task.sid]);
+    expect(
+      (await ws.workers.list({ targetWorkersExpression: "skills HAS 'support'" })).map((w) => w.sid),
+    ).toEqual([alice.sid]);
+    expect(
+      (await ws.taskQueues.list({ evaluateWorkerAttributes: '{"skills":["support"]}' })).map((q) => q.sid),
+    ).toEqual([queue.sid]);
+
+    // Each transition reached the event log, in order, with TaskRouter's parameters.
+    const types = (await switchboard.events.list(account.sid, {}, { limit: 200 }))
+      .filter((e) => e.data.WorkspaceSid === workspace.sid)
+      .map((e) => e.eventType)
+      .reverse();
+    expect(types).toEqual(
+      expect.arrayContaining([
+        "task.created",
+        "reservation.created",
+        "reservation.accepted",
+        "task.completed",
+      ]),
+    );
+    expect(types.indexOf("reservation.created")).toBeLessThan(types.indexOf("reservation.accepted"));
+  });
+
+  it("answers bad input with Twilio's errors and keeps accounts apart", async () => {
+    const client = localTwilio(baseUrl, account.sid, account.token);
+    const { ws, workspace } = await supportDesk(client);
+    await expect(
+      ws.workflows.create({
+        friendlyName: "Broken",
+        configuration: JSON.stringify({
+          task_routing: {
+            filters: [{ filter_friendly_name: "x", expression: "type ==", targets: [{ queue: "WQ1" }] }],
+          },
+        }),
+      }),
+    ).rejects.toMatchObject({ status: 400, code: 20001, message: expect.stringContaining("filters[0]") });
+    await expect(ws.tasks("WT00000000000000000000000000000000").fetch()).rejects.toMatchObject({
+      status: 404,
+      code: 20404,
+    });
+    await expect(ws.workers.create({ friendlyName: "bob", attributes: "not json" })).rejects.toMatchObject({
+      status: 400,
+      code: 20001,
+    });
+
+    const other = await switchboard.accounts.create({ friendlyName: "Other" });
+    const otherClient = localTwilio(baseUrl, other.sid, other.authToken);
+    await expect(otherClient.taskrouter.v1.workspaces(workspace.sid).fetch()).rejects.toMatchObject({
+      status: 404,
+    });
+    expect(await otherClient.taskrouter.v1.workspaces.list()).toEqual([]);
+  });
+
+  it("keeps every acknowledged change across a restart, and fires timers that came due", async () => {
+    const client = localTwilio(baseUrl, account.sid, account.token);
+    const { workspace, workflow, alice, offline } = await supportDesk(client, 2);
+    const ws = client.taskrouter.v1.workspaces(workspace.sid);
+    const task = await ws.tasks.create({
+      workflowSid: workflow.sid,
+      attributes: JSON.stringify({ type: "support" }),
+    });
+    const [reservation] = await ws.tasks(task.sid).reservations.list();
+    expect(reservation!.reservationStatus).toBe("pending");
+
+    await switchboard.close();
+    ({ switchboard, baseUrl } = await startServer(db));
+    const again = localTwilio(baseUrl, account.sid, account.token).taskrouter.v1.workspaces(workspace.sid);
+    expect((await again.tasks(task.sid).fetch()).assignmentStatus).toBe("reserved");
+    expect((await again.tasks(task.sid).reservations(reservation!.sid).fetch()).reservationStatus).toBe(
+      "pending",
+    );
+
+    // The 2-second reservation timeout, armed again from the log, fires: the worker goes to the
+    // workspace's timeout activity (Offline) and the task waits again.
+    const timedOut = await eventually(
+      async () => {
+        const r = await again.tasks(task.sid).reservations(reservation!.sid).fetch();
+        return r.reservationStatus === "timeout" ? r : undefined;
+      },
+      10_000,
+      "the reservation to time out",
+    );
+    expect(timedOut.reservationStatus).toBe("timeout");
+    expect(await again.workers(alice.sid).fetch()).toMatchObject({
+      activitySid: offline.sid,
+      available: false,
+    });
+    expect((await again.tasks(task.sid).fetch()).assignmentStatus).toBe("pending");
+  });
+});
