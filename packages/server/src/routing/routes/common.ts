@@ -3,7 +3,7 @@ import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { ApiError } from "../../platform/errors.ts";
 import { conflict, invalidParameter, notFound } from "../../platform/errors.ts";
-import { origin } from "../../platform/http/paging.ts";
+import { origin, pageRequest, v1List, type PagingQuery } from "../../platform/http/paging.ts";
 import { iso8601, isoAt } from "../../platform/time.ts";
 import type { RoutingService, Workspace } from "../service.ts";
 import type { WorkspaceRouter } from "../workspace-router.ts";
@@ -72,10 +72,17 @@ export function missing(what: string, sid: string): ApiError {
   return notFound(`The requested resource ${what} ${sid} was not found`);
 }
 
-/** In-memory paging for lists the engine holds: Page/PageSize offsets over a stable order. */
-export function pageOfArray<T>(items: T[], page: { pageSize: number; offset: number; after?: unknown }) {
-  const start = page.after !== undefined ? Number((page.after as unknown[])[0]) : page.offset;
+/**
+ * A v1 list of items held in memory (the engine's and the catalog's): Twilio paging over a stable
+ * order, where a PageToken carries the offset of the next page.
+ */
+export function listed<T, J>(request: FastifyRequest, key: string, items: T[], toJson: (item: T) => J) {
+  const page = pageRequest(request.query as PagingQuery);
+  const start = page.after !== undefined ? Number(page.after[0]) : page.offset;
   const slice = items.slice(start, start + page.pageSize);
   const end = start + slice.length;
-  return { items: slice, nextKey: end < items.length ? [end] : undefined };
+  return v1List(request, key, page, {
+    items: slice.map(toJson),
+    nextKey: end < items.length ? [end] : undefined,
+  });
 }

@@ -1,7 +1,7 @@
 import { compileWorkflow, RoutingError } from "@switchboard/engine";
 import { z } from "zod";
 import { invalidParameter } from "../../platform/errors.ts";
-import { pageRequest, pagingQuery, v1List } from "../../platform/http/paging.ts";
+import { pagingQuery } from "../../platform/http/paging.ts";
 import type { HttpServer } from "../../platform/http/server.ts";
 import type { QueueRecord, WorkflowRecord } from "../commands.ts";
 import type { RoutingService } from "../service.ts";
@@ -10,7 +10,7 @@ import {
   formBoolean,
   itemParams,
   missing,
-  pageOfArray,
+  listed,
   routed,
   V1,
   v1Date,
@@ -120,12 +120,7 @@ export function queueRoutes(app: HttpServer, service: RoutingService): void {
             (q.WorkerSid === undefined || router.routing.queueMembers(record.sid).includes(q.WorkerSid)),
         )
         .map(({ record }) => record.sid);
-      const page = pageRequest(q);
-      const result = pageOfArray(sids, page);
-      return v1List(request, "task_queues", page, {
-        ...result,
-        items: result.items.map((sid) => queueJson(base, router, sid)),
-      });
+      return listed(request, "task_queues", sids, (sid) => queueJson(base, router, sid));
     },
   );
 
@@ -217,12 +212,7 @@ export function queueRoutes(app: HttpServer, service: RoutingService): void {
       const sids = [...router.catalog.workflows.values()]
         .filter(({ record }) => name === undefined || record.friendlyName === name)
         .map(({ record }) => record.sid);
-      const page = pageRequest(request.query);
-      const result = pageOfArray(sids, page);
-      return v1List(request, "workflows", page, {
-        ...result,
-        items: result.items.map((sid) => workflowJson(base, router, sid)),
-      });
+      return listed(request, "workflows", sids, (sid) => workflowJson(base, router, sid));
     },
   );
 

@@ -1,7 +1,7 @@
 import { compileExpression, ExpressionError, type ReservationView, type TaskView } from "@switchboard/engine";
 import { z } from "zod";
 import { invalidParameter } from "../../platform/errors.ts";
-import { pageRequest, pagingQuery, v1List } from "../../platform/http/paging.ts";
+import { pagingQuery } from "../../platform/http/paging.ts";
 import type { HttpServer } from "../../platform/http/server.ts";
 import type { RoutingCommand } from "../commands.ts";
 import type { RoutingService } from "../service.ts";
@@ -10,7 +10,7 @@ import {
   itemParams,
   jsonObject,
   missing,
-  pageOfArray,
+  listed,
   routed,
   V1,
   v1Date,
@@ -139,12 +139,7 @@ export function taskRoutes(app: HttpServer, service: RoutingService): void {
             (matches === undefined || matches(t)),
         );
       tasks.sort(ordering(q.Ordering));
-      const page = pageRequest(q);
-      const result = pageOfArray(tasks, page);
-      return v1List(request, "tasks", page, {
-        ...result,
-        items: result.items.map((t) => taskJson(base, router, t)),
-      });
+      return listed(request, "tasks", tasks, (t) => taskJson(base, router, t));
     },
   );
 
@@ -234,12 +229,7 @@ export function taskRoutes(app: HttpServer, service: RoutingService): void {
             (ReservationStatus === undefined || r.status === ReservationStatus) &&
             (WorkerSid === undefined || r.workerSid === WorkerSid),
         );
-      const page = pageRequest(request.query);
-      const result = pageOfArray(all, page);
-      return v1List(request, "reservations", page, {
-        ...result,
-        items: result.items.map((r) => reservationJson(base, router, r, "task")),
-      });
+      return listed(request, "reservations", all, (r) => reservationJson(base, router, r, "task"));
     },
   );
 

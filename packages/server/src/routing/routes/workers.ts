@@ -1,7 +1,7 @@
 import { compileExpression, ExpressionError, type WorkerView } from "@switchboard/engine";
 import { z } from "zod";
 import { invalidParameter } from "../../platform/errors.ts";
-import { pageRequest, pagingQuery, v1List } from "../../platform/http/paging.ts";
+import { pagingQuery } from "../../platform/http/paging.ts";
 import type { HttpServer } from "../../platform/http/server.ts";
 import type { RoutingService } from "../service.ts";
 import type { WorkspaceRouter } from "../workspace-router.ts";
@@ -10,7 +10,7 @@ import {
   itemParams,
   jsonObject,
   missing,
-  pageOfArray,
+  listed,
   routed,
   V1,
   v1Date,
@@ -112,12 +112,7 @@ export function workerRoutes(app: HttpServer, service: RoutingService): void {
       workers.sort(
         (a, b) => (key(a) - key(b) || a.sid.localeCompare(b.sid)) * (direction === "desc" ? -1 : 1),
       );
-      const page = pageRequest(q);
-      const result = pageOfArray(workers, page);
-      return v1List(request, "workers", page, {
-        ...result,
-        items: result.items.map((w) => workerJson(base, router, w)),
-      });
+      return listed(request, "workers", workers, (w) => workerJson(base, router, w));
     },
   );
 
@@ -185,12 +180,7 @@ export function workerRoutes(app: HttpServer, service: RoutingService): void {
       const all = router.routing
         .reservationsOfWorker(request.params.WorkerSid)
         .filter((r) => status === undefined || r.status === status);
-      const page = pageRequest(request.query);
-      const result = pageOfArray(all, page);
-      return v1List(request, "reservations", page, {
-        ...result,
-        items: result.items.map((r) => reservationJson(base, router, r, "worker")),
-      });
+      return listed(request, "reservations", all, (r) => reservationJson(base, router, r, "worker"));
     },
   );
 
@@ -207,12 +197,9 @@ export function workerRoutes(app: HttpServer, service: RoutingService): void {
     (request) => {
       const { router, base } = workspaceOf(service, request);
       const worker = workerOf(router, request.params.WorkerSid);
-      const page = pageRequest(request.query);
-      const result = pageOfArray(worker.channels, page);
-      return v1List(request, "channels", page, {
-        ...result,
-        items: result.items.map((c) => workerChannelJson(base, router, worker, c.channelSid)),
-      });
+      return listed(request, "channels", worker.channels, (c) =>
+        workerChannelJson(base, router, worker, c.channelSid),
+      );
     },
   );
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { invalidParameter, notFound } from "../../platform/errors.ts";
-import { origin, pageRequest, pagingQuery, v1List } from "../../platform/http/paging.ts";
+import { origin, pagingQuery } from "../../platform/http/paging.ts";
 import type { HttpServer } from "../../platform/http/server.ts";
 import { iso8601 } from "../../platform/time.ts";
 import type { RoutingService, Workspace } from "../service.ts";
@@ -9,7 +9,7 @@ import {
   formBoolean,
   itemParams,
   missing,
-  pageOfArray,
+  listed,
   routed,
   V1,
   v1Date,
@@ -59,17 +59,12 @@ export function workspaceRoutes(app: HttpServer, service: RoutingService): void 
       },
     },
     (request) => {
-      const page = pageRequest(request.query);
       const name = request.query.FriendlyName;
       const all = service
         .list(request.principal.accountSid)
         .filter((w) => name === undefined || w.friendlyName === name);
-      const result = pageOfArray(all, page);
       const base = origin(request);
-      return v1List(request, "workspaces", page, {
-        ...result,
-        items: result.items.map((w) => workspaceJson(base, w, service)),
-      });
+      return listed(request, "workspaces", all, (w) => workspaceJson(base, w, service));
     },
   );
 
@@ -181,12 +176,7 @@ function activityRoutes(app: HttpServer, service: RoutingService): void {
             (Available === undefined || record.available === Available),
         )
         .map(({ record }) => record.sid);
-      const page = pageRequest(request.query);
-      const result = pageOfArray(sids, page);
-      return v1List(request, "activities", page, {
-        ...result,
-        items: result.items.map((sid) => activityJson(base, router, sid)),
-      });
+      return listed(request, "activities", sids, (sid) => activityJson(base, router, sid));
     },
   );
 
@@ -267,12 +257,9 @@ function channelRoutes(app: HttpServer, service: RoutingService): void {
     },
     (request) => {
       const { router, base } = workspaceOf(service, request);
-      const page = pageRequest(request.query);
-      const result = pageOfArray([...router.catalog.channels.keys()], page);
-      return v1List(request, "channels", page, {
-        ...result,
-        items: result.items.map((sid) => channelJson(base, router, sid)),
-      });
+      return listed(request, "channels", [...router.catalog.channels.keys()], (sid) =>
+        channelJson(base, router, sid),
+      );
     },
   );
 
