@@ -74,7 +74,12 @@ export class Switchboard {
     const webhooks = new WebhookStore(database, events, ids, clock);
     // Replays every workspace's routing log: timers that fell due while the server was down fire now.
     const routing = new RoutingService(database, events, ids, clock, logger.child({ component: "routing" }));
-    await routing.start();
+    try {
+      await routing.start();
+    } catch (error) {
+      await database.close();
+      throw error;
+    }
     const dispatcher = new WebhookDispatcher(
       webhooks,
       events,

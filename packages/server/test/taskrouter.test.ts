@@ -87,11 +87,14 @@ describe.each(dialects())("TaskRouter API on $dialect", ({ unavailable, create }
       workflowFriendlyName: "Triage",
     });
 
+    // Accepting can also move the worker, e.g. to a busy activity, in the same step.
+    const busy = (await ws.activities.list()).find((a) => a.friendlyName === "Unavailable")!;
     const accepted = await ws
       .tasks(task.sid)
       .reservations(reservation!.sid)
-      .update({ reservationStatus: "accepted" });
+      .update({ reservationStatus: "accepted", workerActivitySid: busy.sid });
     expect(accepted.reservationStatus).toBe("accepted");
+    expect((await ws.workers(alice.sid).fetch()).activityName).toBe("Unavailable");
     expect((await ws.tasks(task.sid).fetch()).assignmentStatus).toBe("assigned");
     expect((await ws.workers(alice.sid).reservations.list()).map((r) => r.sid)).toEqual([reservation!.sid]);
 

@@ -19,6 +19,11 @@ export interface Workspace {
   dateUpdated: string;
 }
 
+export interface WorkspaceEntry {
+  workspace: Workspace;
+  router: WorkspaceRouter;
+}
+
 export interface NewWorkspace {
   friendlyName: string;
   eventCallbackUrl?: string | undefined;
@@ -59,7 +64,7 @@ const DEFAULT_CHANNELS = [
  * its timers fire; afterwards each router is the only writer of its workspace.
  */
 export class RoutingService {
-  private readonly workspaces = new Map<string, { workspace: Workspace; router: WorkspaceRouter }>();
+  private readonly workspaces = new Map<string, WorkspaceEntry>();
 
   constructor(
     private readonly database: Database,
@@ -84,19 +89,23 @@ export class RoutingService {
   }
 
   /** The workspace and its router, if it exists in this account. */
-  get(accountSid: string, sid: string): { workspace: Workspace; router: WorkspaceRouter } | undefined {
+  get(accountSid: string, sid: string): WorkspaceEntry | undefined {
     const entry = this.workspaces.get(sid);
     return entry && entry.workspace.accountSid === accountSid ? entry : undefined;
   }
 
-  list(accountSid: string): Workspace[] {
+  /** The account's workspaces with their routers, oldest first. */
+  list(accountSid: string): WorkspaceEntry[] {
     return [...this.workspaces.values()]
-      .map((e) => e.workspace)
-      .filter((w) => w.accountSid === accountSid)
-      .sort((a, b) => a.dateCreated.localeCompare(b.dateCreated) || a.sid.localeCompare(b.sid));
+      .filter((e) => e.workspace.accountSid === accountSid)
+      .sort(
+        (a, b) =>
+          a.workspace.dateCreated.localeCompare(b.workspace.dateCreated) ||
+          a.workspace.sid.localeCompare(b.workspace.sid),
+      );
   }
 
-  async create(accountSid: string, input: NewWorkspace): Promise<Workspace> {
+  async create(accountSid: string, input: NewWorkspace): Promise<WorkspaceEntry> {
     const now = isoAt(this.clock.now());
     const activities = DEFAULT_ACTIVITIES.map((a) => ({ sid: this.ids.next("WA"), ...a }));
     const offline = activities[0]!.sid;
@@ -157,11 +166,16 @@ export class RoutingService {
     await router.submit(commands, async (tx) => {
       await tx.db.insertInto("routing_workspaces").values(toRow(workspace)).execute();
     });
-    this.workspaces.set(workspace.sid, { workspace, router });
-    return workspace;
+    const entry = { workspace, router };
+    this.workspaces.set(workspace.sid, entry);
+    return entry;
   }
 
-  async update(accountSid: string, sid: string, changes: WorkspaceChanges): Promise<Workspace | undefined> {
+  async update(
+    accountSid: string,
+    sid: string,
+    changes: WorkspaceChanges,
+  ): Promise<WorkspaceEntry | undefined> {
     const entry = this.get(accountSid, sid);
     if (!entry) return undefined;
     const updated: Workspace = {
@@ -192,7 +206,7 @@ export class RoutingService {
     await entry.router.submit([{ op: "updateSettings", settings }], writeRow);
     entry.workspace = updated;
     entry.router.identity.workspaceName = updated.friendlyName;
-    return updated;
+    return entry;
   }
 
   async remove(accountSid: string, sid: string): Promise<boolean> {

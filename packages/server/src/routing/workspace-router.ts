@@ -2,22 +2,17 @@ import {
   describeEvent,
   eventCallbackParams,
   RoutingEngine,
+  RoutingError,
   type Clock,
   type Outcome,
   type SidGenerator,
   type SidPrefix,
+  type WorkspaceIdentity,
 } from "@switchboard/engine";
 import type { Logger } from "pino";
 import type { Database, Tx } from "../platform/db/database.ts";
 import type { EventLog } from "../platform/events/event-log.ts";
 import { applyCommand, Catalog, type RoutingCommand } from "./commands.ts";
-
-/** How a workspace is named in the events it emits. */
-export interface WorkspaceIdentity {
-  accountSid: string;
-  workspaceSid: string;
-  workspaceName: string;
-}
 
 /**
  * The engine's clock while the writer runs it: frozen for the length of one command (so a command
@@ -200,8 +195,8 @@ export class WorkspaceRouter {
         if ("error" in applied) {
           submission.reject(applied.error);
           if (applied.partial) {
-            // Its first commands changed the engine and will not be committed: commit the batch so
-            // far, rebuild from the log, and only then run the submissions after it.
+            // The engine holds changes that will not be committed: commit the batch so far, rebuild
+            // from the log, and only then run the submissions after it.
             this.queue.unshift(...batch.slice(i + 1));
             stale = true;
             break;
@@ -232,8 +227,9 @@ export class WorkspaceRouter {
   }
 
   /**
-   * Runs a submission's commands, stopping at the first the engine refuses (a RoutingError changes
-   * nothing). `partial` says commands before it already ran.
+   * Runs a submission's commands, stopping at the first that fails. A RoutingError is a refusal that
+   * changed nothing; `partial` says the engine may hold changes that will not be committed — commands
+   * before it already ran, or the failure was not a refusal (a fault part-way through a command).
    */
   private applyAll(
     commands: RoutingCommand[],
@@ -247,7 +243,7 @@ export class WorkspaceRouter {
         outcomes.push(applyCommand(this.engine, this.catalogState, command, at));
       } catch (error) {
         this.ids.finish();
-        return { error, partial: rows.length > 0 };
+        return { error, partial: rows.length > 0 || !(error instanceof RoutingError) };
       }
       rows.push({ seq: ++this.seq, at, command, sids: [...this.ids.finish()] });
     }

@@ -1,4 +1,11 @@
-import { RoutingError, type Attributes } from "@switchboard/engine";
+import {
+  compileExpression,
+  ExpressionError,
+  RoutingError,
+  type Attributes,
+  type CompiledExpression,
+  type ExpressionScope,
+} from "@switchboard/engine";
 import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { ApiError } from "../../platform/errors.ts";
@@ -70,6 +77,29 @@ function apiErrorOf(error: RoutingError): ApiError {
 
 export function missing(what: string, sid: string): ApiError {
   return notFound(`The requested resource ${what} ${sid} was not found`);
+}
+
+export function missingParameter(name: string): ApiError {
+  return invalidParameter(`Missing required parameter ${name} in the post body`);
+}
+
+/** An expression given as a request parameter, compiled, or a 400 naming the parameter. */
+export function compiledParameter(name: string, source: string, scope: ExpressionScope): CompiledExpression {
+  try {
+    return compileExpression(source, scope);
+  } catch (error) {
+    if (error instanceof ExpressionError)
+      throw invalidParameter(`Invalid parameter ${name}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** A task channel's SID from its SID or unique name (TaskRouter accepts either), or 404. */
+export function channelSid(router: WorkspaceRouter, sidOrName: string): string {
+  if (router.catalog.channels.has(sidOrName)) return sidOrName;
+  for (const { record } of router.catalog.channels.values())
+    if (record.uniqueName === sidOrName) return record.sid;
+  throw missing("TaskChannel", sidOrName);
 }
 
 /**

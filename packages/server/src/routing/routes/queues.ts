@@ -9,7 +9,9 @@ import type { WorkspaceRouter } from "../workspace-router.ts";
 import {
   formBoolean,
   itemParams,
+  jsonObject,
   missing,
+  missingParameter,
   listed,
   routed,
   V1,
@@ -17,7 +19,6 @@ import {
   workspaceOf,
   workspaceParams,
 } from "./common.ts";
-import { missingParameter } from "./workspaces.ts";
 
 const queueBody = z.object({
   FriendlyName: z.string().min(1).max(64).optional(),
@@ -92,7 +93,7 @@ export function queueRoutes(app: HttpServer, service: RoutingService): void {
         params: workspaceParams,
         querystring: pagingQuery.extend({
           FriendlyName: z.string().optional(),
-          EvaluateWorkerAttributes: z.string().optional(),
+          EvaluateWorkerAttributes: jsonObject.optional(),
           WorkerSid: z.string().optional(),
         }),
       },
@@ -100,18 +101,9 @@ export function queueRoutes(app: HttpServer, service: RoutingService): void {
     (request) => {
       const { router, base } = workspaceOf(service, request);
       const q = request.query;
-      let allowed: Set<string> | undefined;
-      if (q.EvaluateWorkerAttributes !== undefined) {
-        let attributes: unknown;
-        try {
-          attributes = JSON.parse(q.EvaluateWorkerAttributes);
-        } catch {
-          throw invalidParameter("Invalid parameter EvaluateWorkerAttributes: must be a JSON object");
-        }
-        if (attributes === null || typeof attributes !== "object" || Array.isArray(attributes))
-          throw invalidParameter("Invalid parameter EvaluateWorkerAttributes: must be a JSON object");
-        allowed = new Set(router.routing.queuesForAttributes(attributes as Record<string, unknown>));
-      }
+      const allowed = q.EvaluateWorkerAttributes
+        ? new Set(router.routing.queuesForAttributes(q.EvaluateWorkerAttributes))
+        : undefined;
       const sids = [...router.catalog.queues.values()]
         .filter(
           ({ record }) =>

@@ -1,4 +1,4 @@
-import { compileExpression, ExpressionError, type ReservationView, type TaskView } from "@switchboard/engine";
+import type { ReservationView, TaskView } from "@switchboard/engine";
 import { z } from "zod";
 import { invalidParameter } from "../../platform/errors.ts";
 import { pagingQuery } from "../../platform/http/paging.ts";
@@ -7,6 +7,7 @@ import type { RoutingCommand } from "../commands.ts";
 import type { RoutingService } from "../service.ts";
 import type { WorkspaceRouter } from "../workspace-router.ts";
 import {
+  compiledParameter,
   itemParams,
   jsonObject,
   missing,
@@ -115,14 +116,7 @@ export function taskRoutes(app: HttpServer, service: RoutingService): void {
         sid ? router.catalog.workflows.get(sid)?.record.friendlyName : undefined;
       let matches: ((t: TaskView) => boolean) | undefined;
       if (q.EvaluateTaskAttributes !== undefined) {
-        let expression;
-        try {
-          expression = compileExpression(q.EvaluateTaskAttributes, "task");
-        } catch (error) {
-          if (error instanceof ExpressionError)
-            throw invalidParameter(`Invalid parameter EvaluateTaskAttributes: ${error.message}`);
-          throw error;
-        }
+        const expression = compiledParameter("EvaluateTaskAttributes", q.EvaluateTaskAttributes, "task");
         const now = Date.now();
         matches = (t) => expression.test({ now, task: t.attributes });
       }
@@ -263,33 +257,35 @@ export function taskRoutes(app: HttpServer, service: RoutingService): void {
     async (request) => {
       const { router, base } = workspaceOf(service, request);
       const { TaskSid, Sid } = request.params;
-      reservationOf(router, TaskSid, Sid);
       const { ReservationStatus, WorkerActivitySid } = request.body;
-      const command: RoutingCommand | undefined =
-        ReservationStatus === "accepted"
-          ? { op: "acceptReservation", sid: Sid }
-          : ReservationStatus === "rejected"
-            ? {
-                op: "rejectReservation",
-                sid: Sid,
-                ...(WorkerActivitySid ? { activitySid: WorkerActivitySid } : {}),
-              }
-            : ReservationStatus === "wrapping"
-              ? { op: "wrapUpReservation", sid: Sid }
-              : ReservationStatus === "completed"
-                ? { op: "completeReservation", sid: Sid }
-                : undefined;
-      if (command) await routed(router.run(command));
-      else if (WorkerActivitySid !== undefined) {
-        const reservation = reservationOf(router, TaskSid, Sid);
-        await routed(
-          router.run({
-            op: "updateWorker",
-            sid: reservation.workerSid,
-            changes: { activitySid: WorkerActivitySid },
-          }),
-        );
+      const reservation = reservationOf(router, TaskSid, Sid);
+      const commands: RoutingCommand[] = [];
+      switch (ReservationStatus) {
+        case "accepted":
+          commands.push({ op: "acceptReservation", sid: Sid });
+          break;
+        case "rejected":
+          // Rejecting moves the worker itself, so pending reservations are handled in one step.
+          commands.push({
+            op: "rejectReservation",
+            sid: Sid,
+            ...(WorkerActivitySid !== undefined ? { activitySid: WorkerActivitySid } : {}),
+          });
+          break;
+        case "wrapping":
+          commands.push({ op: "wrapUpReservation", sid: Sid });
+          break;
+        case "completed":
+          commands.push({ op: "completeReservation", sid: Sid });
+          break;
       }
+      if (WorkerActivitySid !== undefined && ReservationStatus !== "rejected")
+        commands.push({
+          op: "updateWorker",
+          sid: reservation.workerSid,
+          changes: { activitySid: WorkerActivitySid },
+        });
+      if (commands.length) await routed(router.submit(commands));
       return reservationJson(base, router, reservationOf(router, TaskSid, Sid), "task");
     },
   );

@@ -1,15 +1,17 @@
-import { compileExpression, ExpressionError, type WorkerView } from "@switchboard/engine";
+import type { WorkerView } from "@switchboard/engine";
 import { z } from "zod";
-import { invalidParameter } from "../../platform/errors.ts";
 import { pagingQuery } from "../../platform/http/paging.ts";
 import type { HttpServer } from "../../platform/http/server.ts";
 import type { RoutingService } from "../service.ts";
 import type { WorkspaceRouter } from "../workspace-router.ts";
 import {
+  channelSid,
+  compiledParameter,
   formBoolean,
   itemParams,
   jsonObject,
   missing,
+  missingParameter,
   listed,
   routed,
   V1,
@@ -18,7 +20,6 @@ import {
   workspaceParams,
 } from "./common.ts";
 import { reservationJson } from "./tasks.ts";
-import { missingParameter } from "./workspaces.ts";
 
 const workerBody = z.object({
   FriendlyName: z.string().min(1).max(64).optional(),
@@ -82,7 +83,7 @@ export function workerRoutes(app: HttpServer, service: RoutingService): void {
       const q = request.query;
       let matches: ((w: WorkerView) => boolean) | undefined;
       if (q.TargetWorkersExpression !== undefined) {
-        const expression = compiled(q.TargetWorkersExpression);
+        const expression = compiledParameter("TargetWorkersExpression", q.TargetWorkersExpression, "worker");
         const now = Date.now();
         matches = (w) => expression.test({ now, worker: w });
       }
@@ -241,16 +242,6 @@ export function workerRoutes(app: HttpServer, service: RoutingService): void {
   );
 }
 
-function compiled(source: string) {
-  try {
-    return compileExpression(source, "worker");
-  } catch (error) {
-    if (error instanceof ExpressionError)
-      throw invalidParameter(`Invalid parameter TargetWorkersExpression: ${error.message}`);
-    throw error;
-  }
-}
-
 export function workerOf(router: WorkspaceRouter, sid: string): WorkerView {
   const worker = router.routing.worker(sid);
   if (!worker) throw missing("Worker", sid);
@@ -283,11 +274,9 @@ export function workerJson(base: string, router: WorkspaceRouter, worker: Worker
 }
 
 function workerChannelJson(base: string, router: WorkspaceRouter, worker: WorkerView, sidOrName: string) {
-  const channel = [...router.catalog.channels.values()].find(
-    (e) => e.record.sid === sidOrName || e.record.uniqueName === sidOrName,
-  );
-  const state = channel && worker.channels.find((c) => c.channelSid === channel.record.sid);
-  if (!channel || !state) throw missing("WorkerChannel", sidOrName);
+  const channel = router.catalog.channels.get(channelSid(router, sidOrName))!;
+  const state = worker.channels.find((c) => c.channelSid === channel.record.sid);
+  if (!state) throw missing("WorkerChannel", sidOrName);
   const { accountSid, workspaceSid } = router.identity;
   return {
     account_sid: accountSid,

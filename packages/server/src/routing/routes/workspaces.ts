@@ -6,9 +6,11 @@ import { iso8601 } from "../../platform/time.ts";
 import type { RoutingService, Workspace } from "../service.ts";
 import type { WorkspaceRouter } from "../workspace-router.ts";
 import {
+  channelSid,
   formBoolean,
   itemParams,
   missing,
+  missingParameter,
   listed,
   routed,
   V1,
@@ -37,7 +39,7 @@ export function workspaceRoutes(app: HttpServer, service: RoutingService): void 
     async (request, reply) => {
       const body = request.body;
       if (!body.FriendlyName) throw missingParameter("FriendlyName");
-      const workspace = await service.create(request.principal.accountSid, {
+      const { workspace, router } = await service.create(request.principal.accountSid, {
         friendlyName: body.FriendlyName,
         eventCallbackUrl: body.EventCallbackUrl,
         eventsFilter: body.EventsFilter,
@@ -45,7 +47,7 @@ export function workspaceRoutes(app: HttpServer, service: RoutingService): void 
         prioritizeQueueOrder: body.PrioritizeQueueOrder,
         template: body.Template === "FIFO" ? "FIFO" : undefined,
       });
-      return reply.code(201).send(workspaceJson(origin(request), workspace, service));
+      return reply.code(201).send(workspaceJson(origin(request), workspace, router));
     },
   );
 
@@ -62,9 +64,9 @@ export function workspaceRoutes(app: HttpServer, service: RoutingService): void 
       const name = request.query.FriendlyName;
       const all = service
         .list(request.principal.accountSid)
-        .filter((w) => name === undefined || w.friendlyName === name);
+        .filter(({ workspace }) => name === undefined || workspace.friendlyName === name);
       const base = origin(request);
-      return listed(request, "workspaces", all, (w) => workspaceJson(base, w, service));
+      return listed(request, "workspaces", all, (e) => workspaceJson(base, e.workspace, e.router));
     },
   );
 
@@ -74,7 +76,7 @@ export function workspaceRoutes(app: HttpServer, service: RoutingService): void 
     (request) => {
       const entry = service.get(request.principal.accountSid, request.params.Sid);
       if (!entry) throw notFound(`The requested resource ${V1}/${request.params.Sid} was not found`);
-      return workspaceJson(origin(request), entry.workspace, service);
+      return workspaceJson(origin(request), entry.workspace, entry.router);
     },
   );
 
@@ -99,7 +101,7 @@ export function workspaceRoutes(app: HttpServer, service: RoutingService): void 
         if (sid !== undefined && !entry.router.catalog.activities.has(sid))
           throw missing(`Activity (${name})`, sid);
       }
-      const updated = await routed(
+      const { workspace } = (await routed(
         service.update(request.principal.accountSid, request.params.Sid, {
           friendlyName: body.FriendlyName,
           eventCallbackUrl: body.EventCallbackUrl,
@@ -109,8 +111,8 @@ export function workspaceRoutes(app: HttpServer, service: RoutingService): void 
           defaultActivitySid: body.DefaultActivitySid,
           timeoutActivitySid: body.TimeoutActivitySid,
         }),
-      );
-      return workspaceJson(origin(request), updated!, service);
+      ))!;
+      return workspaceJson(origin(request), workspace, entry.router);
     },
   );
 
@@ -199,6 +201,7 @@ function activityRoutes(app: HttpServer, service: RoutingService): void {
       const activity = {
         ...existing.record,
         friendlyName: request.body.FriendlyName ?? existing.record.friendlyName,
+        available: request.body.Available ?? existing.record.available,
       };
       await routed(router.run({ op: "putActivity", activity }));
       return activityJson(base, router, activity.sid);
@@ -306,20 +309,7 @@ function channelRoutes(app: HttpServer, service: RoutingService): void {
   );
 }
 
-/** A channel's SID from its SID or unique name, or 404. */
-export function channelSid(router: WorkspaceRouter, sidOrName: string): string {
-  if (router.catalog.channels.has(sidOrName)) return sidOrName;
-  for (const { record } of router.catalog.channels.values())
-    if (record.uniqueName === sidOrName) return record.sid;
-  throw missing("TaskChannel", sidOrName);
-}
-
-export function missingParameter(name: string) {
-  return invalidParameter(`Missing required parameter ${name} in the post body`);
-}
-
-export function workspaceJson(base: string, workspace: Workspace, service: RoutingService) {
-  const { router } = service.get(workspace.accountSid, workspace.sid)!;
+function workspaceJson(base: string, workspace: Workspace, router: WorkspaceRouter) {
   const activityName = (sid: string | undefined) =>
     sid === undefined ? null : (router.catalog.activities.get(sid)?.record.friendlyName ?? null);
   const url = `${base}${V1}/${workspace.sid}`;
