@@ -119,7 +119,7 @@ export class Switchboard {
       identityRoutes(api, accounts, apiKeys);
       webhookRoutes(api, webhooks);
       eventRoutes(api, API_PREFIX, events);
-      routingRoutes(api, routing);
+      routingRoutes(api, routing, events);
     });
 
     return new Switchboard(

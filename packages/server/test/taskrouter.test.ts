@@ -124,6 +124,91 @@ describe.each(dialects())("TaskRouter API on $dialect", ({ unavailable, create }
     expect(types.indexOf("reservation.created")).toBeLessThan(types.indexOf("reservation.accepted"));
   });
 
+  it("reports statistics, events, the worker's view of reservations and the routing trace", async () => {
+    const client = localTwilio(baseUrl, account.sid, account.token);
+    const { workspace, ws, queue, workflow, alice } = await supportDesk(client);
+    const bob = await ws.workers.create({
+      friendlyName: "bob",
+      attributes: JSON.stringify({ skills: ["support"] }),
+    });
+    const first = await ws.tasks.create({ workflowSid: workflow.sid, attributes: '{"type":"support"}' });
+    const [offer] = await ws.workers(alice.sid).reservations.list();
+    expect(await ws.workers(alice.sid).reservations(offer!.sid).fetch()).toMatchObject({
+      taskSid: first.sid,
+      reservationStatus: "pending",
+    });
+    const accepted = await ws
+      .workers(alice.sid)
+      .reservations(offer!.sid)
+      .update({ reservationStatus: "accepted" });
+    expect(accepted).toMatchObject({ reservationStatus: "accepted", workerSid: alice.sid });
+    await expect(ws.workers(bob.sid).reservations(offer!.sid).fetch()).rejects.toMatchObject({ status: 404 });
+    const second = await ws.tasks.create({ workflowSid: workflow.sid, attributes: '{"type":"support"}' });
+
+    // Real-time: one task assigned, one waiting; two workers, one of them available.
+    const realtime = await ws.realTimeStatistics().fetch();
+    expect(realtime).toMatchObject({
+      tasksByStatus: { pending: 1, reserved: 0, assigned: 1, wrapping: 0 },
+      totalTasks: 2,
+      totalWorkers: 2,
+      longestTaskWaitingSid: second.sid,
+    });
+    const queueNow = await ws.taskQueues(queue.sid).realTimeStatistics().fetch();
+    expect(queueNow).toMatchObject({ totalEligibleWorkers: 2, totalAvailableWorkers: 1, totalTasks: 2 });
+    const bulk = await ws.taskQueues.bulkRealTimeStatistics.create({ QueueSids: [queue.sid] });
+    expect(bulk.taskQueueResponseCount).toBe(1);
+    expect(bulk.taskQueueData[0]).toMatchObject({ task_queue_sid: queue.sid, total_tasks: 2 });
+
+    // Cumulative over the default 15 minutes, for the workspace, the queue, the workflow and workers.
+    const cumulative = await ws.cumulativeStatistics().fetch();
+    expect(cumulative).toMatchObject({ tasksCreated: 2, reservationsCreated: 1, reservationsAccepted: 1 });
+    const both = await ws.taskQueues(queue.sid).statistics().fetch({ splitByWaitTime: "5,60" });
+    expect(both.cumulative).toMatchObject({ tasks_entered: 2, reservations_accepted: 1 });
+    expect(both.cumulative.split_by_wait_time["60"].below.reservations_accepted).toBe(1);
+    expect(both.realtime).toMatchObject({ total_tasks: 2 });
+    const queues = await ws.taskQueues.statistics.list();
+    expect(queues.map((q) => q.taskQueueSid)).toEqual([queue.sid]);
+    expect(await ws.workflows(workflow.sid).cumulativeStatistics().fetch()).toMatchObject({
+      tasksEntered: 2,
+    });
+    expect(await ws.workflows(workflow.sid).realTimeStatistics().fetch()).toMatchObject({ totalTasks: 2 });
+    const aliceFigures = await ws.workers(alice.sid).statistics().fetch();
+    expect(aliceFigures.cumulative).toMatchObject({ reservations_created: 1, reservations_accepted: 1 });
+    const workers = await ws.workers.statistics().fetch();
+    expect(workers.realtime).toMatchObject({ total_workers: 2 });
+    expect(await ws.workers.cumulativeStatistics().fetch()).toMatchObject({ reservationsAccepted: 1 });
+    await expect(
+      ws.cumulativeStatistics().fetch({ startDate: new Date(Date.now() - 30 * 86_400_000) }),
+    ).rejects.toMatchObject({ status: 400, code: 20001 });
+
+    // Events of the workspace, filtered as TaskRouter filters them.
+    const ofFirst = await ws.events.list({ taskSid: first.sid });
+    expect(ofFirst.map((e) => e.eventType).reverse()).toEqual(
+      expect.arrayContaining(["task.created", "reservation.created", "reservation.accepted"]),
+    );
+    const created = await ws.events.list({ eventType: "task.created" });
+    expect(created.map((e) => e.resourceSid).sort()).toEqual([first.sid, second.sid].sort());
+    const one = await ws.events(created[0]!.sid).fetch();
+    expect(one).toMatchObject({ eventType: "task.created", workspaceSid: workspace.sid });
+    expect(one.eventData).toMatchObject({ task_sid: one.resourceSid, workflow_sid: workflow.sid });
+
+    // The trace says why the second task waits: alice is busy, bob is offline.
+    const trace = await fetch(
+      `${baseUrl}/switchboard/v1/Workspaces/${workspace.sid}/Tasks/${second.sid}/Routing`,
+      {
+        headers: {
+          authorization: `Basic ${Buffer.from(`${account.sid}:${account.token}`).toString("base64")}`,
+        },
+      },
+    ).then((r) => r.json() as Promise<{ candidates: Array<{ worker_name: string; verdict: string }> }>);
+    expect(trace.candidates).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ worker_name: "alice", verdict: "no_capacity" }),
+        expect.objectContaining({ worker_name: "bob", verdict: "unavailable" }),
+      ]),
+    );
+  });
+
   it("answers bad input with Twilio's errors and keeps accounts apart", async () => {
     const client = localTwilio(baseUrl, account.sid, account.token);
     const { ws, workspace } = await supportDesk(client);

@@ -812,4 +812,39 @@ describe("routing: statistics", () => {
     const earlier = s.engine.cumulativeStatistics({ kind: "queue", sid: q }, start, start + 1_000);
     expect(earlier.tasks_entered).toBe(1);
   });
+
+  it("accumulates a worker's reservations and time per activity, the current stretch included", () => {
+    const s = new Scenario();
+    const q = s.queue("Support");
+    const w = s.simpleWorkflow(q);
+    const start = s.clock.now();
+    const alice = s.worker("alice");
+    s.worker("bob", {}, { available: false });
+    const first = s.task(w);
+    s.clock.advance(10_000);
+    s.record(s.engine.rejectReservation(s.pendingReservation(first)!, { activitySid: s.activity.offline }));
+    s.clock.advance(60_000);
+    s.record(s.engine.updateWorker(alice, { activitySid: s.activity.available }));
+    s.clock.advance(20_000);
+    const end = s.clock.now();
+    const stats = s.engine.workerCumulativeStatistics(alice, start, end);
+    expect(stats).toMatchObject({
+      reservations_created: 1,
+      reservations_rejected: 1,
+      reservations_accepted: 0,
+    });
+    const time = (name: string) => stats.activity_durations.find((a) => a.friendly_name === name)!;
+    // Available 10 s, then Offline 60 s, then Available again for the last 20 s (still going on).
+    expect(time("Available")).toMatchObject({ total: 30, min: 10, max: 20, avg: 15 });
+    expect(time("Offline")).toMatchObject({ total: 60, min: 60, max: 60 });
+    // The window clips stretches: the last 30 s hold 10 s of Offline and 20 s of Available.
+    const recent = s.engine.workerCumulativeStatistics(alice, end - 30_000, end);
+    expect(recent.activity_durations.find((a) => a.friendly_name === "Offline")!.total).toBe(10);
+    expect(recent.activity_durations.find((a) => a.friendly_name === "Available")!.total).toBe(20);
+    // Everyone: bob spent the whole 90 s Offline and was offered nothing; alice is not offered the
+    // task she rejected again.
+    const everyone = s.engine.workerCumulativeStatistics(undefined, start, end);
+    expect(everyone.reservations_created).toBe(1);
+    expect(everyone.activity_durations.find((a) => a.friendly_name === "Offline")!.total).toBe(150);
+  });
 });

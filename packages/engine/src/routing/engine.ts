@@ -29,7 +29,7 @@ import {
 import { IndexedHeap } from "./heap.ts";
 import { OrderedIndex } from "./ordered.ts";
 import { KeyedList, SmallSet } from "./small.ts";
-import { FactLog, ScopeCounters, type CumulativeKind, type Scope } from "./statistics.ts";
+import { FactLog, ScopeCounters, summary, type CumulativeKind, type Scope } from "./statistics.ts";
 import { TimerQueue } from "./timers.ts";
 import { compileWorkflow, type CompiledWorkflow, type Target } from "./workflow.ts";
 
@@ -253,6 +253,8 @@ export class RoutingEngine {
   );
   private readonly counters = new ScopeCounters();
   private readonly facts: FactLog;
+  /** How far back cumulative statistics reach. */
+  readonly statisticsRetentionMs: number;
   /** Every waiting task, in creation order (a task is waiting from creation until it leaves for good). */
   private readonly waitingTasks = new Set<TaskState>();
 
@@ -282,7 +284,8 @@ export class RoutingEngine {
     this.clock = options.clock;
     this.ids = options.ids;
     this.settings = { channelRules: [], prioritizeQueueOrder: "FIFO", ...options.settings };
-    this.facts = new FactLog(options.statisticsRetentionMs ?? 24 * 3600_000);
+    this.statisticsRetentionMs = options.statisticsRetentionMs ?? 24 * 3600_000;
+    this.facts = new FactLog(this.statisticsRetentionMs);
     this.finishedRetentionMs = options.finishedTaskRetentionMs ?? 10 * 60_000;
   }
 
@@ -880,10 +883,13 @@ export class RoutingEngine {
       });
       reservation.status = "accepted";
       reservation.dateUpdated = now;
-      this.fact("reservation.accepted", task, {
-        waitSeconds: (now - task.dateCreated) / 1000,
-        queueWaitSeconds: (now - (task.queueEnteredAt ?? task.dateCreated)) / 1000,
-      });
+      this.fact(
+        "reservation.accepted",
+        task,
+        reservation.worker,
+        (now - task.dateCreated) / 1000,
+        (now - (task.queueEnteredAt ?? task.dateCreated)) / 1000,
+      );
       this.emit("reservation.accepted", "reservation", sid, {
         task: this.taskSnapshot(task),
         worker: workerSnapshot(reservation.worker),
@@ -1125,6 +1131,40 @@ export class RoutingEngine {
     return this.facts.cumulative(scope, from, to, channelSid, options.splitByWaitTime);
   }
 
+  /**
+   * Cumulative statistics of one worker, or of all workers, over [from, to] (ms), in Twilio's field
+   * names: reservations by outcome and, per activity, the time spent in it (seconds) counting the
+   * stretch each worker is in now.
+   */
+  workerCumulativeStatistics(workerSid: string | undefined, from: number, to: number, channel?: string) {
+    if (workerSid !== undefined) this.require(this.workers, workerSid, "Worker");
+    const channelSid = channel !== undefined ? this.channelByNameOrSid(channel).sid : undefined;
+    const { reservations, activityStretches } = this.facts.workerFigures(workerSid, from, to, channelSid);
+    const current = workerSid !== undefined ? [this.workers.get(workerSid)!] : this.workers.values();
+    for (const worker of current) {
+      const seconds = (to - Math.max(worker.dateStatusChanged, from)) / 1000;
+      if (seconds <= 0) continue;
+      const list = activityStretches.get(worker.activity.sid);
+      if (list) list.push(seconds);
+      else activityStretches.set(worker.activity.sid, [seconds]);
+    }
+    return {
+      start_time: from,
+      end_time: to,
+      reservations_created: reservations.created,
+      reservations_accepted: reservations.accepted,
+      reservations_rejected: reservations.rejected,
+      reservations_timed_out: reservations.timed_out,
+      reservations_canceled: reservations.canceled,
+      reservations_rescinded: reservations.rescinded,
+      activity_durations: [...this.activities.values()].map((a) => ({
+        sid: a.sid,
+        friendly_name: a.friendlyName,
+        ...summary(activityStretches.get(a.sid) ?? []),
+      })),
+    };
+  }
+
   /** Why a task is where it is: the filter and step, and for each candidate worker why it was or was not offered the task. */
   explain(taskSid: string): Explanation {
     const task = this.require(this.tasks, taskSid, "Task");
@@ -1266,10 +1306,13 @@ export class RoutingEngine {
     }
   }
 
+  /** Records a fact about a task (and the worker of its reservation, for reservation facts). */
   private fact(
     kind: CumulativeKind,
     task: TaskState,
-    extra: { waitSeconds?: number; queueWaitSeconds?: number } = {},
+    worker?: WorkerState,
+    waitSeconds?: number,
+    queueWaitSeconds?: number,
   ): void {
     this.facts.record(
       this.clock.now(),
@@ -1277,8 +1320,9 @@ export class RoutingEngine {
       task.queue?.config.sid,
       task.workflow?.config.sid,
       task.channel.sid,
-      extra.waitSeconds,
-      extra.queueWaitSeconds,
+      worker?.sid,
+      waitSeconds,
+      queueWaitSeconds,
     );
   }
 
@@ -1365,6 +1409,7 @@ export class RoutingEngine {
       queue.availableMembers += Number(activity.available) - Number(previous.available);
     }
     const durationMs = now - worker.dateStatusChanged;
+    this.facts.recordActivity(now, worker.sid, previous.sid, durationMs / 1000);
     worker.activity = activity;
     worker.dateStatusChanged = now;
     worker.dateUpdated = now;
@@ -1644,7 +1689,7 @@ export class RoutingEngine {
       task.reason = reason;
     });
     this.leaveRouting(task);
-    this.fact("task.canceled", task, { waitSeconds: (now - task.dateCreated) / 1000 });
+    this.fact("task.canceled", task, undefined, (now - task.dateCreated) / 1000);
     this.emit("task.canceled", "task", task.sid, {
       task: this.taskSnapshot(task),
     });
@@ -1904,7 +1949,7 @@ export class RoutingEngine {
     worker.reservations.add(reservation);
     slot.active++;
     this.timers.add(reservation.timeoutAt, "reservation-timeout", reservation.sid);
-    this.fact("reservation.created", task);
+    this.fact("reservation.created", task, worker);
     this.emit("reservation.created", "reservation", reservation.sid, {
       task: this.taskSnapshot(task),
       worker: workerSnapshot(worker),
@@ -1938,7 +1983,7 @@ export class RoutingEngine {
       canceled: "reservation.canceled",
       rescinded: "reservation.rescinded",
     };
-    this.fact(kind[status], task);
+    this.fact(kind[status], task, worker);
     this.emit(`reservation.${status}`, "reservation", reservation.sid, {
       task: this.taskSnapshot(task),
       worker: workerSnapshot(worker),

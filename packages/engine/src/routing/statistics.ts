@@ -40,6 +40,8 @@ export const CUMULATIVE_KINDS = [
   "reservation.timed-out",
   "reservation.canceled",
   "reservation.rescinded",
+  /** A worker left an activity: `wait` holds how long it was in it. */
+  "worker.activity",
 ] as const;
 
 export type CumulativeKind = (typeof CUMULATIVE_KINDS)[number];
@@ -55,6 +57,23 @@ export interface DurationSummary {
 }
 
 const KIND_INDEX = new Map<CumulativeKind, number>(CUMULATIVE_KINDS.map((k, i) => [k, i]));
+const ACTIVITY_KIND = KIND_INDEX.get("worker.activity")!;
+
+type ReservationOutcome = "created" | "accepted" | "rejected" | "timed_out" | "canceled" | "rescinded";
+/** Reservation fact kinds by index, with their key in Twilio's `reservations_*` figures. */
+const RESERVATION_KEYS = new Map(
+  CUMULATIVE_KINDS.filter((k) => k.startsWith("reservation.")).map(
+    (k) =>
+      [KIND_INDEX.get(k)!, k.slice("reservation.".length).replace("-", "_") as ReservationOutcome] as const,
+  ),
+);
+
+/** One worker's (or every worker's) cumulative figures: reservations by outcome and time per activity. */
+export interface WorkerFigures {
+  reservations: Record<ReservationOutcome, number>;
+  /** Seconds spent in each activity, one entry per stretch of time inside the window. */
+  activityStretches: Map<string, number[]>;
+}
 
 /**
  * What happened and when, for cumulative statistics over a window: a column store in typed arrays
@@ -70,18 +89,25 @@ export class FactLog {
   private queue = new Int32Array(this.capacity);
   private workflow = new Int32Array(this.capacity);
   private channel = new Int32Array(this.capacity);
+  private worker = new Int32Array(this.capacity);
+  /** For `worker.activity` facts: the activity left. */
+  private activity = new Int32Array(this.capacity);
   /** Seconds from task creation (accepted, canceled), NaN when not applicable. */
   private wait = new Float32Array(this.capacity);
   /** Seconds from entering the queue to acceptance, NaN when not applicable. */
   private queueWait = new Float32Array(this.capacity);
   private readonly ids = new Map<string, number>();
+  private readonly sids: string[] = [];
 
   constructor(private readonly retentionMs: number) {}
 
   private intern(sid: string | undefined): number {
     if (sid === undefined) return -1;
     let id = this.ids.get(sid);
-    if (id === undefined) this.ids.set(sid, (id = this.ids.size));
+    if (id === undefined) {
+      this.ids.set(sid, (id = this.ids.size));
+      this.sids.push(sid);
+    }
     return id;
   }
 
@@ -91,19 +117,39 @@ export class FactLog {
     queueSid: string | undefined,
     workflowSid: string | undefined,
     channelSid: string,
+    workerSid: string | undefined,
     wait = NaN,
     queueWait = NaN,
   ): void {
-    while (this.start < this.end && this.at[this.start]! < at - this.retentionMs) this.start++;
-    if (this.end === this.capacity) this.compact();
-    const i = this.end++;
-    this.at[i] = at;
+    const i = this.slot(at);
     this.kind[i] = KIND_INDEX.get(kind)!;
     this.queue[i] = this.intern(queueSid);
     this.workflow[i] = this.intern(workflowSid);
     this.channel[i] = this.intern(channelSid);
+    this.worker[i] = this.intern(workerSid);
+    this.activity[i] = -1;
     this.wait[i] = wait;
     this.queueWait[i] = queueWait;
+  }
+
+  /** A worker left an activity at `at` after `seconds` in it. */
+  recordActivity(at: number, workerSid: string, activitySid: string, seconds: number): void {
+    const i = this.slot(at);
+    this.kind[i] = ACTIVITY_KIND;
+    this.queue[i] = this.workflow[i] = this.channel[i] = -1;
+    this.worker[i] = this.intern(workerSid);
+    this.activity[i] = this.intern(activitySid);
+    this.wait[i] = seconds;
+    this.queueWait[i] = NaN;
+  }
+
+  /** Drops what has expired and hands out the index of a new fact at `at`. */
+  private slot(at: number): number {
+    while (this.start < this.end && this.at[this.start]! < at - this.retentionMs) this.start++;
+    if (this.end === this.capacity) this.compact();
+    const i = this.end++;
+    this.at[i] = at;
+    return i;
   }
 
   /** Drops expired facts, growing the arrays when more than half are still live. */
@@ -123,6 +169,8 @@ export class FactLog {
     this.queue = move(this.queue, Int32Array);
     this.workflow = move(this.workflow, Int32Array);
     this.channel = move(this.channel, Int32Array);
+    this.worker = move(this.worker, Int32Array);
+    this.activity = move(this.activity, Int32Array);
     this.wait = move(this.wait, Float32Array);
     this.queueWait = move(this.queueWait, Float32Array);
     this.capacity = capacity;
@@ -194,10 +242,42 @@ export class FactLog {
       split_by_wait_time: splitByWaitTime.length ? split : null,
     };
   }
+
+  /**
+   * Reservation outcomes of one worker (or of all, when `workerSid` is undefined) over [from, to]
+   * (ms), optionally on one channel, and the stretches of time spent in activities that ended after
+   * `from`, clipped to the window. Stretches still going on are the caller's to add.
+   */
+  workerFigures(workerSid: string | undefined, from: number, to: number, channelSid?: string): WorkerFigures {
+    const reservations = { created: 0, accepted: 0, rejected: 0, timed_out: 0, canceled: 0, rescinded: 0 };
+    const activityStretches = new Map<string, number[]>();
+    const workerId = workerSid === undefined ? -2 : (this.ids.get(workerSid) ?? -3);
+    const channelId = channelSid === undefined ? -2 : (this.ids.get(channelSid) ?? -3);
+    for (let i = this.start; i < this.end; i++) {
+      const at = this.at[i]!;
+      if (at < from) continue;
+      if (workerId !== -2 && this.worker[i] !== workerId) continue;
+      const kind = this.kind[i]!;
+      if (kind === ACTIVITY_KIND) {
+        const began = at - this.wait[i]! * 1000;
+        const seconds = (Math.min(at, to) - Math.max(began, from)) / 1000;
+        if (seconds <= 0) continue;
+        const sid = this.sids[this.activity[i]!]!;
+        const list = activityStretches.get(sid);
+        if (list) list.push(seconds);
+        else activityStretches.set(sid, [seconds]);
+        continue;
+      }
+      if (at > to || (channelId !== -2 && this.channel[i] !== channelId)) continue;
+      const key = RESERVATION_KEYS.get(kind);
+      if (key) reservations[key]++;
+    }
+    return { reservations, activityStretches };
+  }
 }
 
 /** Durations rounded to whole seconds, as Twilio reports them. */
-function summary(values: number[]): DurationSummary {
+export function summary(values: number[]): DurationSummary {
   if (values.length === 0) return { avg: 0, min: 0, max: 0, total: 0 };
   let min = Infinity;
   let max = -Infinity;

@@ -124,6 +124,14 @@ export class WorkspaceRouter {
     return this.engine;
   }
 
+  /**
+   * Brings the engine's clock up to the present for a read whose answer depends on the time (ages,
+   * statistics windows); between commands the clock otherwise stays at the last command's time.
+   */
+  now(): number {
+    return this.clock.set(this.systemClock.now());
+  }
+
   get catalog(): Catalog {
     return this.catalogState;
   }
@@ -279,6 +287,7 @@ export class WorkspaceRouter {
           resourceSid: event.resourceSid,
           description: describeEvent(event),
           data: eventCallbackParams(event, this.identity),
+          scopeSid: workspaceSid,
         })),
       );
       for (let i = 0; i < drafts.length; i += 500)

@@ -2,6 +2,7 @@ import { Migrator, type Migration, type MigrationResult } from "kysely";
 import type { Database, Dialect } from "./database.ts";
 import * as foundation from "./migrations/0001-foundation.ts";
 import * as routing from "./migrations/0002-routing.ts";
+import * as eventScopes from "./migrations/0003-event-scopes.ts";
 
 /**
  * Versioned migrations, applied in name order and recorded in `kysely_migration`. A migration is
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<
 > = {
   "0001-foundation": foundation,
   "0002-routing": routing,
+  "0003-event-scopes": eventScopes,
 };
 
 export class MigrationError extends Error {

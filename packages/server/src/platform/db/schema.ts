@@ -58,6 +58,8 @@ export interface EventsTable {
   description: string;
   /** JSON object of string → string: the parameters a webhook receiver gets, form-encoded. */
   data: string;
+  /** The resource scoping the event inside its account (a TaskRouter workspace), if any. */
+  scope_sid: string | null;
   date_created: string;
 }
 

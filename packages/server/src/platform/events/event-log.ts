@@ -13,6 +13,8 @@ export interface EventDraft {
   description: string;
   /** Extra parameters for receivers, added to the standard ones (Sid, AccountSid, EventType, ...). */
   data?: Record<string, string>;
+  /** The resource scoping the event inside the account (a TaskRouter workspace), if any. */
+  scopeSid?: string;
 }
 
 export interface StoredEvent {
@@ -25,12 +27,16 @@ export interface StoredEvent {
   description: string;
   /** Every parameter a webhook receiver gets, standard ones included. */
   data: Record<string, string>;
+  scopeSid: string | null;
   dateCreated: string;
 }
 
 export interface EventFilter {
   eventType?: string;
   resourceSid?: string;
+  scopeSid?: string;
+  /** Parameters the event's data must hold with exactly these values (e.g. `{ TaskSid: "WT…" }`). */
+  data?: Record<string, string>;
   /** Inclusive ISO bounds on date_created. */
   startDate?: string;
   endDate?: string;
@@ -85,6 +91,7 @@ export class EventLog {
         resource_sid: draft.resourceSid,
         description: draft.description,
         data: JSON.stringify(data),
+        scope_sid: draft.scopeSid ?? null,
         date_created: isoAt(now),
       };
     });
@@ -105,13 +112,14 @@ export class EventLog {
     return rows.map(toEvent);
   }
 
-  async get(accountSid: string, sid: string): Promise<StoredEvent | undefined> {
-    const row = await this.database.db
+  async get(accountSid: string, sid: string, scopeSid?: string): Promise<StoredEvent | undefined> {
+    let query = this.database.db
       .selectFrom("events")
       .selectAll()
       .where("account_sid", "=", accountSid)
-      .where("sid", "=", sid)
-      .executeTakeFirst();
+      .where("sid", "=", sid);
+    if (scopeSid !== undefined) query = query.where("scope_sid", "=", scopeSid);
+    const row = await query.executeTakeFirst();
     return row && toEvent(row);
   }
 
@@ -124,6 +132,15 @@ export class EventLog {
     let query = this.database.db.selectFrom("events").selectAll().where("account_sid", "=", accountSid);
     if (filter.eventType) query = query.where("event_type", "=", filter.eventType);
     if (filter.resourceSid) query = query.where("resource_sid", "=", filter.resourceSid);
+    if (filter.scopeSid) query = query.where("scope_sid", "=", filter.scopeSid);
+    for (const [name, value] of Object.entries(filter.data ?? {})) {
+      // Parameter names come from our code, never from the caller; the value is bound.
+      const field =
+        this.database.dialect === "postgres"
+          ? sql<string>`(data::json ->> ${name})`
+          : sql<string>`json_extract(data, ${"$." + name})`;
+      query = query.where(field, "=", value);
+    }
     if (filter.startDate) query = query.where("date_created", ">=", filter.startDate);
     if (filter.endDate) query = query.where("date_created", "<=", filter.endDate);
     if (page.beforeSeq !== undefined) query = query.where("seq", "<", page.beforeSeq);
@@ -155,6 +172,7 @@ function toEvent(row: Omit<EventsTable, "seq"> & { seq: number }): StoredEvent {
     resourceSid: row.resource_sid,
     description: row.description,
     data: JSON.parse(row.data) as Record<string, string>,
+    scopeSid: row.scope_sid,
     dateCreated: row.date_created,
   };
 }

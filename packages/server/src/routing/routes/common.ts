@@ -116,3 +116,13 @@ export function listed<T, J>(request: FastifyRequest, key: string, items: T[], t
     nextKey: end < items.length ? [end] : undefined,
   });
 }
+
+/** A date parameter (ISO 8601) as epoch milliseconds, or a 400 naming the parameter. */
+export function dateParameter(name: string, text: string): number {
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw invalidParameter(`Invalid parameter ${name}: expected an ISO 8601 date`);
+  return ms;
+}
+
+/** How far back statistics and event lists look when the caller gives no start (TaskRouter's default). */
+export const DEFAULT_WINDOW_MINUTES = 15;

@@ -8,6 +8,7 @@ import type { RoutingService } from "../service.ts";
 import type { WorkspaceRouter } from "../workspace-router.ts";
 import {
   compiledParameter,
+  dateParameter,
   itemParams,
   jsonObject,
   missing,
@@ -80,7 +81,7 @@ export function taskRoutes(app: HttpServer, service: RoutingService): void {
             ...(body.Timeout !== undefined ? { timeout: body.Timeout } : {}),
             ...(body.TaskChannel !== undefined ? { channel: body.TaskChannel } : {}),
             ...(body.VirtualStartTime !== undefined
-              ? { virtualStartTime: parseDate(body.VirtualStartTime) }
+              ? { virtualStartTime: dateParameter("VirtualStartTime", body.VirtualStartTime) }
               : {}),
           },
         }),
@@ -248,54 +249,59 @@ export function taskRoutes(app: HttpServer, service: RoutingService): void {
         tags: ["TaskRouter"],
         summary: "Accept, reject, wrap up or complete a reservation",
         params: reservationItem,
-        body: z.object({
-          ReservationStatus: z.enum(["accepted", "rejected", "wrapping", "completed"]).optional(),
-          WorkerActivitySid: z.string().optional(),
-        }),
+        body: reservationUpdateBody,
       },
     },
     async (request) => {
       const { router, base } = workspaceOf(service, request);
       const { TaskSid, Sid } = request.params;
-      const { ReservationStatus, WorkerActivitySid } = request.body;
       const reservation = reservationOf(router, TaskSid, Sid);
-      const commands: RoutingCommand[] = [];
-      switch (ReservationStatus) {
-        case "accepted":
-          commands.push({ op: "acceptReservation", sid: Sid });
-          break;
-        case "rejected":
-          // Rejecting moves the worker itself, so pending reservations are handled in one step.
-          commands.push({
-            op: "rejectReservation",
-            sid: Sid,
-            ...(WorkerActivitySid !== undefined ? { activitySid: WorkerActivitySid } : {}),
-          });
-          break;
-        case "wrapping":
-          commands.push({ op: "wrapUpReservation", sid: Sid });
-          break;
-        case "completed":
-          commands.push({ op: "completeReservation", sid: Sid });
-          break;
-      }
-      if (WorkerActivitySid !== undefined && ReservationStatus !== "rejected")
-        commands.push({
-          op: "updateWorker",
-          sid: reservation.workerSid,
-          changes: { activitySid: WorkerActivitySid },
-        });
-      if (commands.length) await routed(router.submit(commands));
+      await updateReservation(router, reservation, request.body);
       return reservationJson(base, router, reservationOf(router, TaskSid, Sid), "task");
     },
   );
 }
 
-function parseDate(text: string): number {
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms))
-    throw invalidParameter("Invalid parameter VirtualStartTime: expected an ISO 8601 date");
-  return ms;
+export const reservationUpdateBody = z.object({
+  ReservationStatus: z.enum(["accepted", "rejected", "wrapping", "completed"]).optional(),
+  WorkerActivitySid: z.string().optional(),
+});
+
+/** Moves a reservation on (accept, reject, wrap up, complete), optionally moving its worker too, in one step. */
+export async function updateReservation(
+  router: WorkspaceRouter,
+  reservation: ReservationView,
+  body: z.infer<typeof reservationUpdateBody>,
+): Promise<void> {
+  const { ReservationStatus, WorkerActivitySid } = body;
+  const sid = reservation.sid;
+  const commands: RoutingCommand[] = [];
+  switch (ReservationStatus) {
+    case "accepted":
+      commands.push({ op: "acceptReservation", sid });
+      break;
+    case "rejected":
+      // Rejecting moves the worker itself, so pending reservations are handled in one step.
+      commands.push({
+        op: "rejectReservation",
+        sid,
+        ...(WorkerActivitySid !== undefined ? { activitySid: WorkerActivitySid } : {}),
+      });
+      break;
+    case "wrapping":
+      commands.push({ op: "wrapUpReservation", sid });
+      break;
+    case "completed":
+      commands.push({ op: "completeReservation", sid });
+      break;
+  }
+  if (WorkerActivitySid !== undefined && ReservationStatus !== "rejected")
+    commands.push({
+      op: "updateWorker",
+      sid: reservation.workerSid,
+      changes: { activitySid: WorkerActivitySid },
+    });
+  if (commands.length) await routed(router.submit(commands));
 }
 
 /** TaskRouter's Ordering: `DateCreated` or `Priority`, `:asc` or `:desc`, comma-separated. */

@@ -19,7 +19,7 @@ import {
   workspaceOf,
   workspaceParams,
 } from "./common.ts";
-import { reservationJson } from "./tasks.ts";
+import { reservationJson, reservationUpdateBody, updateReservation } from "./tasks.ts";
 
 const workerBody = z.object({
   FriendlyName: z.string().min(1).max(64).optional(),
@@ -182,6 +182,41 @@ export function workerRoutes(app: HttpServer, service: RoutingService): void {
         .reservationsOfWorker(request.params.WorkerSid)
         .filter((r) => status === undefined || r.status === status);
       return listed(request, "reservations", all, (r) => reservationJson(base, router, r, "worker"));
+    },
+  );
+
+  const reservationItem = z.object({ WorkspaceSid: z.string(), WorkerSid: z.string(), Sid: z.string() });
+  const reservationOfWorker = (router: WorkspaceRouter, workerSid: string, sid: string) => {
+    workerOf(router, workerSid);
+    const reservation = router.routing.reservation(sid);
+    if (!reservation || reservation.workerSid !== workerSid) throw missing("Reservation", sid);
+    return reservation;
+  };
+  app.get(
+    `${path}/:WorkerSid/Reservations/:Sid`,
+    { schema: { tags: ["TaskRouter"], summary: "Fetch a worker's reservation", params: reservationItem } },
+    (request) => {
+      const { router, base } = workspaceOf(service, request);
+      const { WorkerSid, Sid } = request.params;
+      return reservationJson(base, router, reservationOfWorker(router, WorkerSid, Sid), "worker");
+    },
+  );
+
+  app.post(
+    `${path}/:WorkerSid/Reservations/:Sid`,
+    {
+      schema: {
+        tags: ["TaskRouter"],
+        summary: "Accept, reject, wrap up or complete a worker's reservation",
+        params: reservationItem,
+        body: reservationUpdateBody,
+      },
+    },
+    async (request) => {
+      const { router, base } = workspaceOf(service, request);
+      const { WorkerSid, Sid } = request.params;
+      await updateReservation(router, reservationOfWorker(router, WorkerSid, Sid), request.body);
+      return reservationJson(base, router, reservationOfWorker(router, WorkerSid, Sid), "worker");
     },
   );
 
