@@ -8,6 +8,7 @@ import { dialects, type TestDatabase } from "./support/databases.ts";
 import { ServerProcess, runCli } from "./support/process.ts";
 import { WebhookReceiver } from "./support/receiver.ts";
 import { eventually } from "./support/server.ts";
+import { localTwilio } from "./support/twilio-client.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -102,10 +103,37 @@ describe("switchboard CLI", () => {
     expect(server.stdout).not.toContain(key.secret);
     expect(server.stdout).not.toContain(Buffer.from(`${sid}:${token}`).toString("base64"));
 
-    // The demo account is made once and reused on later starts.
+    // The demo account and contact center are made once and reused on later starts.
     const again = await ServerProcess.start({}, ["--data", data]);
     cleanups.push(() => again.kill("SIGKILL"));
     expect(again.stderr).toContain(`Account SID: ${sid}`);
+    const workspaceSid = /TaskRouter workspace (WS[0-9a-f]{32})/.exec(server.stderr)?.[1];
+    expect(again.stderr).toContain(`TaskRouter workspace ${workspaceSid}`);
+
+    // The demo contact center is ready for agents: log one in and a support task rings them.
+    const client = localTwilio(again.baseUrl, sid!, token!);
+    expect((await client.taskrouter.v1.workspaces.list()).map((w) => w.sid)).toEqual([workspaceSid]);
+    const ws = client.taskrouter.v1.workspaces(workspaceSid!);
+    expect((await ws.activities.list()).map((a) => a.friendlyName)).toEqual(
+      expect.arrayContaining(["Offline", "Available", "Break", "Wrap-up"]),
+    );
+    expect((await ws.taskQueues.list()).map((q) => q.friendlyName).sort()).toEqual([
+      "Billing",
+      "Everyone",
+      "Sales",
+      "Spanish",
+      "Support",
+    ]);
+    const workers = await ws.workers.list();
+    expect(workers.length).toBeGreaterThanOrEqual(5);
+    const bob = workers.find((w) => w.friendlyName === "bob")!;
+    expect(again.stderr).toContain(bob.sid);
+    const available = /ActivitySid=(WA[0-9a-f]{32})/.exec(again.stderr)![1]!;
+    await ws.workers(bob.sid).update({ activitySid: available });
+    const [workflow] = await ws.workflows.list();
+    const task = await ws.tasks.create({ workflowSid: workflow!.sid, attributes: '{"type":"billing"}' });
+    const [offer] = await ws.tasks(task.sid).reservations.list();
+    expect(offer).toMatchObject({ workerName: "bob", reservationStatus: "pending" });
   });
 
   it("finishes an in-flight request on SIGTERM, then exits cleanly", async () => {

@@ -239,6 +239,21 @@ describe.each(dialects())("TaskRouter API on $dialect", ({ unavailable, create }
     expect(await otherClient.taskrouter.v1.workspaces.list()).toEqual([]);
   });
 
+  it("takes each command submitted the moment the previous one is acknowledged", async () => {
+    // A regression guard: a submission racing the writer's idle check once waited forever.
+    const { workspace, router } = await switchboard.routing.create(account.sid, {
+      friendlyName: "Back to back",
+    });
+    for (let i = 0; i < 20; i++)
+      await router.submit([
+        {
+          op: "createWorker",
+          worker: { friendlyName: `w${i}`, activitySid: workspace.defaultActivitySid },
+        },
+      ]);
+    expect(router.routing.allWorkers()).toHaveLength(20);
+  });
+
   it("keeps every acknowledged change across a restart, and fires timers that came due", async () => {
     const client = localTwilio(baseUrl, account.sid, account.token);
     const { workspace, workflow, alice, offline } = await supportDesk(client, 2);

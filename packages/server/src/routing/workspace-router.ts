@@ -167,7 +167,7 @@ export class WorkspaceRouter {
     if (this.closed) return Promise.reject(new Error("the workspace router is closed"));
     return new Promise((resolve, reject) => {
       this.queue.push({ commands, alsoInTx, resolve, reject });
-      this.draining ??= this.drain().finally(() => (this.draining = undefined));
+      this.draining ??= this.drain();
     });
   }
 
@@ -181,7 +181,7 @@ export class WorkspaceRouter {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
-    await this.draining;
+    while (this.draining) await this.draining;
   }
 
   private reset(): void {
@@ -190,7 +190,22 @@ export class WorkspaceRouter {
     this.seq = 0;
   }
 
+  /**
+   * Runs until the queue is empty. A submission made after the loop last looked at the queue but
+   * before `draining` was cleared (a caller submitting again as soon as its previous submission
+   * resolved) saw a drain running and started none: so look once more after clearing.
+   */
   private async drain(): Promise<void> {
+    try {
+      await this.drainQueue();
+    } finally {
+      this.draining = undefined;
+    }
+    if (this.queue.length > 0) this.draining = this.drain();
+    else this.arm();
+  }
+
+  private async drainQueue(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0);
       const accepted: Submission[] = [];
@@ -231,7 +246,6 @@ export class WorkspaceRouter {
       }
       if (stale) await this.load();
     }
-    this.arm();
   }
 
   /**
