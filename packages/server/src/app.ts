@@ -19,6 +19,7 @@ import { createLogger } from "./platform/logger.ts";
 import { SecretBox } from "./platform/secrets/secret-box.ts";
 import { systemClock } from "./platform/time.ts";
 import { routingRoutes } from "./routing/routes/index.ts";
+import { AssignmentCallbacks } from "./routing/assignment-callbacks.ts";
 import { RoutingService } from "./routing/service.ts";
 import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
 import { webhookRoutes } from "./webhooks/routes.ts";
@@ -48,6 +49,7 @@ export class Switchboard {
     readonly routing: RoutingService,
     readonly http: HttpServer,
     private readonly dispatcher: WebhookDispatcher,
+    private readonly assignmentCallbacks: AssignmentCallbacks,
     /** Shared with the readiness probe, which answers 503 once shutdown begins. */
     private readonly lifecycle: { closing: boolean },
   ) {}
@@ -71,7 +73,6 @@ export class Switchboard {
     events.appended.on("appended", (count: number) => metrics.eventsAppended.inc(count));
     const accounts = new AccountStore(database, events, secrets, ids, clock);
     const apiKeys = new ApiKeyStore(database, events, ids, clock);
-    const webhooks = new WebhookStore(database, events, ids, clock);
     // Replays every workspace's routing log: timers that fell due while the server was down fire now.
     const routing = new RoutingService(database, events, ids, clock, logger.child({ component: "routing" }));
     try {
@@ -80,6 +81,9 @@ export class Switchboard {
       await database.close();
       throw error;
     }
+    const webhooks = new WebhookStore(database, events, ids, clock, (accountSids) =>
+      routing.eventCallbacks(accountSids),
+    );
     const dispatcher = new WebhookDispatcher(
       webhooks,
       events,
@@ -89,6 +93,16 @@ export class Switchboard {
       metrics,
       logger.child({ component: "webhooks" }),
       { ...config.webhooks, pollIntervalMs: config.pollIntervalMs },
+    );
+
+    const assignmentCallbacks = new AssignmentCallbacks(
+      database,
+      events,
+      new ConsumerCursors(database, clock),
+      routing,
+      accounts,
+      logger.child({ component: "assignment-callbacks" }),
+      { timeoutMs: config.assignmentCallbackTimeoutMs, pollIntervalMs: config.pollIntervalMs },
     );
 
     const lifecycle = { closing: false };
@@ -133,6 +147,7 @@ export class Switchboard {
       routing,
       http,
       dispatcher,
+      assignmentCallbacks,
       lifecycle,
     );
   }
@@ -141,6 +156,7 @@ export class Switchboard {
   async listen(): Promise<string> {
     const address = await this.http.listen({ port: this.config.port, host: this.config.host });
     this.dispatcher.start();
+    this.assignmentCallbacks.start();
     return address;
   }
 
@@ -149,6 +165,7 @@ export class Switchboard {
     if (this.lifecycle.closing) return;
     this.lifecycle.closing = true;
     await this.http.close();
+    await this.assignmentCallbacks.stop();
     await this.routing.close();
     await this.dispatcher.stop();
     await this.database.close();

@@ -55,6 +55,7 @@ const environmentSchema = z.object({
   SWITCHBOARD_WEBHOOK_TIMEOUT_MS: integer(100, 300_000).default(10_000),
   SWITCHBOARD_WEBHOOK_CONCURRENCY: integer(1, 256).default(8),
   SWITCHBOARD_POLL_INTERVAL_MS: integer(10, 60_000).default(500),
+  SWITCHBOARD_ASSIGNMENT_CALLBACK_TIMEOUT_MS: integer(100, 60_000).default(5_000),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -80,6 +81,8 @@ export interface Config {
     timeoutMs: number;
     concurrency: number;
   };
+  /** How long an Assignment Callback receiver has to answer before the fallback URL is tried. */
+  assignmentCallbackTimeoutMs: number;
   /** How often consumers look at the event log when nothing woke them (another node may have written). */
   pollIntervalMs: number;
 }
@@ -136,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       timeoutMs: e.SWITCHBOARD_WEBHOOK_TIMEOUT_MS,
       concurrency: e.SWITCHBOARD_WEBHOOK_CONCURRENCY,
     },
+    assignmentCallbackTimeoutMs: e.SWITCHBOARD_ASSIGNMENT_CALLBACK_TIMEOUT_MS,
     pollIntervalMs: e.SWITCHBOARD_POLL_INTERVAL_MS,
   };
 }

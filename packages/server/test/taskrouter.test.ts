@@ -1,7 +1,9 @@
+import twilio from "twilio";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Switchboard } from "../src/app.ts";
 import { dialects, type TestDatabase } from "./support/databases.ts";
 import { eventually, startServer } from "./support/server.ts";
+import { WebhookReceiver } from "./support/receiver.ts";
 import { localTwilio } from "./support/twilio-client.ts";
 
 type Client = ReturnType<typeof localTwilio>;
@@ -207,6 +209,84 @@ describe.each(dialects())("TaskRouter API on $dialect", ({ unavailable, create }
         expect.objectContaining({ worker_name: "bob", verdict: "unavailable" }),
       ]),
     );
+  });
+
+  it("follows the Assignment Callback's instruction and delivers the workspace's Event Callback", async () => {
+    const receiver = await new WebhookReceiver().start();
+    try {
+      const client = localTwilio(baseUrl, account.sid, account.token);
+      const { workspace, ws, workflow, alice } = await supportDesk(client);
+      // The primary URL fails; the fallback answers `accept`.
+      receiver.behave = (request) =>
+        request.url.includes("/primary")
+          ? { status: 500 }
+          : request.url.includes("/fallback")
+            ? { status: 200, json: { instruction: "accept" } }
+            : { status: 204 };
+      await ws.update({
+        eventCallbackUrl: `${receiver.url}events`,
+        eventsFilter: "task.created,reservation.accepted",
+      });
+      await ws.workflows(workflow.sid).update({
+        assignmentCallbackUrl: `${receiver.url}primary`,
+        fallbackAssignmentCallbackUrl: `${receiver.url}fallback?key=1`,
+      });
+      const task = await ws.tasks.create({ workflowSid: workflow.sid, attributes: '{"type":"support"}' });
+      const accepted = await eventually(
+        async () => {
+          const [r] = await ws.tasks(task.sid).reservations.list();
+          return r?.reservationStatus === "accepted" ? r : undefined;
+        },
+        10_000,
+        "the callback's accept",
+      );
+      expect(accepted.workerSid).toBe(alice.sid);
+      const [primary, fallback] = receiver.received.filter((r) => !r.url.includes("/events"));
+      expect(primary!.params).toMatchObject({
+        TaskSid: task.sid,
+        WorkerSid: alice.sid,
+        ReservationSid: accepted.sid,
+      });
+      expect(JSON.parse(fallback!.params.TaskAttributes!)).toEqual({ type: "support" });
+      for (const request of [primary!, fallback!])
+        expect(
+          twilio.validateRequest(
+            account.token,
+            request.headers["x-twilio-signature"] as string,
+            request.url,
+            request.params,
+          ),
+        ).toBe(true);
+
+      // The Event Callback gets this workspace's events of the filtered types, through the outbox.
+      const events = await eventually(
+        () => {
+          const got = receiver.received.filter((r) => r.url.includes("/events"));
+          return got.length >= 2 ? got : undefined;
+        },
+        10_000,
+        "two event callbacks",
+      );
+      expect(events.map((e) => e.params.EventType).sort()).toEqual(["reservation.accepted", "task.created"]);
+      expect(events.every((e) => e.params.WorkspaceSid === workspace.sid)).toBe(true);
+
+      // An empty answer leaves the decision for later: the reservation stays pending.
+      receiver.behave = () => ({ status: 200 });
+      await ws
+        .workflows(workflow.sid)
+        .update({ assignmentCallbackUrl: `${receiver.url}later`, fallbackAssignmentCallbackUrl: "" });
+      const bob = await ws.workers.create({
+        friendlyName: "bob",
+        activitySid: (await ws.activities.list()).find((a) => a.friendlyName === "Available")!.sid,
+        attributes: JSON.stringify({ skills: ["support"] }),
+      });
+      const second = await ws.tasks.create({ workflowSid: workflow.sid, attributes: '{"type":"support"}' });
+      await eventually(() => (receiver.received.some((r) => r.url.includes("/later")) ? true : undefined));
+      const [pending] = await ws.tasks(second.sid).reservations.list();
+      expect(pending).toMatchObject({ workerSid: bob.sid, reservationStatus: "pending" });
+    } finally {
+      await receiver.stop();
+    }
   });
 
   it("answers bad input with Twilio's errors and keeps accounts apart", async () => {

@@ -4,6 +4,7 @@ import type { Database, Tx } from "../platform/db/database.ts";
 import type { RoutingWorkspacesTable } from "../platform/db/schema.ts";
 import type { EventLog } from "../platform/events/event-log.ts";
 import { isoAt } from "../platform/time.ts";
+import type { ExternalSubscription } from "../webhooks/store.ts";
 import type { RoutingCommand } from "./commands.ts";
 import { WorkspaceRouter } from "./workspace-router.ts";
 
@@ -103,6 +104,30 @@ export class RoutingService {
           a.workspace.dateCreated.localeCompare(b.workspace.dateCreated) ||
           a.workspace.sid.localeCompare(b.workspace.sid),
       );
+  }
+
+  /**
+   * The workspaces' Event Callbacks, as outbox subscriptions: each delivers its workspace's events
+   * (those in EventsFilter, a comma-separated list, when set) to EventCallbackUrl.
+   */
+  eventCallbacks(accountSids: string[]): ExternalSubscription[] {
+    const accounts = new Set(accountSids);
+    const subscriptions: ExternalSubscription[] = [];
+    for (const { workspace } of this.workspaces.values()) {
+      if (!workspace.eventCallbackUrl || !accounts.has(workspace.accountSid)) continue;
+      subscriptions.push({
+        sid: workspace.sid,
+        accountSid: workspace.accountSid,
+        url: workspace.eventCallbackUrl,
+        eventTypes: (workspace.eventsFilter ?? "")
+          .split(",")
+          .map((type) => type.trim())
+          .filter(Boolean),
+        scopeSid: workspace.sid,
+        dateCreated: workspace.dateCreated,
+      });
+    }
+    return subscriptions;
   }
 
   async create(accountSid: string, input: NewWorkspace): Promise<WorkspaceEntry> {

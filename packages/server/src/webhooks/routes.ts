@@ -2,20 +2,10 @@ import { isSid } from "@switchboard/engine";
 import { z } from "zod";
 import { notFound } from "../platform/errors.ts";
 import { origin, pageRequest, pagingQuery, v1List } from "../platform/http/paging.ts";
+import { httpUrl } from "../platform/http/parameters.ts";
 import { API_PREFIX, type HttpServer } from "../platform/http/server.ts";
 import { iso8601 } from "../platform/time.ts";
 import type { Attempt, Delivery, Webhook, WebhookStore } from "./store.ts";
-
-const httpUrl = z
-  .string()
-  .max(2048)
-  .refine((v) => {
-    try {
-      return ["http:", "https:"].includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, "expected an absolute http:// or https:// URL");
 
 /** Event types as a comma-separated list or a repeated parameter; empty means every type. */
 const eventTypes = z

@@ -61,6 +61,23 @@ export interface Claim {
   eventSeq: number;
 }
 
+/**
+ * A subscription kept elsewhere than the webhooks table (a TaskRouter workspace's EventCallbackUrl):
+ * its deliveries go through the same outbox, keyed by the owning resource's SID.
+ */
+export interface ExternalSubscription {
+  sid: string;
+  accountSid: string;
+  url: string;
+  /** Empty: every event type. */
+  eventTypes: string[];
+  /** Only events scoped to this resource (`scope_sid`). */
+  scopeSid: string;
+  dateCreated: string;
+}
+
+export type SubscriptionSource = (accountSids: string[]) => ExternalSubscription[];
+
 export interface WebhookInput {
   url: string;
   friendlyName: string;
@@ -83,6 +100,8 @@ export class WebhookStore {
     private readonly events: EventLog,
     private readonly ids: SidGenerator,
     private readonly clock: Clock,
+    /** Subscriptions other parts keep (workspace event callbacks), asked at each fan-out. */
+    private readonly externalSubscriptions: SubscriptionSource = () => [],
   ) {}
 
   async create(accountSid: string, input: WebhookInput): Promise<Webhook> {
@@ -182,21 +201,25 @@ export class WebhookStore {
    */
   async fanOut(events: StoredEvent[], advanceCursor: (db: Database["db"]) => Promise<void>): Promise<number> {
     const accountSids = [...new Set(events.map((e) => e.accountSid))];
-    const subscriptions = accountSids.length
-      ? (
-          await this.database.db
-            .selectFrom("webhooks")
-            .selectAll()
-            .where("account_sid", "in", accountSids)
-            .where("status", "=", "active")
-            .execute()
-        ).map(toWebhook)
-      : [];
+    const subscriptions: Array<Omit<ExternalSubscription, "scopeSid"> & { scopeSid?: string }> = [
+      ...(accountSids.length
+        ? (
+            await this.database.db
+              .selectFrom("webhooks")
+              .selectAll()
+              .where("account_sid", "in", accountSids)
+              .where("status", "=", "active")
+              .execute()
+          ).map(toWebhook)
+        : []),
+      ...this.externalSubscriptions(accountSids),
+    ];
     const now = isoAt(this.clock.now());
     const rows: WebhookDeliveriesTable[] = [];
     for (const event of events) {
       for (const webhook of subscriptions) {
         if (webhook.accountSid !== event.accountSid || event.dateCreated < webhook.dateCreated) continue;
+        if (webhook.scopeSid !== undefined && webhook.scopeSid !== event.scopeSid) continue;
         if (webhook.eventTypes.length > 0 && !webhook.eventTypes.includes(event.eventType)) continue;
         rows.push({
           sid: this.ids.next("DL"),

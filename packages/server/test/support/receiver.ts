@@ -11,8 +11,8 @@ export interface ReceivedWebhook {
   answered: number | undefined;
 }
 
-/** What the receiver does with a request: answer with a status, or never answer (a hung peer). */
-export type Behaviour = { status: number } | "hang";
+/** What the receiver does with a request: answer with a status (and a JSON body), or never answer (a hung peer). */
+export type Behaviour = { status: number; json?: unknown } | "hang";
 
 /**
  * A real HTTP endpoint on loopback standing in for a customer's webhook receiver. It records every
@@ -37,7 +37,11 @@ export class WebhookReceiver {
       const behaviour = this.behave(received, this.received.length - 1);
       if (behaviour === "hang") return;
       received.answered = behaviour.status;
-      res.writeHead(behaviour.status).end();
+      if (behaviour.json === undefined) res.writeHead(behaviour.status).end();
+      else
+        res
+          .writeHead(behaviour.status, { "Content-Type": "application/json" })
+          .end(JSON.stringify(behaviour.json));
     });
   });
   url = "";

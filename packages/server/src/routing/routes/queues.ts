@@ -1,5 +1,6 @@
 import { compileWorkflow, RoutingError } from "@switchboard/engine";
 import { z } from "zod";
+import { optionalHttpUrl } from "../../platform/http/parameters.ts";
 import { invalidParameter } from "../../platform/errors.ts";
 import { pagingQuery } from "../../platform/http/paging.ts";
 import type { HttpServer } from "../../platform/http/server.ts";
@@ -32,8 +33,8 @@ const queueBody = z.object({
 const workflowBody = z.object({
   FriendlyName: z.string().min(1).max(64).optional(),
   Configuration: z.string().max(65_536).optional(),
-  AssignmentCallbackUrl: z.string().max(2048).optional(),
-  FallbackAssignmentCallbackUrl: z.string().max(2048).optional(),
+  AssignmentCallbackUrl: optionalHttpUrl.optional(),
+  FallbackAssignmentCallbackUrl: optionalHttpUrl.optional(),
   TaskReservationTimeout: z.coerce.number().int().min(1).max(86_400).optional(),
   ReEvaluateTasks: formBoolean.optional(),
 });
@@ -160,9 +161,10 @@ export function queueRoutes(app: HttpServer, service: RoutingService): void {
       friendlyName: body.FriendlyName ?? existing?.friendlyName ?? "",
       configuration: body.Configuration ?? existing?.configuration ?? "",
       taskReservationTimeout: body.TaskReservationTimeout ?? existing?.taskReservationTimeout ?? 120,
-      assignmentCallbackUrl: body.AssignmentCallbackUrl ?? existing?.assignmentCallbackUrl ?? null,
+      // An empty value clears a callback URL.
+      assignmentCallbackUrl: (body.AssignmentCallbackUrl ?? existing?.assignmentCallbackUrl ?? null) || null,
       fallbackAssignmentCallbackUrl:
-        body.FallbackAssignmentCallbackUrl ?? existing?.fallbackAssignmentCallbackUrl ?? null,
+        (body.FallbackAssignmentCallbackUrl ?? existing?.fallbackAssignmentCallbackUrl ?? null) || null,
     };
     validateConfiguration(router, workflow.configuration);
     await routed(router.run({ op: "putWorkflow", workflow, reEvaluateTasks: body.ReEvaluateTasks ?? false }));

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { optionalHttpUrl } from "../../platform/http/parameters.ts";
 import { invalidParameter, notFound } from "../../platform/errors.ts";
 import { origin, pagingQuery } from "../../platform/http/paging.ts";
 import type { HttpServer } from "../../platform/http/server.ts";
@@ -22,7 +23,7 @@ import {
 const taskOrder = z.enum(["FIFO", "LIFO"]);
 const workspaceBody = z.object({
   FriendlyName: z.string().min(1).max(64).optional(),
-  EventCallbackUrl: z.string().max(2048).optional(),
+  EventCallbackUrl: optionalHttpUrl.optional(),
   EventsFilter: z.string().max(4096).optional(),
   MultiTaskEnabled: formBoolean.optional(),
   PrioritizeQueueOrder: taskOrder.optional(),
