@@ -1,4 +1,5 @@
 import rateLimit from "@fastify/rate-limit";
+import websocket from "@fastify/websocket";
 import type { Clock, SidGenerator } from "@switchboard/engine";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
@@ -19,6 +20,9 @@ import { createLogger } from "./platform/logger.ts";
 import { SecretBox } from "./platform/secrets/secret-box.ts";
 import { systemClock } from "./platform/time.ts";
 import { routingRoutes } from "./routing/routes/index.ts";
+import { StreamHub } from "./realtime/hub.ts";
+import { streamRoutes, streamTokenRoutes } from "./realtime/routes.ts";
+import { StreamTokens } from "./realtime/tokens.ts";
 import { AssignmentCallbacks } from "./routing/assignment-callbacks.ts";
 import { RoutingService } from "./routing/service.ts";
 import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
@@ -50,6 +54,7 @@ export class Switchboard {
     readonly http: HttpServer,
     private readonly dispatcher: WebhookDispatcher,
     private readonly assignmentCallbacks: AssignmentCallbacks,
+    private readonly hub: StreamHub,
     /** Shared with the readiness probe, which answers 503 once shutdown begins. */
     private readonly lifecycle: { closing: boolean },
   ) {}
@@ -105,6 +110,9 @@ export class Switchboard {
       { timeoutMs: config.assignmentCallbackTimeoutMs, pollIntervalMs: config.pollIntervalMs },
     );
 
+    const streamTokens = new StreamTokens(secrets.derive("stream-tokens"));
+    const hub = new StreamHub(events, routing, logger.child({ component: "stream" }));
+
     const lifecycle = { closing: false };
     const http = await createHttpServer({
       logger,
@@ -115,6 +123,10 @@ export class Switchboard {
         await database.ping();
       },
     });
+
+    // The stream authenticates each socket by its signed token, not by API credentials.
+    await http.register(websocket, { options: { maxPayload: 64 * 1024 } });
+    streamRoutes(http, hub, streamTokens, routing, clock);
 
     // Everything below is the authenticated, rate-limited API; health, metrics and the OpenAPI
     // document (registered by createHttpServer) stay open for probes and scrapers.
@@ -134,6 +146,7 @@ export class Switchboard {
       webhookRoutes(api, webhooks);
       eventRoutes(api, API_PREFIX, events);
       routingRoutes(api, routing, events);
+      streamTokenRoutes(api, routing, streamTokens, clock);
     });
 
     return new Switchboard(
@@ -148,12 +161,15 @@ export class Switchboard {
       http,
       dispatcher,
       assignmentCallbacks,
+      hub,
       lifecycle,
     );
   }
 
   /** Starts serving HTTP and consuming the event log; resolves with the bound address. */
   async listen(): Promise<string> {
+    // The hub learns the log's head first, so a client connecting at once starts from now.
+    await this.hub.start();
     const address = await this.http.listen({ port: this.config.port, host: this.config.host });
     this.dispatcher.start();
     this.assignmentCallbacks.start();
@@ -165,6 +181,7 @@ export class Switchboard {
     if (this.lifecycle.closing) return;
     this.lifecycle.closing = true;
     await this.http.close();
+    await this.hub.stop();
     await this.assignmentCallbacks.stop();
     await this.routing.close();
     await this.dispatcher.stop();

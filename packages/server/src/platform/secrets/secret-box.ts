@@ -1,4 +1,11 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -37,6 +44,11 @@ export class SecretBox {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
     return SecretBox.fromBase64(fs.readFileSync(file, "utf8").trim());
+  }
+
+  /** A separate 32-byte key for one purpose (e.g. signing stream tokens), derived with HKDF. */
+  derive(purpose: string): Uint8Array {
+    return new Uint8Array(hkdfSync("sha256", this.key, Buffer.alloc(0), `switchboard:${purpose}`, 32));
   }
 
   seal(plaintext: string): string {

@@ -1,0 +1,216 @@
+import type { Logger } from "pino";
+import type { EventLog, StoredEvent } from "../platform/events/event-log.ts";
+import { iso8601 } from "../platform/time.ts";
+import type { RoutingService } from "../routing/service.ts";
+import type { StreamGrant } from "./tokens.ts";
+
+/** One connected client, as the hub sees it. */
+export interface Subscriber {
+  grant: StreamGrant;
+  /** The last event sequence this client has been sent (or chose to start after). */
+  position: number;
+  /** For a worker: the tasks it has been offered, whose updates it receives. */
+  tasks: Set<string>;
+  send(message: StreamMessage): void;
+}
+
+export type StreamMessage =
+  | { type: "ready"; role: StreamGrant["role"]; worker_sid: string | null; position: number }
+  | {
+      type: "event";
+      seq: number;
+      sid: string;
+      event_type: string;
+      resource_type: string;
+      resource_sid: string;
+      description: string;
+      date_created: string;
+      data: Record<string, string>;
+    }
+  | { type: "statistics"; workspace_sid: string; workspace: unknown; task_queues: unknown[] };
+
+const BATCH = 1000;
+/** Supervisors' statistics are pushed at most this often per workspace while events flow. */
+const STATISTICS_THROTTLE_MS = 200;
+/** ... and at least this often, since waiting times grow without any event. */
+const STATISTICS_HEARTBEAT_MS = 5_000;
+
+/**
+ * Fans the event log out to stream clients. The hub reads each new batch once and hands every live
+ * subscriber the events its grant allows. A client that connects with a resume position first
+ * catches up from the log on its own, then joins the live set in the same step that sees it has
+ * caught up, so it gets every event after its position exactly once, in order.
+ */
+export class StreamHub {
+  private position = 0;
+  private readonly live = new Set<Subscriber>();
+  private pumping: Promise<void> | undefined;
+  private again = false;
+  private running = false;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly statisticsDue = new Map<string, NodeJS.Timeout>();
+  private readonly wake = () => this.poke();
+
+  constructor(
+    private readonly events: EventLog,
+    private readonly routing: RoutingService,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.position = await this.events.head();
+    this.running = true;
+    this.events.appended.on("appended", this.wake);
+    this.heartbeat = setInterval(() => {
+      for (const workspace of this.supervisedWorkspaces()) this.pushStatistics(workspace);
+    }, STATISTICS_HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.events.appended.off("appended", this.wake);
+    clearInterval(this.heartbeat);
+    for (const timer of this.statisticsDue.values()) clearTimeout(timer);
+    this.statisticsDue.clear();
+    await this.pumping;
+    this.live.clear();
+  }
+
+  /**
+   * Adds a client: from `after` (a resume) or from now. Resolves once it is live; `isOpen` lets a
+   * client that went away during catch-up stop it.
+   */
+  async attach(subscriber: Subscriber, after: number | undefined, isOpen: () => boolean): Promise<void> {
+    const { grant } = subscriber;
+    if (grant.role === "worker") {
+      const router = this.routing.get(grant.accountSid, grant.workspaceSid)?.router;
+      for (const r of router?.routing.reservationsOfWorker(grant.workerSid) ?? [])
+        subscriber.tasks.add(r.taskSid);
+    }
+    subscriber.position = after ?? this.position;
+    while (subscriber.position < this.position && isOpen()) {
+      const until = this.position;
+      const batch = await this.events.readAfter(subscriber.position, BATCH);
+      for (const event of batch) if (event.seq <= until) this.deliver(subscriber, event);
+      const last = batch.at(-1);
+      if (!last) break;
+      subscriber.position = Math.min(last.seq, until);
+    }
+    if (!isOpen()) return;
+    // No await between the check above and this: the hub cannot move in between.
+    this.live.add(subscriber);
+    subscriber.send({
+      type: "ready",
+      role: grant.role,
+      worker_sid: grant.role === "worker" ? grant.workerSid : null,
+      position: subscriber.position,
+    });
+    if (grant.role === "supervisor") this.sendStatistics(subscriber);
+  }
+
+  detach(subscriber: Subscriber): void {
+    this.live.delete(subscriber);
+  }
+
+  private poke(): void {
+    if (!this.running) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.pump();
+        } catch (error) {
+          this.logger.error({ err: error }, "stream pass failed");
+        }
+      } while (this.again && this.running);
+    })().finally(() => (this.pumping = undefined));
+  }
+
+  private async pump(): Promise<void> {
+    for (;;) {
+      const batch = await this.events.readAfter(this.position, BATCH);
+      const last = batch.at(-1);
+      if (!last) return;
+      const touched = new Set<string>();
+      for (const event of batch) {
+        if (event.scopeSid) touched.add(event.scopeSid);
+        for (const subscriber of this.live) this.deliver(subscriber, event);
+      }
+      this.position = last.seq;
+      for (const workspace of touched) this.scheduleStatistics(workspace);
+      if (batch.length < BATCH) return;
+    }
+  }
+
+  /** Sends the event if the subscriber may see it and has not had it yet. */
+  private deliver(subscriber: Subscriber, event: StoredEvent): void {
+    if (event.seq <= subscriber.position) return;
+    subscriber.position = event.seq;
+    const { grant } = subscriber;
+    if (event.accountSid !== grant.accountSid || event.scopeSid !== grant.workspaceSid) return;
+    if (grant.role === "worker") {
+      const own = event.data.WorkerSid === grant.workerSid;
+      const taskSid = event.data.TaskSid;
+      if (own && event.eventType === "reservation.created" && taskSid) subscriber.tasks.add(taskSid);
+      if (!own && !(taskSid && subscriber.tasks.has(taskSid) && event.resourceType === "task")) return;
+    }
+    subscriber.send({
+      type: "event",
+      seq: event.seq,
+      sid: event.sid,
+      event_type: event.eventType,
+      resource_type: event.resourceType,
+      resource_sid: event.resourceSid,
+      description: event.description,
+      date_created: iso8601(event.dateCreated),
+      data: event.data,
+    });
+  }
+
+  private supervisedWorkspaces(): Set<string> {
+    const workspaces = new Set<string>();
+    for (const s of this.live) if (s.grant.role === "supervisor") workspaces.add(s.grant.workspaceSid);
+    return workspaces;
+  }
+
+  private scheduleStatistics(workspaceSid: string): void {
+    if (this.statisticsDue.has(workspaceSid) || !this.supervisedWorkspaces().has(workspaceSid)) return;
+    this.statisticsDue.set(
+      workspaceSid,
+      setTimeout(() => {
+        this.statisticsDue.delete(workspaceSid);
+        this.pushStatistics(workspaceSid);
+      }, STATISTICS_THROTTLE_MS),
+    );
+  }
+
+  private pushStatistics(workspaceSid: string): void {
+    for (const subscriber of this.live)
+      if (subscriber.grant.role === "supervisor" && subscriber.grant.workspaceSid === workspaceSid)
+        this.sendStatistics(subscriber);
+  }
+
+  /** The workspace's and each queue's real-time statistics, as the REST API reports them. */
+  private sendStatistics(subscriber: Subscriber): void {
+    const { accountSid, workspaceSid } = subscriber.grant;
+    const router = this.routing.get(accountSid, workspaceSid)?.router;
+    if (!router) return;
+    router.now();
+    const queues = [...router.catalog.queues.values()].map(({ record }) => ({
+      task_queue_sid: record.sid,
+      friendly_name: record.friendlyName,
+      ...router.routing.realtimeStatistics({ kind: "queue", sid: record.sid }),
+    }));
+    subscriber.send({
+      type: "statistics",
+      workspace_sid: workspaceSid,
+      workspace: router.routing.realtimeStatistics({ kind: "workspace" }),
+      task_queues: queues,
+    });
+  }
+}
