@@ -1,13 +1,8 @@
-import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
-import path from "node:path";
-import pg from "pg";
-import pino from "pino";
-import { Switchboard } from "../packages/server/src/app.ts";
-import { loadConfig } from "../packages/server/src/config.ts";
+import type { Switchboard } from "../packages/server/src/app.ts";
 import { emit, note, throughput } from "./figures.ts";
+import { bareFastifyPost, databases, httpThroughput, openServer } from "./support.ts";
 
 /**
  * Platform figures, per database:
@@ -20,22 +15,12 @@ import { emit, note, throughput } from "./figures.ts";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 
 export async function run(): Promise<void> {
-  const baselinePost = await bareFastifyPost();
+  const baselinePost = await bareFastifyPost(SECONDS);
   emit({ name: "api.baseline_post_per_s", value: baselinePost, unit: "1/s", params: { concurrency: 16 } });
 
   for (const db of await databases()) {
     note(`platform benchmarks on ${db.name}`);
-    const switchboard = await Switchboard.open(
-      loadConfig({
-        SWITCHBOARD_DATABASE_URL: db.url,
-        SWITCHBOARD_DATA_DIR: db.dataDir,
-        SWITCHBOARD_PORT: "0",
-        SWITCHBOARD_HOST: "127.0.0.1",
-        SWITCHBOARD_RATE_LIMIT_PER_SECOND: "0",
-        SWITCHBOARD_POLL_INTERVAL_MS: "50",
-      }),
-      { logger: pino({ level: "silent" }) },
-    );
+    const switchboard = await openServer(db);
     try {
       const baseUrl = await switchboard.listen();
       const account = await switchboard.accounts.create({ friendlyName: "bench" });
@@ -64,15 +49,14 @@ export async function run(): Promise<void> {
       });
 
       const auth = "Basic " + Buffer.from(`${account.sid}:${account.authToken}`).toString("base64");
-      const keyCreate = await throughput(
-        () =>
-          fetch(`${baseUrl}/2010-04-01/Accounts/${account.sid}/Keys.json`, {
-            method: "POST",
-            headers: { Authorization: auth, "Content-Type": "application/x-www-form-urlencoded" },
-            body: "FriendlyName=bench",
-          }).then((r) => r.arrayBuffer()),
+      const keyCreate = await httpThroughput(
+        {
+          url: `${baseUrl}/2010-04-01/Accounts/${account.sid}/Keys.json`,
+          method: "POST",
+          headers: { authorization: auth, "content-type": "application/x-www-form-urlencoded" },
+          body: "FriendlyName=bench",
+        },
         SECONDS,
-        16,
       );
       emit({
         name: "api.key_create_per_s",
@@ -136,68 +120,4 @@ async function webhookDeliveries(
   const perSecond = Math.round(EVENTS / ((performance.now() - started) / 1000));
   receiver.close();
   return { name: "platform.webhook_deliveries_per_s", value: perSecond, unit: "1/s" };
-}
-
-async function bareFastifyPost(): Promise<number> {
-  const { default: Fastify } = await import("fastify");
-  const app = Fastify();
-  app.post("/", (request) => ({ ok: true, echo: request.body }));
-  const address = await app.listen({ port: 0, host: "127.0.0.1" });
-  const value = await throughput(
-    () =>
-      fetch(address, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: '{"a":1}',
-      }).then((r) => r.arrayBuffer()),
-    SECONDS,
-    16,
-  );
-  await app.close();
-  return value;
-}
-
-interface BenchDatabase {
-  name: "sqlite" | "postgres";
-  url: string;
-  dataDir: string;
-  drop(): Promise<void>;
-}
-
-async function databases(): Promise<BenchDatabase[]> {
-  const result: BenchDatabase[] = [];
-  const sqliteDir = fs.mkdtempSync(path.join(os.tmpdir(), "switchboard-bench-"));
-  result.push({
-    name: "sqlite",
-    url: `sqlite:${path.join(sqliteDir, "bench.db")}`,
-    dataDir: sqliteDir,
-    drop: () => Promise.resolve(fs.rmSync(sqliteDir, { recursive: true, force: true })),
-  });
-  const pgUrl = process.env.SWITCHBOARD_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-  const admin = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 2000 });
-  try {
-    await admin.connect();
-    const schema = `sb_bench_${Date.now()}`;
-    await admin.query(`create schema ${schema}`);
-    const url = new URL(pgUrl);
-    url.searchParams.set("schema", schema);
-    const pgDir = fs.mkdtempSync(path.join(os.tmpdir(), "switchboard-bench-"));
-    result.push({
-      name: "postgres",
-      url: url.toString(),
-      dataDir: pgDir,
-      async drop() {
-        const client = new pg.Client({ connectionString: pgUrl });
-        await client.connect();
-        await client.query(`drop schema ${schema} cascade`);
-        await client.end();
-        fs.rmSync(pgDir, { recursive: true, force: true });
-      },
-    });
-  } catch (error) {
-    note(`PostgreSQL unreachable (${(error as Error).message}): postgres figures skipped`);
-  } finally {
-    await admin.end().catch(() => undefined);
-  }
-  return result;
 }

@@ -7,6 +7,7 @@ import { note } from "./figures.ts";
 const GROUPS = {
   routing: () => import("./routing.bench.ts"),
   platform: () => import("./platform.bench.ts"),
+  api: () => import("./api.bench.ts"),
 } satisfies Record<string, () => Promise<{ run(): Promise<void> }>>;
 
 type Group = keyof typeof GROUPS;

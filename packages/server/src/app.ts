@@ -101,7 +101,6 @@ export class Switchboard {
     );
 
     const assignmentCallbacks = new AssignmentCallbacks(
-      database,
       events,
       new ConsumerCursors(database, clock),
       routing,

@@ -1061,8 +1061,10 @@ export class RoutingEngine {
     let waiting: Iterable<TaskState>;
     let inEntryOrder: TaskState | undefined;
     let members: Iterable<WorkerState> | undefined;
+    let queueState: QueueState | undefined;
     if (scope.kind === "queue") {
       const queue = this.require(this.queues, scope.sid, "TaskQueue");
+      queueState = queue;
       counters = queue.counters;
       waiting = queue.waitingTasks;
       inEntryOrder = first(queue.waitingTasks);
@@ -1090,13 +1092,23 @@ export class RoutingEngine {
       longest_task_waiting_age: oldest ? Math.floor((now - oldest.dateCreated) / 1000) : 0,
     };
     if (!members) return base;
-    const activityCounts = new Map<string, number>();
-    let available = 0;
-    let total = 0;
-    for (const worker of members) {
-      total++;
-      activityCounts.set(worker.activity.sid, (activityCounts.get(worker.activity.sid) ?? 0) + 1);
-      if (worker.activity.available) available++;
+    // A queue keeps its members' activity counts as they change; the workspace counts its workers.
+    let activityCounts: Map<string, number>;
+    let available: number;
+    let total: number;
+    if (queueState) {
+      activityCounts = queueState.activityCounts;
+      available = queueState.availableMembers;
+      total = queueState.members.size;
+    } else {
+      activityCounts = new Map<string, number>();
+      available = 0;
+      total = 0;
+      for (const worker of members) {
+        total++;
+        activityCounts.set(worker.activity.sid, (activityCounts.get(worker.activity.sid) ?? 0) + 1);
+        if (worker.activity.available) available++;
+      }
     }
     const activity_statistics = [...this.activities.values()].map((a) => ({
       sid: a.sid,

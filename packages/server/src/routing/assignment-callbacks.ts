@@ -1,6 +1,5 @@
 import type { Logger } from "pino";
 import type { AccountStore } from "../identity/accounts.ts";
-import type { Database } from "../platform/db/database.ts";
 import type { ConsumerCursors } from "../platform/events/cursors.ts";
 import type { EventLog, StoredEvent } from "../platform/events/event-log.ts";
 import { twilioSignature } from "../webhooks/signature.ts";
@@ -9,6 +8,8 @@ import type { RoutingService } from "./service.ts";
 
 const CONSUMER = "routing.assignment-callbacks";
 const BATCH = 500;
+/** How often the cursor is saved while no callback is made (re-reading those events after a crash is harmless). */
+const IDLE_CURSOR_SAVE_MS = 1_000;
 
 /** The parameters TaskRouter posts to an Assignment Callback URL, taken from the reservation event. */
 const CALLBACK_PARAMS = [
@@ -60,10 +61,10 @@ export class AssignmentCallbacks {
   /** Where reading has got to (ahead of the durable cursor while callbacks are in flight). */
   private readPosition: number | undefined;
   private readonly inFlight = new Map<number, Promise<void>>();
+  private saved = { position: 0, at: 0 };
   private readonly wake = () => this.poke();
 
   constructor(
-    private readonly database: Database,
     private readonly events: EventLog,
     private readonly cursors: ConsumerCursors,
     private readonly routing: RoutingService,
@@ -107,46 +108,61 @@ export class AssignmentCallbacks {
   }
 
   private async read(): Promise<void> {
-    this.readPosition ??= await this.cursors.position(CONSUMER);
+    if (this.readPosition === undefined) {
+      this.readPosition = await this.cursors.position(CONSUMER);
+      this.saved = { position: this.readPosition, at: Date.now() };
+    }
     for (;;) {
       const batch = await this.events.readAfter(this.readPosition, BATCH);
       for (const event of batch) {
         if (event.eventType !== "reservation.created" || !event.scopeSid) continue;
-        const offer = this.offer(event).finally(() => {
-          this.inFlight.delete(event.seq);
-          void this.commit();
-        });
+        const offer = this.offer(event).then(
+          (called) => {
+            this.inFlight.delete(event.seq);
+            void this.commit(called);
+          },
+          (error: unknown) => {
+            this.inFlight.delete(event.seq);
+            this.logger.error({ err: error, reservation: event.resourceSid }, "assignment callback failed");
+          },
+        );
         this.inFlight.set(event.seq, offer);
       }
       const last = batch.at(-1);
-      if (!last) return;
-      this.readPosition = last.seq;
-      await this.commit();
-      if (batch.length < BATCH) return;
+      if (last) this.readPosition = last.seq;
+      if (batch.length < BATCH) break;
     }
+    await this.commit();
   }
 
-  /** Moves the durable cursor to just below the oldest callback still in flight. */
-  private async commit(): Promise<void> {
+  /**
+   * Saves the cursor just below the oldest callback still in flight. When only events without a
+   * callback went by, saving once a second is enough: they are skipped again after a crash.
+   */
+  private async commit(force = false): Promise<void> {
     if (this.readPosition === undefined) return;
     let position = this.readPosition;
     for (const seq of this.inFlight.keys()) position = Math.min(position, seq - 1);
+    const now = Date.now();
+    if (position <= this.saved.position || (!force && now - this.saved.at < IDLE_CURSOR_SAVE_MS)) return;
+    this.saved = { position, at: now };
     try {
-      await this.cursors.advance(this.database.db, CONSUMER, position);
+      await this.cursors.save(CONSUMER, position);
     } catch (error) {
       this.logger.error({ err: error }, "assignment callback cursor not saved");
     }
   }
 
-  private async offer(event: StoredEvent): Promise<void> {
+  /** Offers the reservation to the workflow's callback, if it has one; says whether a callback was made. */
+  private async offer(event: StoredEvent): Promise<boolean> {
     const entry = this.routing.get(event.accountSid, event.scopeSid!);
     const workflowSid = event.data.WorkflowSid;
     const workflow = workflowSid ? entry?.router.catalog.workflows.get(workflowSid)?.record : undefined;
-    if (!entry || !workflow?.assignmentCallbackUrl) return;
+    if (!entry || !workflow?.assignmentCallbackUrl) return false;
     // Already answered (e.g. offered before a crash, or accepted through the API): nothing to ask.
-    if (entry.router.routing.reservation(event.resourceSid)?.status !== "pending") return;
+    if (entry.router.routing.reservation(event.resourceSid)?.status !== "pending") return false;
     const authToken = await this.accounts.authToken(event.accountSid);
-    if (authToken === undefined) return;
+    if (authToken === undefined) return false;
     const params: Record<string, string> = {};
     for (const name of CALLBACK_PARAMS) if (event.data[name] !== undefined) params[name] = event.data[name];
     const log = this.logger.child({ reservation: event.resourceSid, workspace: event.scopeSid });
@@ -159,8 +175,9 @@ export class AssignmentCallbacks {
         continue;
       }
       await this.follow(answer.instruction, event, log);
-      return;
+      return true;
     }
+    return true;
   }
 
   private async post(

@@ -196,6 +196,9 @@ export class WorkspaceRouter {
    * resolved) saw a drain running and started none: so look once more after clearing.
    */
   private async drain(): Promise<void> {
+    // Let the rest of this I/O turn submit too, so requests that arrived together commit together
+    // (with SQLite's synchronous driver, a commit would otherwise finish before the next is read).
+    await new Promise((resolve) => setImmediate(resolve));
     try {
       await this.drainQueue();
     } finally {

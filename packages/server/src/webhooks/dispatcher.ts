@@ -13,6 +13,8 @@ export type DispatcherOptions = Config["webhooks"] & { pollIntervalMs: number };
 
 const FANOUT_CONSUMER = "webhooks.fanout";
 const FANOUT_BATCH = 500;
+/** How often the fan-out cursor is saved while the events passing by make no deliveries. */
+const IDLE_CURSOR_SAVE_MS = 1_000;
 
 /**
  * The webhook consumer of the event log. Two steps, each restartable at any instant:
@@ -34,7 +36,12 @@ export class WebhookDispatcher {
   /** Wake-ups for retries that fall due between polls. */
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly wake = () => this.poke();
-
+  /** Fan-out position: the saved cursor at start, then ahead of it by batches that made no deliveries. */
+  private position: number | undefined;
+  private saved = 0;
+  private savedAt = 0;
+  /** Whether a delivery may be due: looking costs a transaction, so only look when something changed. */
+  private mayBeDue = true;
   constructor(
     private readonly store: WebhookStore,
     private readonly events: EventLog,
@@ -50,7 +57,10 @@ export class WebhookDispatcher {
     if (this.running) return;
     this.running = true;
     this.events.appended.on("appended", this.wake);
-    this.timer = setInterval(this.wake, this.options.pollIntervalMs);
+    this.timer = setInterval(() => {
+      this.mayBeDue = true; // another node may have queued or released deliveries
+      this.poke();
+    }, this.options.pollIntervalMs);
     this.poke();
   }
 
@@ -89,24 +99,40 @@ export class WebhookDispatcher {
   }
 
   private async fanOut(): Promise<void> {
+    this.position ??= this.saved = await this.cursors.position(FANOUT_CONSUMER);
     for (;;) {
-      const position = await this.cursors.position(FANOUT_CONSUMER);
-      const batch: StoredEvent[] = await this.events.readAfter(position, FANOUT_BATCH);
+      const batch: StoredEvent[] = await this.events.readAfter(this.position, FANOUT_BATCH);
       const last = batch.at(-1);
-      if (!last) return;
-      await this.store.fanOut(batch, (db) => this.cursors.advance(db, FANOUT_CONSUMER, last.seq));
-      if (batch.length < FANOUT_BATCH) return;
+      if (!last) break;
+      const made = await this.store.fanOut(batch, (db) => this.cursors.advance(db, FANOUT_CONSUMER, last.seq));
+      this.position = last.seq;
+      if (made > 0) {
+        this.mayBeDue = true;
+        this.saved = last.seq;
+        this.savedAt = this.clock.now();
+      }
+      if (batch.length < FANOUT_BATCH) break;
+    }
+    // Events no one subscribes to move the cursor only in memory; saving it now and then is enough,
+    // since fanning a batch out again after a crash adds nothing.
+    if (this.position > this.saved && this.clock.now() - this.savedAt >= IDLE_CURSOR_SAVE_MS) {
+      await this.cursors.save(FANOUT_CONSUMER, this.position);
+      this.saved = this.position;
+      this.savedAt = this.clock.now();
     }
   }
 
   private async deliverDue(): Promise<void> {
     const free = this.options.concurrency - this.inFlight.size;
-    if (free <= 0) return;
+    if (free <= 0 || !this.mayBeDue) return;
+    this.mayBeDue = false;
     // The lease outlives the request timeout, so a live attempt never loses its lease.
     const claims = await this.store.claimDue(this.owner, free, this.options.timeoutMs + 5_000);
+    if (claims.length === free) this.mayBeDue = true; // there may be more than there was room for
     for (const claim of claims) {
       const attempt = this.attempt(claim).finally(() => {
         this.inFlight.delete(attempt);
+        this.mayBeDue = true; // a slot is free, and more may have been waiting for one
         this.poke();
       });
       this.inFlight.add(attempt);
@@ -143,6 +169,7 @@ export class WebhookDispatcher {
     const timer = setTimeout(
       () => {
         this.retryTimers.delete(timer);
+        this.mayBeDue = true;
         this.poke();
       },
       Math.max(0, epochMs - this.clock.now()),

@@ -195,7 +195,8 @@ export class WebhookStore {
 
   /**
    * Turns a batch of events into deliveries for the active subscriptions that want them, and moves
-   * the fan-out cursor past the batch, in one transaction. A subscription receives events logged
+   * the fan-out cursor past the batch, in one transaction. A batch no one subscribes to writes
+   * nothing (the caller moves the cursor when it sees fit). A subscription receives events logged
    * from its creation on. Re-running a batch (after a crash) adds nothing: one delivery per
    * (webhook, event) is a unique constraint.
    */
@@ -241,6 +242,7 @@ export class WebhookStore {
         });
       }
     }
+    if (rows.length === 0) return 0;
     await this.database.transaction(async (tx) => {
       // Chunked to stay under SQLite's bound-parameter limit.
       for (let i = 0; i < rows.length; i += 200) {

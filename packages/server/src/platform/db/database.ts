@@ -42,6 +42,7 @@ export class Database {
     driver.pragma("synchronous = FULL");
     driver.pragma("busy_timeout = 5000");
     driver.pragma("foreign_keys = ON");
+    cacheStatements(driver);
     return new Database("sqlite", new Kysely<Schema>({ dialect: new SqliteDialect({ database: driver }) }));
   }
 
@@ -74,6 +75,27 @@ export class Database {
   async close(): Promise<void> {
     await this.db.destroy();
   }
+}
+
+/**
+ * Kysely's SQLite driver prepares every statement it runs; preparing costs more than running the
+ * small statements we issue. Keep the most recent ones (SQL text → prepared statement). Reusing one
+ * is safe: better-sqlite3 runs statements synchronously, one at a time.
+ */
+function cacheStatements(driver: SqliteDriver.Database, limit = 512): void {
+  const prepare = driver.prepare.bind(driver);
+  const statements = new Map<string, SqliteDriver.Statement>();
+  driver.prepare = ((source: string) => {
+    let statement = statements.get(source);
+    if (statement) {
+      statements.delete(source); // re-inserted below: most recently used last
+    } else {
+      statement = prepare(source);
+      if (statements.size >= limit) statements.delete(statements.keys().next().value!);
+    }
+    statements.set(source, statement);
+    return statement;
+  }) as typeof driver.prepare;
 }
 
 // Postgres returns BIGINT (event seq) as text by default; our positions stay far below 2^53.

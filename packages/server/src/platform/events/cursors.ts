@@ -21,6 +21,11 @@ export class ConsumerCursors {
     return row ? Number(row.position) : 0;
   }
 
+  /** Moves the cursor on its own, for consumers whose work leaves nothing to commit beside it. */
+  save(consumer: string, position: number): Promise<void> {
+    return this.advance(this.database.db, consumer, position);
+  }
+
   async advance(db: Database["db"], consumer: string, position: number): Promise<void> {
     const now = isoAt(this.clock.now());
     await db

@@ -1,0 +1,325 @@
+import WebSocket from "ws";
+import type { Switchboard } from "../packages/server/src/app.ts";
+import type { RoutingCommand } from "../packages/server/src/routing/commands.ts";
+import type { WorkspaceEntry } from "../packages/server/src/routing/service.ts";
+import { emit, note } from "./figures.ts";
+import { bareFastifyPost, databases, httpThroughput, openServer, type BenchDatabase } from "./support.ts";
+
+/**
+ * The TaskRouter service against the real server on loopback (client and server share this
+ * process, as they share the machine):
+ * - api.task_create_per_s: POST /Tasks with 10,000 workers and 50,000 queued tasks, per database,
+ *   beside a bare Fastify JSON POST measured in the same run;
+ * - api.task_to_reservation_p50_ms / p99_ms: from sending POST /Tasks to the reservation.created
+ *   event arriving on the chosen worker's WebSocket, at 500 tasks/s;
+ * - api.queue_stats_p99_ms: GET RealTimeStatistics of the 50,000-task queue;
+ * - api.rss_mb_at_caps and api.restart_s: 15,000 workers and 500,000 tasks held, then a restart
+ *   that replays them (SQLite).
+ */
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const WORKERS = 10_000;
+const QUEUED = 50_000;
+const STREAMED_WORKERS = 200;
+const RATE = 500;
+const CAP_WORKERS = 15_000;
+const CAP_TASKS = 500_000;
+
+export async function run(): Promise<void> {
+  const baselinePost = await bareFastifyPost(SECONDS);
+  emit({ name: "api.baseline_post_per_s", value: baselinePost, unit: "1/s", params: { concurrency: 16 } });
+  for (const db of await databases()) {
+    try {
+      await serviceFigures(db, baselinePost);
+    } finally {
+      await db.drop();
+    }
+  }
+  const [sqlite] = await databases();
+  try {
+    await capacityFigures(sqlite!);
+  } finally {
+    await sqlite!.drop();
+  }
+}
+
+interface Desk {
+  entry: WorkspaceEntry;
+  backlogWorkflow: string;
+  backlogQueue: string;
+  liveWorkflow: string;
+  liveWorkers: string[];
+}
+
+/** Submits commands in batches, as a bulk import would. */
+async function submitAll(entry: WorkspaceEntry, commands: RoutingCommand[]): Promise<void> {
+  for (let i = 0; i < commands.length; i += 2000) await entry.router.submit(commands.slice(i, i + 2000));
+}
+
+/**
+ * A workspace with a backlog queue (everyone offline, so its tasks wait) and a live queue whose
+ * workers are available with room for every task the latency run sends them.
+ */
+async function buildDesk(
+  switchboard: Switchboard,
+  accountSid: string,
+  workers: number,
+  queued: number,
+): Promise<Desk> {
+  const entry = await switchboard.routing.create(accountSid, { friendlyName: "bench" });
+  const { router, workspace } = entry;
+  const activity = (name: string) =>
+    [...router.catalog.activities.values()].find((a) => a.record.friendlyName === name)!.record.sid;
+  const queue = (sid: string, name: string, targetWorkers: string): RoutingCommand => ({
+    op: "putQueue",
+    queue: {
+      sid,
+      friendlyName: name,
+      targetWorkers,
+      maxReservedWorkers: 1,
+      taskOrder: "FIFO",
+      reservationActivitySid: null,
+      assignmentActivitySid: null,
+    },
+  });
+  const workflow = (sid: string, queueSid: string): RoutingCommand => ({
+    op: "putWorkflow",
+    reEvaluateTasks: false,
+    workflow: {
+      sid,
+      friendlyName: sid,
+      configuration: JSON.stringify({ task_routing: { filters: [], default_filter: { queue: queueSid } } }),
+      taskReservationTimeout: 3600,
+      assignmentCallbackUrl: null,
+      fallbackAssignmentCallbackUrl: null,
+    },
+  });
+  const desk = {
+    entry,
+    backlogQueue: router.nextSid("WQ"),
+    backlogWorkflow: router.nextSid("WW"),
+    liveWorkflow: router.nextSid("WW"),
+    liveWorkers: [] as string[],
+  };
+  const liveQueue = router.nextSid("WQ");
+  await router.submit([
+    queue(desk.backlogQueue, "Backlog", "team == 'backlog'"),
+    queue(liveQueue, "Live", "team == 'live'"),
+    workflow(desk.backlogWorkflow, desk.backlogQueue),
+    workflow(desk.liveWorkflow, liveQueue),
+  ]);
+  await submitAll(
+    entry,
+    Array.from({ length: workers - STREAMED_WORKERS }, (_, i) => ({
+      op: "createWorker",
+      worker: {
+        friendlyName: `agent${i}`,
+        activitySid: workspace.defaultActivitySid,
+        attributes: { team: "backlog", skills: ["support"], level: i % 5 },
+      },
+    })),
+  );
+  for (let i = 0; i < STREAMED_WORKERS; i++) {
+    const sid = await router.run<string>({
+      op: "createWorker",
+      worker: { friendlyName: `live${i}`, activitySid: activity("Available"), attributes: { team: "live" } },
+    });
+    await router.run({ op: "setWorkerChannel", workerSid: sid, channel: "default", capacity: 50 });
+    desk.liveWorkers.push(sid);
+  }
+  await submitAll(
+    entry,
+    Array.from({ length: queued }, (_, i) => ({
+      op: "createTask",
+      task: { workflowSid: desk.backlogWorkflow, attributes: { n: i, type: "support" } },
+    })),
+  );
+  return desk;
+}
+
+async function serviceFigures(db: BenchDatabase, baselinePost: number): Promise<void> {
+  note(`api benchmarks on ${db.name}: building ${WORKERS} workers and ${QUEUED} queued tasks`);
+  const switchboard = await openServer(db);
+  try {
+    const baseUrl = await switchboard.listen();
+    const account = await switchboard.accounts.create({ friendlyName: "bench" });
+    const auth = "Basic " + Buffer.from(`${account.sid}:${account.authToken}`).toString("base64");
+    const desk = await buildDesk(switchboard, account.sid, WORKERS, QUEUED);
+    await settle(switchboard);
+    const workspace = `${baseUrl}/v1/Workspaces/${desk.entry.workspace.sid}`;
+    const post = (path: string, body: Record<string, string>) =>
+      fetch(`${workspace}${path}`, {
+        method: "POST",
+        headers: { Authorization: auth, "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams(body),
+      });
+
+    const created = await httpThroughput(
+      {
+        url: `${workspace}/Tasks`,
+        method: "POST",
+        headers: { authorization: auth, "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          WorkflowSid: desk.backlogWorkflow,
+          Attributes: '{"type":"support"}',
+        }).toString(),
+      },
+      SECONDS,
+    );
+    emit({
+      name: "api.task_create_per_s",
+      value: created,
+      unit: "1/s",
+      goal: db.name === "sqlite" ? ">= 2000" : ">= 1000",
+      params: { db: db.name, workers: WORKERS, queued: QUEUED, concurrency: 16 },
+      baseline: { name: "bare JSON POST", value: baselinePost },
+    });
+
+    const latencies = await taskToReservation(baseUrl, auth, desk, post);
+    emit({
+      name: "api.task_to_reservation_p50_ms",
+      value: percentile(latencies, 0.5),
+      unit: "ms",
+      goal: "<= 5",
+      params: { db: db.name, rate: RATE, tasks: latencies.length },
+    });
+    emit({
+      name: "api.task_to_reservation_p99_ms",
+      value: percentile(latencies, 0.99),
+      unit: "ms",
+      goal: "<= 50",
+      params: { db: db.name, rate: RATE, tasks: latencies.length },
+    });
+
+    const stats: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const started = performance.now();
+      await fetch(`${workspace}/TaskQueues/${desk.backlogQueue}/RealTimeStatistics`, {
+        headers: { Authorization: auth },
+      }).then((r) => r.arrayBuffer());
+      stats.push(performance.now() - started);
+    }
+    emit({
+      name: "api.queue_stats_p99_ms",
+      value: percentile(stats, 0.99),
+      unit: "ms",
+      goal: "<= 10",
+      params: { db: db.name, queued: QUEUED },
+    });
+  } finally {
+    await switchboard.close();
+  }
+}
+
+/**
+ * Opens a stream for each live worker, then sends tasks to the live queue at RATE per second; each
+ * task's attributes carry a probe number, so the reservation.created arriving on a socket is matched
+ * to the moment its POST was sent.
+ */
+async function taskToReservation(
+  baseUrl: string,
+  auth: string,
+  desk: Desk,
+  post: (path: string, body: Record<string, string>) => Promise<Response>,
+): Promise<number[]> {
+  const sent = new Map<number, number>();
+  const latencies: number[] = [];
+  const sockets: WebSocket[] = [];
+  for (const workerSid of desk.liveWorkers) {
+    const issued = (await fetch(
+      `${baseUrl}/switchboard/v1/Workspaces/${desk.entry.workspace.sid}/StreamTokens`,
+      {
+        method: "POST",
+        headers: { Authorization: auth, "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ WorkerSid: workerSid }),
+      },
+    ).then((r) => r.json())) as { stream_url: string };
+    const socket = new WebSocket(issued.stream_url);
+    await new Promise<void>((resolve, reject) => {
+      socket.on("message", (data: Buffer) => {
+        const message = JSON.parse(data.toString()) as {
+          type: string;
+          event_type?: string;
+          data?: Record<string, string>;
+        };
+        if (message.type === "ready") resolve();
+        if (message.event_type !== "reservation.created") return;
+        const probe = (JSON.parse(message.data!.TaskAttributes!) as { probe?: number }).probe;
+        const at = probe === undefined ? undefined : sent.get(probe);
+        if (at !== undefined) latencies.push(performance.now() - at);
+      });
+      socket.on("error", reject);
+    });
+    sockets.push(socket);
+  }
+  const total = RATE * SECONDS;
+  const requests: Array<Promise<unknown>> = [];
+  const started = performance.now();
+  for (let probe = 0; probe < total; probe++) {
+    // Open-loop: each task leaves at its slot whatever happened to the ones before.
+    const due = started + (probe * 1000) / RATE;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    sent.set(probe, performance.now());
+    requests.push(
+      post("/Tasks", { WorkflowSid: desk.liveWorkflow, Attributes: JSON.stringify({ probe }) }).then((r) =>
+        r.arrayBuffer(),
+      ),
+    );
+  }
+  await Promise.all(requests);
+  const deadline = performance.now() + 5_000;
+  while (latencies.length < total && performance.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  if (latencies.length < total)
+    note(`only ${latencies.length} of ${total} reservations arrived on the streams`);
+  for (const socket of sockets) socket.close();
+  return latencies;
+}
+
+/** RSS while holding 15,000 workers and 500,000 tasks, then the time a restart takes to replay them. */
+async function capacityFigures(db: BenchDatabase): Promise<void> {
+  note(`api capacity on ${db.name}: ${CAP_WORKERS} workers and ${CAP_TASKS} tasks`);
+  let switchboard = await openServer(db);
+  try {
+    const account = await switchboard.accounts.create({ friendlyName: "bench" });
+    await buildDesk(switchboard, account.sid, CAP_WORKERS, CAP_TASKS);
+    global.gc?.();
+    emit({
+      name: "api.rss_mb_at_caps",
+      value: Math.round(process.memoryUsage().rss / 2 ** 20),
+      unit: "MB",
+      goal: "<= 1024",
+      params: { db: db.name, workers: CAP_WORKERS, tasks: CAP_TASKS },
+    });
+    await switchboard.close();
+    const started = performance.now();
+    switchboard = await openServer(db);
+    emit({
+      name: "api.restart_s",
+      value: Number(((performance.now() - started) / 1000).toFixed(2)),
+      unit: "s",
+      goal: "<= 30",
+      params: { db: db.name, workers: CAP_WORKERS, tasks: CAP_TASKS },
+    });
+  } finally {
+    await switchboard.close();
+  }
+}
+
+/** Waits until every event-log consumer has caught up with the bulk import, so it does not weigh on the figures. */
+async function settle(switchboard: Switchboard): Promise<void> {
+  const head = await switchboard.events.head();
+  const deadline = performance.now() + 120_000;
+  while (performance.now() < deadline) {
+    const cursors = await switchboard.database.db.selectFrom("consumer_cursors").select("position").execute();
+    if (cursors.length > 0 && cursors.every((c) => Number(c.position) >= head)) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  note("event-log consumers did not catch up within two minutes");
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return Number(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!.toFixed(2));
+}
