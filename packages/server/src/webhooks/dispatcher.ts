@@ -104,7 +104,9 @@ export class WebhookDispatcher {
       const batch: StoredEvent[] = await this.events.readAfter(this.position, FANOUT_BATCH);
       const last = batch.at(-1);
       if (!last) break;
-      const made = await this.store.fanOut(batch, (db) => this.cursors.advance(db, FANOUT_CONSUMER, last.seq));
+      const made = await this.store.fanOut(batch, (db) =>
+        this.cursors.advance(db, FANOUT_CONSUMER, last.seq),
+      );
       this.position = last.seq;
       if (made > 0) {
         this.mayBeDue = true;
