@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { EventLog, StoredEvent } from "../platform/events/event-log.ts";
+import { Passes } from "../platform/events/passes.ts";
 import { iso8601 } from "../platform/time.ts";
 import type { RoutingService } from "../routing/service.ts";
 import type { StreamGrant } from "./tokens.ts";
@@ -44,22 +45,24 @@ const STATISTICS_HEARTBEAT_MS = 5_000;
 export class StreamHub {
   private position = 0;
   private readonly live = new Set<Subscriber>();
-  private pumping: Promise<void> | undefined;
-  private again = false;
-  private running = false;
+  private readonly passes: Passes;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly statisticsDue = new Map<string, NodeJS.Timeout>();
-  private readonly wake = () => this.poke();
+  private readonly wake = () => this.passes.request();
 
   constructor(
     private readonly events: EventLog,
     private readonly routing: RoutingService,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.passes = new Passes(
+      () => this.pump(),
+      (error) => this.logger.error({ err: error }, "stream pass failed"),
+    );
+  }
 
   async start(): Promise<void> {
     this.position = await this.events.head();
-    this.running = true;
     this.events.appended.on("appended", this.wake);
     this.heartbeat = setInterval(() => {
       for (const workspace of this.supervisedWorkspaces()) this.pushStatistics(workspace);
@@ -68,12 +71,11 @@ export class StreamHub {
   }
 
   async stop(): Promise<void> {
-    this.running = false;
     this.events.appended.off("appended", this.wake);
     clearInterval(this.heartbeat);
     for (const timer of this.statisticsDue.values()) clearTimeout(timer);
     this.statisticsDue.clear();
-    await this.pumping;
+    await this.passes.stop();
     this.live.clear();
   }
 
@@ -111,24 +113,6 @@ export class StreamHub {
 
   detach(subscriber: Subscriber): void {
     this.live.delete(subscriber);
-  }
-
-  private poke(): void {
-    if (!this.running) return;
-    if (this.pumping) {
-      this.again = true;
-      return;
-    }
-    this.pumping = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.pump();
-        } catch (error) {
-          this.logger.error({ err: error }, "stream pass failed");
-        }
-      } while (this.again && this.running);
-    })().finally(() => (this.pumping = undefined));
   }
 
   private async pump(): Promise<void> {

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { AccountStore } from "../identity/accounts.ts";
 import type { ConsumerCursors } from "../platform/events/cursors.ts";
 import type { EventLog, StoredEvent } from "../platform/events/event-log.ts";
+import { Passes } from "../platform/events/passes.ts";
 import { twilioSignature } from "../webhooks/signature.ts";
 import type { RoutingCommand } from "./commands.ts";
 import type { RoutingService } from "./service.ts";
@@ -54,15 +55,13 @@ type Instruction =
  * pending is skipped.
  */
 export class AssignmentCallbacks {
-  private running = false;
   private timer: NodeJS.Timeout | undefined;
-  private reading: Promise<void> | undefined;
-  private again = false;
+  private readonly passes: Passes;
   /** Where reading has got to (ahead of the durable cursor while callbacks are in flight). */
   private readPosition: number | undefined;
   private readonly inFlight = new Map<number, Promise<void>>();
   private saved = { position: 0, at: 0 };
-  private readonly wake = () => this.poke();
+  private readonly wake = () => this.passes.request();
 
   constructor(
     private readonly events: EventLog,
@@ -71,40 +70,24 @@ export class AssignmentCallbacks {
     private readonly accounts: AccountStore,
     private readonly logger: Logger,
     private readonly options: AssignmentCallbackOptions,
-  ) {}
+  ) {
+    this.passes = new Passes(
+      () => this.read(),
+      (error) => this.logger.error({ err: error }, "assignment callback pass failed"),
+    );
+  }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
     this.events.appended.on("appended", this.wake);
     this.timer = setInterval(this.wake, this.options.pollIntervalMs);
-    this.poke();
+    this.passes.request();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
     this.events.appended.off("appended", this.wake);
     clearInterval(this.timer);
-    await this.reading;
+    await this.passes.stop();
     await Promise.allSettled([...this.inFlight.values()]);
-  }
-
-  private poke(): void {
-    if (!this.running) return;
-    if (this.reading) {
-      this.again = true;
-      return;
-    }
-    this.reading = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.read();
-        } catch (error) {
-          this.logger.error({ err: error }, "assignment callback pass failed");
-        }
-      } while (this.again && this.running);
-    })().finally(() => (this.reading = undefined));
   }
 
   private async read(): Promise<void> {

@@ -5,6 +5,7 @@ import type { Config } from "../config.ts";
 import type { AccountStore } from "../identity/accounts.ts";
 import type { ConsumerCursors } from "../platform/events/cursors.ts";
 import type { EventLog, StoredEvent } from "../platform/events/event-log.ts";
+import { Passes } from "../platform/events/passes.ts";
 import type { Metrics } from "../platform/http/metrics.ts";
 import { twilioSignature } from "./signature.ts";
 import type { AttemptResult, Claim, WebhookStore } from "./store.ts";
@@ -29,8 +30,14 @@ export class WebhookDispatcher {
   /** Identifies this process's leases. */
   private readonly owner = `dispatcher-${randomUUID()}`;
   private running = false;
-  private pumping: Promise<void> | undefined;
-  private again = false;
+  private readonly passes = new Passes(
+    async () => {
+      await this.fanOut();
+      await this.deliverDue();
+    },
+    // The log and the deliveries are intact; the next poll tries again.
+    (error) => this.log.error({ err: error }, "webhook dispatch pass failed"),
+  );
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   /** Wake-ups for retries that fall due between polls. */
@@ -71,31 +78,13 @@ export class WebhookDispatcher {
     clearInterval(this.timer);
     for (const timer of this.retryTimers) clearTimeout(timer);
     this.retryTimers.clear();
-    await this.pumping;
+    await this.passes.stop();
     await Promise.allSettled([...this.inFlight]);
   }
 
   /** Runs a pass now, or right after the one under way; never two at once. */
   private poke(): void {
-    if (!this.running) return;
-    if (this.pumping) {
-      this.again = true;
-      return;
-    }
-    this.pumping = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.fanOut();
-          await this.deliverDue();
-        } catch (error) {
-          // The log and the deliveries are intact; the next poll tries again.
-          this.log.error({ err: error }, "webhook dispatch pass failed");
-        }
-      } while (this.again && this.running);
-    })().finally(() => {
-      this.pumping = undefined;
-    });
+    if (this.running) this.passes.request();
   }
 
   private async fanOut(): Promise<void> {
