@@ -155,11 +155,17 @@ export class WebhookDispatcher {
     }
   }
 
+  /**
+   * Looks for due deliveries once `epochMs` has come. Timers may fire a millisecond early by the
+   * clock; claiming then would find the delivery not yet due and nothing would look again until the
+   * next poll, so an early timer waits out the rest.
+   */
   private wakeAt(epochMs: number): void {
     if (!this.running) return;
     const timer = setTimeout(
       () => {
         this.retryTimers.delete(timer);
+        if (this.clock.now() < epochMs) return this.wakeAt(epochMs);
         this.mayBeDue = true;
         this.poke();
       },
