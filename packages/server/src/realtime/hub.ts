@@ -44,7 +44,9 @@ const STATISTICS_HEARTBEAT_MS = 5_000;
  */
 export class StreamHub {
   private position = 0;
-  private readonly live = new Set<Subscriber>();
+  /** Live subscribers by workspace, and the supervisors among them: an event only visits its workspace's. */
+  private readonly live = new Map<string, Set<Subscriber>>();
+  private readonly supervisors = new Map<string, Set<Subscriber>>();
   private readonly passes: Passes;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly statisticsDue = new Map<string, NodeJS.Timeout>();
@@ -65,7 +67,7 @@ export class StreamHub {
     this.position = await this.events.head();
     this.events.appended.on("appended", this.wake);
     this.heartbeat = setInterval(() => {
-      for (const workspace of this.supervisedWorkspaces()) this.pushStatistics(workspace);
+      for (const workspace of this.supervisors.keys()) this.pushStatistics(workspace);
     }, STATISTICS_HEARTBEAT_MS);
     this.heartbeat.unref();
   }
@@ -77,6 +79,7 @@ export class StreamHub {
     this.statisticsDue.clear();
     await this.passes.stop();
     this.live.clear();
+    this.supervisors.clear();
   }
 
   /**
@@ -101,7 +104,8 @@ export class StreamHub {
     }
     if (!isOpen()) return;
     // No await between the check above and this: the hub cannot move in between.
-    this.live.add(subscriber);
+    join(this.live, grant.workspaceSid, subscriber);
+    if (grant.role === "supervisor") join(this.supervisors, grant.workspaceSid, subscriber);
     subscriber.send({
       type: "ready",
       role: grant.role,
@@ -112,7 +116,8 @@ export class StreamHub {
   }
 
   detach(subscriber: Subscriber): void {
-    this.live.delete(subscriber);
+    leave(this.live, subscriber.grant.workspaceSid, subscriber);
+    leave(this.supervisors, subscriber.grant.workspaceSid, subscriber);
   }
 
   private async pump(): Promise<void> {
@@ -123,7 +128,8 @@ export class StreamHub {
       const touched = new Set<string>();
       for (const event of batch) {
         if (event.scopeSid) touched.add(event.scopeSid);
-        for (const subscriber of this.live) this.deliver(subscriber, event);
+        const audience = event.scopeSid ? this.live.get(event.scopeSid) : undefined;
+        if (audience) for (const subscriber of audience) this.deliver(subscriber, event);
       }
       this.position = last.seq;
       for (const workspace of touched) this.scheduleStatistics(workspace);
@@ -156,14 +162,8 @@ export class StreamHub {
     });
   }
 
-  private supervisedWorkspaces(): Set<string> {
-    const workspaces = new Set<string>();
-    for (const s of this.live) if (s.grant.role === "supervisor") workspaces.add(s.grant.workspaceSid);
-    return workspaces;
-  }
-
   private scheduleStatistics(workspaceSid: string): void {
-    if (this.statisticsDue.has(workspaceSid) || !this.supervisedWorkspaces().has(workspaceSid)) return;
+    if (this.statisticsDue.has(workspaceSid) || !this.supervisors.has(workspaceSid)) return;
     this.statisticsDue.set(
       workspaceSid,
       setTimeout(() => {
@@ -174,9 +174,7 @@ export class StreamHub {
   }
 
   private pushStatistics(workspaceSid: string): void {
-    for (const subscriber of this.live)
-      if (subscriber.grant.role === "supervisor" && subscriber.grant.workspaceSid === workspaceSid)
-        this.sendStatistics(subscriber);
+    for (const subscriber of this.supervisors.get(workspaceSid) ?? []) this.sendStatistics(subscriber);
   }
 
   /** The workspace's and each queue's real-time statistics, as the REST API reports them. */
@@ -197,4 +195,16 @@ export class StreamHub {
       task_queues: queues,
     });
   }
+}
+
+function join(index: Map<string, Set<Subscriber>>, key: string, subscriber: Subscriber): void {
+  const set = index.get(key);
+  if (set) set.add(subscriber);
+  else index.set(key, new Set([subscriber]));
+}
+
+function leave(index: Map<string, Set<Subscriber>>, key: string, subscriber: Subscriber): void {
+  const set = index.get(key);
+  if (!set?.delete(subscriber) || set.size > 0) return;
+  index.delete(key);
 }
