@@ -113,61 +113,67 @@ export function statisticsRoutes(app: HttpServer, service: RoutingService): void
     return { router, base, header: { account_sid: accountSid, workspace_sid: workspaceSid } };
   };
 
-  // Workspace
-  app.get(
-    `${workspace}/Statistics`,
-    { schema: { tags, summary: "Workspace statistics", params: workspaceParams, querystring: windowQuery } },
-    (request) => {
+  /**
+   * The three endpoints TaskRouter gives the workspace, a queue and a workflow alike: Statistics
+   * (both kinds), CumulativeStatistics and RealTimeStatistics.
+   */
+  const scopeStatistics = (
+    what: string,
+    /** The collection and its SID path parameter; none for the workspace itself. */
+    item: { collection: string; param: string } | undefined,
+    /** The scope a SID names, and the field identifying it in answers, or 404. */
+    resolve: (router: WorkspaceRouter, sid: string) => { scope: Scope; id: object },
+  ) => {
+    const path = item ? `/${item.collection}/:${item.param}` : "";
+    const params = item ? workspaceParams.extend({ [item.param]: z.string() }) : workspaceParams;
+    const read = (request: FastifyRequest) => {
       const { router, base, header } = common(request);
-      refuseChannelFilter(request.query.TaskChannel);
-      const window = windowOf(router, request.query);
+      const sid = item ? (request.params as Record<string, string>)[item.param]! : "";
+      const { scope, id } = resolve(router, sid);
       return {
-        ...header,
-        cumulative: cumulative(router, { kind: "workspace" }, window),
-        realtime: realtime(router, { kind: "workspace" }),
-        url: `${base}/Statistics`,
+        router,
+        scope,
+        fields: { ...header, ...id },
+        url: item ? `${base}/${item.collection}/${sid}` : base,
       };
-    },
-  );
-  app.get(
-    `${workspace}/CumulativeStatistics`,
-    {
-      schema: {
-        tags,
-        summary: "Workspace cumulative statistics",
-        params: workspaceParams,
-        querystring: windowQuery,
+    };
+    app.get(
+      `${workspace}${path}/Statistics`,
+      { schema: { tags, summary: `${what} statistics`, params, querystring: windowQuery } },
+      (request) => {
+        const { router, scope, fields, url } = read(request);
+        refuseChannelFilter(request.query.TaskChannel);
+        return {
+          ...fields,
+          cumulative: cumulative(router, scope, windowOf(router, request.query)),
+          realtime: realtime(router, scope),
+          url: `${url}/Statistics`,
+        };
       },
-    },
-    (request) => {
-      const { router, base, header } = common(request);
-      const window = windowOf(router, request.query);
-      return {
-        ...header,
-        ...cumulative(router, { kind: "workspace" }, window),
-        url: `${base}/CumulativeStatistics`,
-      };
-    },
-  );
-  app.get(
-    `${workspace}/RealTimeStatistics`,
-    {
-      schema: {
-        tags,
-        summary: "Workspace real-time statistics",
-        params: workspaceParams,
-        querystring: realtimeQuery,
+    );
+    app.get(
+      `${workspace}${path}/CumulativeStatistics`,
+      { schema: { tags, summary: `${what} cumulative statistics`, params, querystring: windowQuery } },
+      (request) => {
+        const { router, scope, fields, url } = read(request);
+        const figures = cumulative(router, scope, windowOf(router, request.query));
+        return { ...fields, ...figures, url: `${url}/CumulativeStatistics` };
       },
-    },
-    (request) => {
-      const { router, base, header } = common(request);
-      refuseChannelFilter(request.query.TaskChannel);
-      return { ...header, ...realtime(router, { kind: "workspace" }), url: `${base}/RealTimeStatistics` };
-    },
-  );
+    );
+    app.get(
+      `${workspace}${path}/RealTimeStatistics`,
+      { schema: { tags, summary: `${what} real-time statistics`, params, querystring: realtimeQuery } },
+      (request) => {
+        const { router, scope, fields, url } = read(request);
+        refuseChannelFilter(request.query.TaskChannel);
+        return { ...fields, ...realtime(router, scope), url: `${url}/RealTimeStatistics` };
+      },
+    );
+  };
+
+  scopeStatistics("Workspace", undefined, () => ({ scope: { kind: "workspace" }, id: {} }));
 
   // Task queues
-  const queueParams = z.object({ WorkspaceSid: z.string(), TaskQueueSid: z.string() });
   const queueScope = (router: WorkspaceRouter, sid: string): Scope => {
     if (!router.catalog.queues.has(sid)) throw missing("TaskQueue", sid);
     return { kind: "queue", sid };
@@ -235,60 +241,10 @@ export function statisticsRoutes(app: HttpServer, service: RoutingService): void
       };
     },
   );
-  app.get(
-    `${workspace}/TaskQueues/:TaskQueueSid/Statistics`,
-    { schema: { tags, summary: "Task queue statistics", params: queueParams, querystring: windowQuery } },
-    (request) => {
-      const { router, base } = common(request);
-      refuseChannelFilter(request.query.TaskChannel);
-      return queueStatistics(router, base, request.params.TaskQueueSid, windowOf(router, request.query));
-    },
-  );
-  app.get(
-    `${workspace}/TaskQueues/:TaskQueueSid/CumulativeStatistics`,
-    {
-      schema: {
-        tags,
-        summary: "Task queue cumulative statistics",
-        params: queueParams,
-        querystring: windowQuery,
-      },
-    },
-    (request) => {
-      const { router, base, header } = common(request);
-      const sid = request.params.TaskQueueSid;
-      const figures = cumulative(router, queueScope(router, sid), windowOf(router, request.query));
-      return {
-        ...header,
-        task_queue_sid: sid,
-        ...figures,
-        url: `${base}/TaskQueues/${sid}/CumulativeStatistics`,
-      };
-    },
-  );
-  app.get(
-    `${workspace}/TaskQueues/:TaskQueueSid/RealTimeStatistics`,
-    {
-      schema: {
-        tags,
-        summary: "Task queue real-time statistics",
-        params: queueParams,
-        querystring: realtimeQuery,
-      },
-    },
-    (request) => {
-      const { router, base, header } = common(request);
-      refuseChannelFilter(request.query.TaskChannel);
-      const sid = request.params.TaskQueueSid;
-      const figures = realtime(router, queueScope(router, sid));
-      return {
-        ...header,
-        task_queue_sid: sid,
-        ...figures,
-        url: `${base}/TaskQueues/${sid}/RealTimeStatistics`,
-      };
-    },
-  );
+  scopeStatistics("Task queue", { collection: "TaskQueues", param: "TaskQueueSid" }, (router, sid) => ({
+    scope: queueScope(router, sid),
+    id: { task_queue_sid: sid },
+  }));
 
   // Workers
   app.get(
@@ -381,66 +337,8 @@ export function statisticsRoutes(app: HttpServer, service: RoutingService): void
   );
 
   // Workflows
-  const workflowParams = z.object({ WorkspaceSid: z.string(), WorkflowSid: z.string() });
-  const workflowScope = (router: WorkspaceRouter, sid: string): Scope => {
+  scopeStatistics("Workflow", { collection: "Workflows", param: "WorkflowSid" }, (router, sid) => {
     if (!router.catalog.workflows.has(sid)) throw missing("Workflow", sid);
-    return { kind: "workflow", sid };
-  };
-  app.get(
-    `${workspace}/Workflows/:WorkflowSid/Statistics`,
-    { schema: { tags, summary: "Workflow statistics", params: workflowParams, querystring: windowQuery } },
-    (request) => {
-      const { router, base, header } = common(request);
-      refuseChannelFilter(request.query.TaskChannel);
-      const sid = request.params.WorkflowSid;
-      const scope = workflowScope(router, sid);
-      return {
-        ...header,
-        workflow_sid: sid,
-        cumulative: cumulative(router, scope, windowOf(router, request.query)),
-        realtime: realtime(router, scope),
-        url: `${base}/Workflows/${sid}/Statistics`,
-      };
-    },
-  );
-  app.get(
-    `${workspace}/Workflows/:WorkflowSid/CumulativeStatistics`,
-    {
-      schema: {
-        tags,
-        summary: "Workflow cumulative statistics",
-        params: workflowParams,
-        querystring: windowQuery,
-      },
-    },
-    (request) => {
-      const { router, base, header } = common(request);
-      const sid = request.params.WorkflowSid;
-      const figures = cumulative(router, workflowScope(router, sid), windowOf(router, request.query));
-      return {
-        ...header,
-        workflow_sid: sid,
-        ...figures,
-        url: `${base}/Workflows/${sid}/CumulativeStatistics`,
-      };
-    },
-  );
-  app.get(
-    `${workspace}/Workflows/:WorkflowSid/RealTimeStatistics`,
-    {
-      schema: {
-        tags,
-        summary: "Workflow real-time statistics",
-        params: workflowParams,
-        querystring: realtimeQuery,
-      },
-    },
-    (request) => {
-      const { router, base, header } = common(request);
-      refuseChannelFilter(request.query.TaskChannel);
-      const sid = request.params.WorkflowSid;
-      const figures = realtime(router, workflowScope(router, sid));
-      return { ...header, workflow_sid: sid, ...figures, url: `${base}/Workflows/${sid}/RealTimeStatistics` };
-    },
-  );
+    return { scope: { kind: "workflow", sid }, id: { workflow_sid: sid } };
+  });
 }
