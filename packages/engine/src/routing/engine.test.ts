@@ -739,6 +739,34 @@ describe("routing: memory", () => {
     expect(s.engine.reservation(reservation)).toBeUndefined();
     expect(s.engine.task(live)?.status).toBe("assigned");
   });
+
+  it("hands a forgotten task's times to a new task without mixing them with a live one's", () => {
+    const s = new Scenario();
+    const q = s.queue("Support");
+    const w = s.simpleWorkflow(q);
+    const live = s.task(w, {}, { timeout: 7200 });
+    const finished = [s.task(w), s.task(w)];
+    s.record(s.engine.cancelTask(finished[0]!));
+    s.record(s.engine.deleteTask(finished[1]!));
+    s.advance(11 * 60);
+    expect(s.engine.task(finished[0]!)).toBeUndefined();
+    const liveBefore = s.engine.task(live)!;
+    const reused = [s.task(w, {}, { virtualStartTime: s.clock.now() - 5000 }), s.task(w)];
+    for (const sid of reused) {
+      const task = s.engine.task(sid)!;
+      expect(task.dateCreated).toBe(s.clock.now());
+      expect(task.queueEnteredAt).toBe(s.clock.now());
+      expect(task.routing?.stepEnteredAt).toBe(s.clock.now());
+    }
+    expect(s.engine.task(reused[0]!)!.virtualStartTime).toBe(s.clock.now() - 5000);
+    expect(s.engine.task(reused[1]!)!.virtualStartTime).toBe(s.clock.now());
+    expect(s.engine.task(live)).toEqual(liveBefore);
+    // A canceled task keeps its times until it is forgotten.
+    s.record(s.engine.cancelTask(reused[1]!));
+    s.clock.advance(1000);
+    s.task(w);
+    expect(s.engine.task(reused[1]!)!.dateCreated).toBe(s.clock.now() - 1000);
+  });
 });
 
 describe("routing: statistics", () => {

@@ -29,7 +29,23 @@ import {
 import { IndexedHeap } from "./heap.ts";
 import { OrderedIndex } from "./ordered.ts";
 import { KeyedList, SmallSet } from "./small.ts";
-import { FactLog, ScopeCounters, summary, type CumulativeKind, type Scope } from "./statistics.ts";
+import {
+  FactLog,
+  NO_FACT_ID,
+  ScopeCounters,
+  summary,
+  type CumulativeKind,
+  type Scope,
+} from "./statistics.ts";
+import {
+  CREATED,
+  FINISHED,
+  QUEUE_ENTERED,
+  STEP_ENTERED,
+  TaskTimes,
+  UPDATED,
+  VIRTUAL_START,
+} from "./task-times.ts";
 import { TimerQueue } from "./timers.ts";
 import { compileWorkflow, type CompiledWorkflow, type Target } from "./workflow.ts";
 
@@ -103,6 +119,8 @@ interface WorkerState extends WorkerFacts {
   queues: SmallSet<QueueState>;
   /** Reservations holding capacity. */
   reservations: SmallSet<ReservationState>;
+  /** The worker's SID interned in the fact log. */
+  factId: number;
 }
 
 interface QueueState {
@@ -125,72 +143,185 @@ interface QueueState {
   availableMembers: number;
   /** Tasks whose current step uses this queue (live tasks only). */
   taskCount: number;
+  /** The queue's SID interned in the fact log. */
+  factId: number;
 }
 
 interface WorkflowState {
   config: WorkflowConfig;
   compiled: CompiledWorkflow;
+  /** The steps of each filter's targets, and of default_filter: built with `compiled`. */
+  steps: Step[][];
+  defaultStep: Step | undefined;
   taskCount: number;
   counters: ScopeCounters;
+  /** The workflow's SID interned in the fact log. */
+  factId: number;
 }
 
-interface Position {
+/**
+ * Where a task is in routing: one target of a workflow filter, the default filter, or a direct
+ * routing target. Immutable, and shared by every task in that step: workflow steps are built once
+ * when the workflow is put, so entering a step allocates nothing.
+ */
+interface Step {
+  /** Index of the matched filter, or "default" for default_filter, or "direct" for a routing target. */
   filter: number | "default" | "direct";
   filterName: string;
-  step: number;
-  enteredAt: number;
+  index: number;
   target: Target;
-  /** Changes on every step entry, so a stale step-timeout timer can be recognised. */
-  token: number;
-  /** The step timed out while reservations were pending: move on when they resolve. */
-  expired: boolean;
-  /** skip_if is considered once, right after the step is entered. */
-  justEntered: boolean;
-  /** For known-worker steps: the worker SID the task names, or null when it names nobody. */
-  knownWorkerSid: string | null | undefined;
   /** Reservation timeout for this step's reservations, seconds. */
   reservationTimeout: number;
 }
 
-interface TaskState {
-  sid: string;
-  seq: number;
-  attributes: Attributes;
-  priority: number;
-  status: TaskStatus;
-  channel: TaskChannel;
-  workflow: WorkflowState | undefined;
-  queue: QueueState | undefined;
-  queueEnteredAt: number | undefined;
-  dateCreated: number;
-  /** When the task's status, queue, priority or attributes last changed. */
-  dateUpdated: number;
-  virtualStartTime: number;
-  timeout: number;
+/** What few tasks need, kept aside and made on first use so that most tasks carry one empty field. */
+interface TaskExtras {
   reason: string | undefined;
-  position: Position | undefined;
+  /** Workers who rejected this task: it is not offered to them again. */
+  rejectedBy: Set<string> | undefined;
+  /** For known-worker steps: the worker SID the task names, or null when it names nobody. */
+  knownWorkerSid: string | null | undefined;
+  /** Worker SID under which the task sits in `knownWaiting`, when it does. */
+  knownKey: string | undefined;
+  /** The step timed out while reservations were pending: move on when they resolve. */
+  stepExpired: boolean;
+  transferredFrom: string | undefined;
+  /** For a transfer task: how the original is handled when this one is accepted. */
+  transferOf: { taskSid: string } | undefined;
+}
+
+/**
+ * A task. The engine holds up to hundreds of thousands, most of them waiting, so the record is kept
+ * small: times live in the engine's `TaskTimes` (read through the accessors below), rare fields in
+ * `extras`, and the routing step is a shared `Step`.
+ */
+class TaskState {
+  status: TaskStatus = "pending";
+  queue: QueueState | undefined = undefined;
+  step: Step | undefined = undefined;
+  /** Changes on every step entry, so a stale step-timeout timer can be recognised. */
+  stepToken = 0;
+  /** skip_if is considered once, right after the step is entered. */
+  stepJustEntered = false;
   /**
    * Pending reservations; shares the frozen NONE while there are none (most tasks, most of the time).
    * Never mutated, only replaced: a loop over it may end reservations as it goes.
    */
-  pending: readonly ReservationState[];
+  pending: readonly ReservationState[] = NONE;
   /** Every reservation the task has had, oldest first (NONE until the first). */
-  history: readonly ReservationState[];
-  accepted: ReservationState | undefined;
-  /** Workers who rejected this task: it is not offered to them again. Made on first rejection. */
-  rejectedBy: Set<string> | undefined;
+  history: readonly ReservationState[] = NONE;
+  accepted: ReservationState | undefined = undefined;
   /** The priority the task is indexed under in `queue.waiting[channel]`, when it is there. */
-  indexedPriority: number | undefined;
-  /** When a still-waiting task is canceled ("Task TTL Exceeded"), and its place in the TTL heap (-1: not there). */
-  ttlAt: number;
-  ttlSlot: number;
+  indexedPriority: number | undefined = undefined;
+  /** The task's place in the TTL heap (-1: not there). */
+  ttlSlot = -1;
+  private extras: TaskExtras | undefined = undefined;
+
+  constructor(
+    private readonly times: TaskTimes,
+    readonly row: number,
+    readonly sid: string,
+    readonly seq: number,
+    public attributes: Attributes,
+    public priority: number,
+    readonly channel: TaskChannel,
+    readonly workflow: WorkflowState | undefined,
+    /** Seconds the task may wait for assignment. */
+    readonly timeout: number,
+  ) {}
+
+  get dateCreated(): number {
+    return this.times.get(this.row, CREATED);
+  }
+  /** When the task's status, queue, priority or attributes last changed. */
+  get dateUpdated(): number {
+    return this.times.get(this.row, UPDATED);
+  }
+  set dateUpdated(at: number) {
+    this.times.set(this.row, UPDATED, at);
+  }
+  get virtualStartTime(): number {
+    return this.times.get(this.row, VIRTUAL_START);
+  }
+  get queueEnteredAt(): number | undefined {
+    const at = this.times.get(this.row, QUEUE_ENTERED);
+    return Number.isNaN(at) ? undefined : at;
+  }
+  set queueEnteredAt(at: number) {
+    this.times.set(this.row, QUEUE_ENTERED, at);
+  }
+  get stepEnteredAt(): number {
+    return this.times.get(this.row, STEP_ENTERED);
+  }
+  set stepEnteredAt(at: number) {
+    this.times.set(this.row, STEP_ENTERED, at);
+  }
   /** When the task became completed or canceled (0 while live). */
-  finishedAt: number;
-  /** Worker SID under which the task sits in `knownWaiting`, when it does. */
-  knownKey: string | undefined;
-  transferredFrom: string | undefined;
-  /** For a transfer task: how the original is handled when this one is accepted. */
-  transferOf: { taskSid: string } | undefined;
+  get finishedAt(): number {
+    return this.times.get(this.row, FINISHED);
+  }
+  set finishedAt(at: number) {
+    this.times.set(this.row, FINISHED, at);
+  }
+  /** When a still-waiting task is canceled ("Task TTL Exceeded"). */
+  get ttlAt(): number {
+    return this.dateCreated + this.timeout * 1000;
+  }
+
+  get reason(): string | undefined {
+    return this.extras?.reason;
+  }
+  set reason(reason: string | undefined) {
+    this.extra().reason = reason;
+  }
+  get rejectedBy(): Set<string> | undefined {
+    return this.extras?.rejectedBy;
+  }
+  set rejectedBy(workers: Set<string>) {
+    this.extra().rejectedBy = workers;
+  }
+  get knownWorkerSid(): string | null | undefined {
+    return this.extras?.knownWorkerSid;
+  }
+  set knownWorkerSid(sid: string | null | undefined) {
+    if (sid !== undefined || this.extras) this.extra().knownWorkerSid = sid;
+  }
+  get knownKey(): string | undefined {
+    return this.extras?.knownKey;
+  }
+  set knownKey(sid: string | undefined) {
+    if (sid !== undefined || this.extras) this.extra().knownKey = sid;
+  }
+  get stepExpired(): boolean {
+    return this.extras?.stepExpired ?? false;
+  }
+  set stepExpired(expired: boolean) {
+    if (expired || this.extras) this.extra().stepExpired = expired;
+  }
+  get transferredFrom(): string | undefined {
+    return this.extras?.transferredFrom;
+  }
+  set transferredFrom(sid: string) {
+    this.extra().transferredFrom = sid;
+  }
+  get transferOf(): { taskSid: string } | undefined {
+    return this.extras?.transferOf;
+  }
+  set transferOf(original: { taskSid: string }) {
+    this.extra().transferOf = original;
+  }
+
+  private extra(): TaskExtras {
+    return (this.extras ??= {
+      reason: undefined,
+      rejectedBy: undefined,
+      knownWorkerSid: undefined,
+      knownKey: undefined,
+      stepExpired: false,
+      transferredFrom: undefined,
+      transferOf: undefined,
+    });
+  }
 }
 
 interface ReservationState {
@@ -241,6 +372,7 @@ export class RoutingEngine {
   /** Workers by lower-cased friendly name: names are unique regardless of case. */
   private readonly workersByName = new Map<string, WorkerState>();
   private readonly tasks = new Map<string, TaskState>();
+  private readonly times = new TaskTimes();
   private readonly reservations = new Map<string, ReservationState>();
   /** Tasks whose step names one worker, by that worker's SID. */
   private readonly knownWaiting = new Map<string, Set<TaskState>>();
@@ -255,8 +387,6 @@ export class RoutingEngine {
   private readonly facts: FactLog;
   /** How far back cumulative statistics reach. */
   readonly statisticsRetentionMs: number;
-  /** Every waiting task, in creation order (a task is waiting from creation until it leaves for good). */
-  private readonly waitingTasks = new Set<TaskState>();
 
   /**
    * What the time of day can change: waiting tasks whose step expression reads `taskrouter.*`, and
@@ -408,6 +538,7 @@ export class RoutingEngine {
           taskCount: 0,
           waitingTasks: new Set(),
           counters: new ScopeCounters(),
+          factId: this.facts.idOf(config.sid),
         };
         this.queues.set(config.sid, queue);
         if (targetWorkers.usesTime) this.timedQueues.add(queue);
@@ -470,9 +601,43 @@ export class RoutingEngine {
     }
     const existing = this.workflows.get(config.sid);
     return this.command(() => {
-      const workflow = existing ?? { config, compiled, taskCount: 0, counters: new ScopeCounters() };
+      const workflow = existing ?? {
+        config,
+        compiled,
+        steps: [],
+        defaultStep: undefined,
+        taskCount: 0,
+        counters: new ScopeCounters(),
+        factId: this.facts.idOf(config.sid),
+      };
       workflow.config = { ...config };
       workflow.compiled = compiled;
+      workflow.steps = compiled.filters.map((f, filter) =>
+        f.targets.map((target, index) => ({
+          filter,
+          filterName: f.name,
+          index,
+          target,
+          reservationTimeout: config.taskReservationTimeout,
+        })),
+      );
+      workflow.defaultStep = compiled.defaultQueueSid
+        ? {
+            filter: "default",
+            filterName: "Default Filter",
+            index: 0,
+            target: {
+              queueSid: compiled.defaultQueueSid,
+              expression: undefined,
+              priority: undefined,
+              timeout: undefined,
+              orderBy: [],
+              skipIf: undefined,
+              knownWorker: undefined,
+            },
+            reservationTimeout: config.taskReservationTimeout,
+          }
+        : undefined;
       this.workflows.set(config.sid, workflow);
       this.emit(existing ? "workflow.updated" : "workflow.created", "workflow", config.sid, {
         workflow: { sid: config.sid, name: config.friendlyName },
@@ -537,6 +702,7 @@ export class RoutingEngine {
         slots: new KeyedList(slotKey),
         queues: new SmallSet(),
         reservations: new SmallSet(),
+        factId: this.facts.idOf(sid),
       };
       for (const channel of this.channels.values()) {
         worker.slots.set({
@@ -696,41 +862,30 @@ export class RoutingEngine {
     }
     return this.command(() => {
       const now = this.clock.now();
-      const task: TaskState = {
-        sid: this.ids.next("WT"),
-        seq: ++this.taskSeq,
-        attributes: input.attributes ?? {},
+      const row = this.times.allocate();
+      this.times.set(row, CREATED, now);
+      this.times.set(row, UPDATED, now);
+      this.times.set(row, VIRTUAL_START, input.virtualStartTime ?? now);
+      this.times.set(row, QUEUE_ENTERED, NaN);
+      this.times.set(row, STEP_ENTERED, NaN);
+      this.times.set(row, FINISHED, 0);
+      const task = new TaskState(
+        this.times,
+        row,
+        this.ids.next("WT"),
+        ++this.taskSeq,
+        input.attributes ?? {},
         priority,
-        status: "pending",
         channel,
         workflow,
-        queue: undefined,
-        queueEnteredAt: undefined,
-        dateCreated: now,
-        dateUpdated: now,
-        virtualStartTime: input.virtualStartTime ?? now,
         timeout,
-        reason: undefined,
-        position: undefined,
-        pending: NONE,
-        history: NONE,
-        accepted: undefined,
-        rejectedBy: undefined,
-        indexedPriority: undefined,
-        ttlAt: now + timeout * 1000,
-        ttlSlot: -1,
-        finishedAt: 0,
-        knownKey: undefined,
-        transferredFrom: undefined,
-        transferOf: undefined,
-      };
+      );
       this.tasks.set(task.sid, task);
       if (workflow) {
         workflow.taskCount++;
         workflow.counters.apply(task.status, task.priority, 1);
       }
       this.counters.apply(task.status, task.priority, 1);
-      this.waitingTasks.add(task);
       this.fact("task.created", task);
       this.emit("task.created", "task", task.sid, {
         task: this.taskSnapshot(task),
@@ -995,9 +1150,9 @@ export class RoutingEngine {
           }
           case "step-timeout": {
             const task = this.tasks.get(timer.ref);
-            if (!task?.position || task.position.token !== timer.token) break;
+            if (!task?.step || task.stepToken !== timer.token) break;
             if (task.status === "pending") this.advanceStep(task, "timeout");
-            else if (task.status === "reserved") task.position.expired = true;
+            else if (task.status === "reserved") task.stepExpired = true;
             break;
           }
         }
@@ -1072,15 +1227,16 @@ export class RoutingEngine {
     } else if (scope.kind === "workflow") {
       const workflow = this.require(this.workflows, scope.sid, "Workflow");
       counters = workflow.counters;
-      waiting = filter(this.waitingTasks, (t) => t.workflow === workflow);
+      waiting = filter(this.tasks.values(), (t) => isWaiting(t.status) && t.workflow === workflow);
     } else {
       counters = this.counters;
-      waiting = this.waitingTasks;
+      waiting = filter(this.tasks.values(), (t) => isWaiting(t.status));
       members = this.workers.values();
     }
-    // The oldest waiting task: creation order for the workspace (the set is in creation order), a scan otherwise.
+    // The oldest waiting task. `tasks` is in creation order and a task waits from its creation until
+    // it leaves for good, so for the workspace the first waiting task found is the oldest.
     let oldest: TaskState | undefined;
-    if (scope.kind === "workspace") oldest = first(this.waitingTasks);
+    if (scope.kind === "workspace") oldest = first(waiting);
     else for (const task of waiting) if (!oldest || task.dateCreated < oldest.dateCreated) oldest = task;
     const base = {
       tasks_by_status: { ...counters.byStatus },
@@ -1188,14 +1344,14 @@ export class RoutingEngine {
         expression: f.expression.source,
         matches: f.expression.test({ now, task: task.attributes }),
       })) ?? [];
-    const position = task.position;
+    const step = task.step;
     const reservations = task.history.map(reservationView);
     const candidates: CandidateVerdict[] = [];
-    if (position) {
-      const queue = this.queues.get(position.target.queueSid)!;
+    if (step) {
+      const queue = this.queues.get(step.target.queueSid)!;
       const considered = new Set<WorkerState>(queue.members);
-      if (position.knownWorkerSid) {
-        const known = this.workers.get(position.knownWorkerSid);
+      if (task.knownWorkerSid) {
+        const known = this.workers.get(task.knownWorkerSid);
         if (known) considered.add(known);
       }
       for (const worker of considered)
@@ -1210,19 +1366,18 @@ export class RoutingEngine {
       status: task.status,
       workflowSid: task.workflow?.config.sid,
       filters,
-      position: position && {
-        filter: position.filter,
-        filterName: position.filterName,
-        step: position.step,
-        stepEnteredAt: position.enteredAt,
-        queueSid: position.target.queueSid,
-        expression: position.target.expression?.source,
-        priority: position.target.priority,
-        timeout: position.target.timeout,
-        knownWorkerSid: position.knownWorkerSid,
+      position: step && {
+        filter: step.filter,
+        filterName: step.filterName,
+        step: step.index,
+        stepEnteredAt: task.stepEnteredAt,
+        queueSid: step.target.queueSid,
+        expression: step.target.expression?.source,
+        priority: step.target.priority,
+        timeout: step.target.timeout,
+        knownWorkerSid: task.knownWorkerSid,
         orderBy:
-          position.target.orderBy.map((c) => `worker.${c.path.join(".")} ${c.direction}`).join(", ") ||
-          undefined,
+          step.target.orderBy.map((c) => `worker.${c.path.join(".")} ${c.direction}`).join(", ") || undefined,
       },
       reservations,
       candidates,
@@ -1266,7 +1421,10 @@ export class RoutingEngine {
       this.finishedHead < this.finished.length &&
       this.finished[this.finishedHead]!.finishedAt <= horizon
     ) {
+      // Every task passes here exactly once (it joins `finished` when it stops being live), so this
+      // is where its row of times is released, deleted tasks included.
       const task = this.finished[this.finishedHead++]!;
+      this.times.release(task.row);
       if (this.tasks.get(task.sid) !== task) continue; // deleted already
       this.tasks.delete(task.sid);
       for (const reservation of task.history) this.reservations.delete(reservation.sid);
@@ -1329,10 +1487,10 @@ export class RoutingEngine {
     this.facts.record(
       this.clock.now(),
       kind,
-      task.queue?.config.sid,
-      task.workflow?.config.sid,
-      task.channel.sid,
-      worker?.sid,
+      task.queue?.factId ?? NO_FACT_ID,
+      task.workflow?.factId ?? NO_FACT_ID,
+      this.facts.idOf(task.channel.sid),
+      worker?.factId ?? NO_FACT_ID,
       waitSeconds,
       queueWaitSeconds,
     );
@@ -1421,7 +1579,7 @@ export class RoutingEngine {
       queue.availableMembers += Number(activity.available) - Number(previous.available);
     }
     const durationMs = now - worker.dateStatusChanged;
-    this.facts.recordActivity(now, worker.sid, previous.sid, durationMs / 1000);
+    this.facts.recordActivity(now, worker.factId, this.facts.idOf(previous.sid), durationMs / 1000);
     worker.activity = activity;
     worker.dateStatusChanged = now;
     worker.dateUpdated = now;
@@ -1456,7 +1614,6 @@ export class RoutingEngine {
     if (wasWaiting && queue && (!nowWaiting || task.queue !== queue)) queue.waitingTasks.delete(task);
     if (nowWaiting && task.queue && (!wasWaiting || task.queue !== queue)) task.queue.waitingTasks.add(task);
     if (wasWaiting && !nowWaiting) {
-      this.waitingTasks.delete(task);
       this.ttls.remove(task);
       this.timedTasks.delete(task);
     }
@@ -1480,92 +1637,47 @@ export class RoutingEngine {
     const filters = workflow.compiled.filters;
     for (let i = from; i < filters.length; i++) {
       if (this.holds(filters[i]!.expression, task.attributes)) {
-        this.enterStep(task, i, 0);
+        this.enterStep(task, workflow.steps[i]![0]!);
         return;
       }
     }
-    if (workflow.compiled.defaultQueueSid) {
-      this.enterStep(task, "default", 0);
+    if (workflow.defaultStep) {
+      this.enterStep(task, workflow.defaultStep);
       return;
     }
     this.cancel(task, "No filter matched and the workflow has no default_filter");
   }
 
-  private targetOf(
-    task: TaskState,
-    filter: number | "default",
-    step: number,
-  ): { target: Target; name: string } {
-    const compiled = task.workflow!.compiled;
-    if (filter === "default") {
-      return {
-        name: "Default Filter",
-        target: {
-          queueSid: compiled.defaultQueueSid!,
-          expression: undefined,
-          priority: undefined,
-          timeout: undefined,
-          orderBy: [],
-          skipIf: undefined,
-          knownWorker: undefined,
-        },
-      };
-    }
-    const f = compiled.filters[filter]!;
-    return { name: f.name, target: f.targets[step]! };
-  }
-
-  private enterStep(task: TaskState, filter: number | "default", step: number): void {
-    const { target, name } = this.targetOf(task, filter, step);
-    this.place(task, {
-      filter,
-      filterName: name,
-      step,
-      target,
-      reservationTimeout: task.workflow!.config.taskReservationTimeout,
-    });
+  private enterStep(task: TaskState, step: Step): void {
+    this.place(task, step);
     this.emit("workflow.target-matched", "task", task.sid, {
       task: this.taskSnapshot(task),
       workflow: { sid: task.workflow!.config.sid, name: task.workflow!.config.friendlyName },
-      step: { filterName: name, index: step },
+      step: { filterName: step.filterName, index: step.index },
     });
   }
 
   private enterDirect(task: TaskState, routingTarget: NonNullable<NewTask["routingTarget"]>): void {
-    const target: Target = {
-      queueSid: routingTarget.queueSid,
-      expression: undefined,
-      priority: undefined,
-      timeout: undefined,
-      orderBy: [],
-      skipIf: undefined,
-      knownWorker: routingTarget.workerSid !== undefined ? { by: "sid", path: [] } : undefined,
-    };
-    this.place(
-      task,
-      {
-        filter: "direct",
-        filterName: "Routing target",
-        step: 0,
-        target,
-        reservationTimeout: routingTarget.reservationTimeout ?? DEFAULT_RESERVATION_TIMEOUT,
+    const step: Step = {
+      filter: "direct",
+      filterName: "Routing target",
+      index: 0,
+      target: {
+        queueSid: routingTarget.queueSid,
+        expression: undefined,
+        priority: undefined,
+        timeout: undefined,
+        orderBy: [],
+        skipIf: undefined,
+        knownWorker: routingTarget.workerSid !== undefined ? { by: "sid", path: [] } : undefined,
       },
-      routingTarget.workerSid,
-    );
+      reservationTimeout: routingTarget.reservationTimeout ?? DEFAULT_RESERVATION_TIMEOUT,
+    };
+    this.place(task, step, routingTarget.workerSid);
   }
 
   /** Puts a task into a routing step: its queue, priority, timer and indexes. */
-  private place(
-    task: TaskState,
-    step: {
-      filter: Position["filter"];
-      filterName: string;
-      step: number;
-      target: Target;
-      reservationTimeout: number;
-    },
-    directWorkerSid?: string,
-  ): void {
+  private place(task: TaskState, step: Step, directWorkerSid?: string): void {
     const now = this.clock.now();
     const { target } = step;
     const queue = this.queues.get(target.queueSid)!;
@@ -1583,18 +1695,12 @@ export class RoutingEngine {
     let knownWorkerSid: string | null | undefined;
     if (directWorkerSid !== undefined) knownWorkerSid = directWorkerSid;
     else if (target.knownWorker) knownWorkerSid = this.resolveKnownWorker(task, target.knownWorker);
-    task.position = {
-      filter: step.filter,
-      filterName: step.filterName,
-      step: step.step,
-      enteredAt: now,
-      target,
-      token: ++this.stepToken,
-      expired: false,
-      justEntered: true,
-      knownWorkerSid,
-      reservationTimeout: step.reservationTimeout,
-    };
+    task.step = step;
+    task.stepEnteredAt = now;
+    task.stepToken = ++this.stepToken;
+    task.stepExpired = false;
+    task.stepJustEntered = true;
+    task.knownWorkerSid = knownWorkerSid;
     if (previousQueue !== queue) {
       if (previousQueue) {
         this.fact("task.moved", task);
@@ -1610,7 +1716,7 @@ export class RoutingEngine {
       });
     }
     if (target.timeout !== undefined)
-      this.timers.add(now + target.timeout * 1000, "step-timeout", task.sid, task.position.token);
+      this.timers.add(now + target.timeout * 1000, "step-timeout", task.sid, task.stepToken);
     if (target.expression?.usesTime) this.timedTasks.add(task);
     else this.timedTasks.delete(task);
     this.syncTaskIndex(task);
@@ -1632,19 +1738,19 @@ export class RoutingEngine {
 
   /** Moves to the next step after a timeout or skip; past the last step the task leaves the workflow. */
   private advanceStep(task: TaskState, cause: "timeout" | "skip"): void {
-    const position = task.position!;
+    const step = task.step!;
     const queue = task.queue!;
     if (cause === "timeout") {
       this.emit("task-queue.timeout", "task", task.sid, {
         task: this.taskSnapshot(task),
         queue: queueRef(queue),
-        step: { filterName: position.filterName, index: position.step },
+        step: { filterName: step.filterName, index: step.index },
       });
     }
-    const filter = position.filter;
-    const targets = typeof filter === "number" ? task.workflow!.compiled.filters[filter]!.targets : [];
-    if (typeof filter === "number" && position.step + 1 < targets.length) {
-      this.enterStep(task, filter, position.step + 1);
+    const filter = step.filter;
+    const next = typeof filter === "number" ? task.workflow!.steps[filter]![step.index + 1] : undefined;
+    if (next) {
+      this.enterStep(task, next);
       return;
     }
     const workflowRef = task.workflow && {
@@ -1656,7 +1762,7 @@ export class RoutingEngine {
       this.emit("workflow.skipped", "task", task.sid, {
         task: this.taskSnapshot(task),
         ...(workflowRef && { workflow: workflowRef }),
-        step: { filterName: position.filterName, index: position.step },
+        step: { filterName: step.filterName, index: step.index },
       });
       this.enterWorkflow(task, filter + 1);
       return;
@@ -1666,7 +1772,7 @@ export class RoutingEngine {
       this.emit("workflow.timeout", "task", task.sid, {
         task: this.taskSnapshot(task),
         ...(workflowRef && { workflow: workflowRef }),
-        step: { filterName: position.filterName, index: position.step },
+        step: { filterName: step.filterName, index: step.index },
       });
       this.cancel(task, "Workflow Timeout");
     }
@@ -1674,7 +1780,7 @@ export class RoutingEngine {
 
   /** Runs a waiting task through the filters again, after its attributes or its workflow changed. */
   private reEvaluate(task: TaskState): void {
-    if (task.position?.filter === "direct") {
+    if (task.step?.filter === "direct") {
       this.syncTaskIndex(task);
       this.tasksToRoute.add(task);
       return;
@@ -1683,7 +1789,7 @@ export class RoutingEngine {
     const filters = task.workflow!.compiled.filters;
     const match = filters.findIndex((f) => f.expression.test({ now, task: task.attributes }));
     const filter = match >= 0 ? match : "default";
-    if (task.position && task.position.filter === filter) {
+    if (task.step && task.step.filter === filter) {
       // Same filter: stay in the step, but the task may now suit other workers.
       this.syncTaskIndex(task);
       this.tasksToRoute.add(task);
@@ -1746,7 +1852,7 @@ export class RoutingEngine {
   /** A task that is assigned or finished leaves every routing index (its position stays, for explain). */
   private leaveRouting(task: TaskState): void {
     this.unindexTask(task);
-    if (task.position) task.position.justEntered = false;
+    task.stepJustEntered = false;
   }
 
   /**
@@ -1756,15 +1862,15 @@ export class RoutingEngine {
    * step names one worker.
    */
   private syncTaskIndex(task: TaskState): void {
-    const position = task.position;
+    const step = task.step;
     const queue = task.queue;
     const matchable =
-      position !== undefined &&
+      step !== undefined &&
       queue !== undefined &&
       (task.status === "pending" || task.status === "reserved") &&
       task.pending.length < queue.config.maxReservedWorkers &&
-      position.target.expression?.constant !== false;
-    const knownSid = position?.knownWorkerSid;
+      step.target.expression?.constant !== false;
+    const knownSid = task.knownWorkerSid;
     if (!matchable) {
       this.unindexTask(task);
       return;
@@ -1823,7 +1929,7 @@ export class RoutingEngine {
   private eligible(task: TaskState, worker: WorkerState): boolean {
     if (task.rejectedBy?.has(worker.sid)) return false;
     for (const reservation of task.pending) if (reservation.worker === worker) return false;
-    const expression = task.position!.target.expression;
+    const expression = task.step!.target.expression;
     return expression === undefined || this.holds(expression, task.attributes, worker);
   }
 
@@ -1841,27 +1947,27 @@ export class RoutingEngine {
 
   /** Finds ready, eligible workers for a task, up to the queue's parallel-reservation limit. */
   private routeTask(task: TaskState): void {
-    const position = task.position;
+    const step = task.step;
     const queue = task.queue;
-    if (!position || !queue || (task.status !== "pending" && task.status !== "reserved")) return;
+    if (!step || !queue || (task.status !== "pending" && task.status !== "reserved")) return;
     const want = queue.config.maxReservedWorkers - task.pending.length;
-    if (want > 0 && position.target.expression?.constant !== false) {
+    if (want > 0 && step.target.expression?.constant !== false) {
       const chosen: WorkerState[] = [];
-      if (position.knownWorkerSid !== undefined) {
-        const worker =
-          position.knownWorkerSid === null ? undefined : this.workers.get(position.knownWorkerSid);
+      const knownWorkerSid = task.knownWorkerSid;
+      if (knownWorkerSid !== undefined) {
+        const worker = knownWorkerSid === null ? undefined : this.workers.get(knownWorkerSid);
         const slot = worker?.slots.get(task.channel.sid);
         if (worker && slot?.readyKey !== undefined && worker.queues.has(queue) && this.eligible(task, worker))
           chosen.push(worker);
       } else {
         const ready = readyIndex(queue, task.channel.sid);
         if (ready && ready.size > 0) {
-          if (position.target.orderBy.length > 0) {
+          if (step.target.orderBy.length > 0) {
             const all: WorkerState[] = [];
             for (const worker of ready.values()) if (this.eligible(task, worker)) all.push(worker);
             all.sort(
               (a, b) =>
-                compareByOrder(a, b, position.target.orderBy) ||
+                compareByOrder(a, b, step.target.orderBy) ||
                 a.slots.get(task.channel.sid)!.readyKey! - b.slots.get(task.channel.sid)!.readyKey!,
             );
             chosen.push(...all.slice(0, want));
@@ -1878,12 +1984,12 @@ export class RoutingEngine {
       }
       for (const worker of chosen) this.reserve(task, worker);
     }
-    if (position.justEntered) {
-      position.justEntered = false;
+    if (task.stepJustEntered) {
+      task.stepJustEntered = false;
       // skip_if: considered once, right after entering the step, when no reservation could be made.
       if (
         task.pending.length === 0 &&
-        position.target.skipIf?.test({ now: this.clock.now(), workers: population(queue) })
+        step.target.skipIf?.test({ now: this.clock.now(), workers: population(queue) })
       ) {
         this.advanceStep(task, "skip");
       }
@@ -1939,7 +2045,7 @@ export class RoutingEngine {
   private reserve(task: TaskState, worker: WorkerState): void {
     const now = this.clock.now();
     const slot = worker.slots.get(task.channel.sid)!;
-    const position = task.position!;
+    const step = task.step!;
     const reservation: ReservationState = {
       sid: this.ids.next("WR"),
       task,
@@ -1948,7 +2054,7 @@ export class RoutingEngine {
       status: "pending",
       dateCreated: now,
       dateUpdated: now,
-      timeoutAt: now + position.reservationTimeout * 1000,
+      timeoutAt: now + step.reservationTimeout * 1000,
       queueSid: task.queue?.config.sid,
       workflowSid: task.workflow?.config.sid,
     };
@@ -2004,7 +2110,7 @@ export class RoutingEngine {
     this.refreshWorker(worker);
     this.workersToRoute.add(worker);
     if (!reroute) return;
-    if (task.status === "pending" && task.position?.expired) {
+    if (task.status === "pending" && task.stepExpired) {
       this.advanceStep(task, "timeout");
     } else {
       this.syncTaskIndex(task);
@@ -2062,11 +2168,11 @@ export class RoutingEngine {
   }
 
   private taskView(task: TaskState): TaskView {
-    const position: RoutingPosition | undefined = task.position && {
-      filter: task.position.filter,
-      filterName: task.position.filterName,
-      step: task.position.step,
-      stepEnteredAt: task.position.enteredAt,
+    const position: RoutingPosition | undefined = task.step && {
+      filter: task.step.filter,
+      filterName: task.step.filterName,
+      step: task.step.index,
+      stepEnteredAt: task.stepEnteredAt,
     };
     return {
       sid: task.sid,
@@ -2093,7 +2199,7 @@ export class RoutingEngine {
     worker: WorkerState,
     queue: QueueState,
   ): Omit<CandidateVerdict, "workerSid" | "workerName"> {
-    const position = task.position!;
+    const step = task.step!;
     const offered = task.history.find((r) => r.worker === worker && ACTIVE_RESERVATION.has(r.status));
     if (offered) return { verdict: "offered", detail: `reservation ${offered.sid} is ${offered.status}` };
     if (!worker.queues.has(queue))
@@ -2101,14 +2207,14 @@ export class RoutingEngine {
         verdict: "not_in_queue",
         detail: `TargetWorkers of ${queue.config.friendlyName} is false for this worker`,
       };
-    if (position.knownWorkerSid !== undefined && position.knownWorkerSid !== worker.sid) {
+    if (task.knownWorkerSid !== undefined && task.knownWorkerSid !== worker.sid) {
       return {
         verdict: "not_known_worker",
-        detail: `the step is for worker ${position.knownWorkerSid ?? "(none named)"}`,
+        detail: `the step is for worker ${task.knownWorkerSid ?? "(none named)"}`,
       };
     }
     if (task.rejectedBy?.has(worker.sid)) return { verdict: "rejected", detail: "rejected this task before" };
-    const expression = position.target.expression;
+    const expression = step.target.expression;
     if (expression && !expression.test({ now: this.clock.now(), task: task.attributes, worker })) {
       return { verdict: "expression_false", detail: `${expression.source} is false` };
     }
@@ -2140,7 +2246,7 @@ export class RoutingEngine {
         detail: `the task already has ${task.pending.length} pending reservation(s)`,
       };
     }
-    if (position.target.expression?.constant === false)
+    if (step.target.expression?.constant === false)
       return { verdict: "expression_false", detail: "the step's expression never matches" };
     return { verdict: "eligible", detail: "ready and eligible" };
   }

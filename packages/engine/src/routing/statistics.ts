@@ -68,6 +68,9 @@ const RESERVATION_KEYS = new Map(
   ),
 );
 
+/** Stands for "none" in a fact's SID columns (a task outside any queue, a fact without a worker). */
+export const NO_FACT_ID = -1;
+
 /** One worker's (or every worker's) cumulative figures: reservations by outcome and time per activity. */
 export interface WorkerFigures {
   reservations: Record<ReservationOutcome, number>;
@@ -101,8 +104,8 @@ export class FactLog {
 
   constructor(private readonly retentionMs: number) {}
 
-  private intern(sid: string | undefined): number {
-    if (sid === undefined) return -1;
+  /** The small integer that stands for a SID in the log; callers keep it to skip the lookup. */
+  idOf(sid: string): number {
     let id = this.ids.get(sid);
     if (id === undefined) {
       this.ids.set(sid, (id = this.ids.size));
@@ -114,31 +117,31 @@ export class FactLog {
   record(
     at: number,
     kind: CumulativeKind,
-    queueSid: string | undefined,
-    workflowSid: string | undefined,
-    channelSid: string,
-    workerSid: string | undefined,
+    queueId: number,
+    workflowId: number,
+    channelId: number,
+    workerId: number,
     wait = NaN,
     queueWait = NaN,
   ): void {
     const i = this.slot(at);
     this.kind[i] = KIND_INDEX.get(kind)!;
-    this.queue[i] = this.intern(queueSid);
-    this.workflow[i] = this.intern(workflowSid);
-    this.channel[i] = this.intern(channelSid);
-    this.worker[i] = this.intern(workerSid);
-    this.activity[i] = -1;
+    this.queue[i] = queueId;
+    this.workflow[i] = workflowId;
+    this.channel[i] = channelId;
+    this.worker[i] = workerId;
+    this.activity[i] = NO_FACT_ID;
     this.wait[i] = wait;
     this.queueWait[i] = queueWait;
   }
 
   /** A worker left an activity at `at` after `seconds` in it. */
-  recordActivity(at: number, workerSid: string, activitySid: string, seconds: number): void {
+  recordActivity(at: number, workerId: number, activityId: number, seconds: number): void {
     const i = this.slot(at);
     this.kind[i] = ACTIVITY_KIND;
-    this.queue[i] = this.workflow[i] = this.channel[i] = -1;
-    this.worker[i] = this.intern(workerSid);
-    this.activity[i] = this.intern(activitySid);
+    this.queue[i] = this.workflow[i] = this.channel[i] = NO_FACT_ID;
+    this.worker[i] = workerId;
+    this.activity[i] = activityId;
     this.wait[i] = seconds;
     this.queueWait[i] = NaN;
   }
