@@ -397,6 +397,26 @@ describe("routing engine properties", () => {
             if (status && status in recount) recount[status]!++;
           }
           expect(stats.tasks_by_status).toEqual(recount);
+
+          // The oldest waiting task, per queue and for the workspace, agrees with a search.
+          const waiting = withStatus("pending", "reserved").map((t) => engine.task(t)!);
+          const oldestOf = (among: TaskView[]) =>
+            among.reduce<TaskView | undefined>(
+              (oldest, t) =>
+                !oldest ||
+                t.dateCreated < oldest.dateCreated ||
+                (t.dateCreated === oldest.dateCreated && t.sid < oldest.sid)
+                  ? t
+                  : oldest,
+              undefined,
+            )?.sid ?? null;
+          expect(stats.longest_task_waiting_sid).toBe(oldestOf(waiting));
+          for (const queueSid of new Set(waiting.map((t) => t.queueSid!))) {
+            const queueStats = engine.realtimeStatistics({ kind: "queue", sid: queueSid });
+            expect(queueStats.longest_task_waiting_sid, `oldest in ${queueSid}`).toBe(
+              oldestOf(waiting.filter((t) => t.queueSid === queueSid)),
+            );
+          }
         }
       }),
       { numRuns: 300 },

@@ -137,6 +137,12 @@ interface QueueState {
   waiting: Map<string, OrderedIndex<TaskState, TaskState>>;
   /** Waiting (pending or reserved) tasks in this queue, in the order they entered it. */
   waitingTasks: Set<TaskState>;
+  /**
+   * The oldest of `waitingTasks` by creation, for real-time statistics, while `oldestKnown`: kept as
+   * tasks enter, forgotten when it leaves, and found again by a scan only when asked for then.
+   */
+  oldest: TaskState | undefined;
+  oldestKnown: boolean;
   counters: ScopeCounters;
   /** Members per activity SID, and how many are in an available activity. */
   activityCounts: Map<string, number>;
@@ -537,6 +543,8 @@ export class RoutingEngine {
           availableMembers: 0,
           taskCount: 0,
           waitingTasks: new Set(),
+          oldest: undefined,
+          oldestKnown: true,
           counters: new ScopeCounters(),
           factId: this.facts.idOf(config.sid),
         };
@@ -1236,8 +1244,9 @@ export class RoutingEngine {
     // The oldest waiting task. `tasks` is in creation order and a task waits from its creation until
     // it leaves for good, so for the workspace the first waiting task found is the oldest.
     let oldest: TaskState | undefined;
-    if (scope.kind === "workspace") oldest = first(waiting);
-    else for (const task of waiting) if (!oldest || task.dateCreated < oldest.dateCreated) oldest = task;
+    if (queueState) oldest = oldestWaiting(queueState);
+    else if (scope.kind === "workspace") oldest = first(waiting);
+    else for (const task of waiting) if (!oldest || createdBefore(task, oldest)) oldest = task;
     const base = {
       tasks_by_status: { ...counters.byStatus },
       tasks_by_priority: Object.fromEntries(
@@ -1611,8 +1620,8 @@ export class RoutingEngine {
     task.workflow?.counters.apply(task.status, task.priority, 1);
     const wasWaiting = isWaiting(status);
     const nowWaiting = isWaiting(task.status);
-    if (wasWaiting && queue && (!nowWaiting || task.queue !== queue)) queue.waitingTasks.delete(task);
-    if (nowWaiting && task.queue && (!wasWaiting || task.queue !== queue)) task.queue.waitingTasks.add(task);
+    if (wasWaiting && queue && (!nowWaiting || task.queue !== queue)) leaveWaiting(queue, task);
+    if (nowWaiting && task.queue && (!wasWaiting || task.queue !== queue)) enterWaiting(task.queue, task);
     if (wasWaiting && !nowWaiting) {
       this.ttls.remove(task);
       this.timedTasks.delete(task);
@@ -2362,6 +2371,32 @@ function waitingIndex(queue: QueueState, channelSid: string): OrderedIndex<TaskS
       (index = new OrderedIndex(queue.config.taskOrder === "LIFO" ? lifo : fifo)),
     );
   return index;
+}
+
+function enterWaiting(queue: QueueState, task: TaskState): void {
+  queue.waitingTasks.add(task);
+  if (queue.oldestKnown && (!queue.oldest || createdBefore(task, queue.oldest))) queue.oldest = task;
+}
+
+function leaveWaiting(queue: QueueState, task: TaskState): void {
+  queue.waitingTasks.delete(task);
+  if (queue.oldest === task) {
+    queue.oldest = undefined;
+    queue.oldestKnown = false;
+  }
+}
+
+function oldestWaiting(queue: QueueState): TaskState | undefined {
+  if (!queue.oldestKnown) {
+    for (const task of queue.waitingTasks)
+      if (!queue.oldest || createdBefore(task, queue.oldest)) queue.oldest = task;
+    queue.oldestKnown = true;
+  }
+  return queue.oldest;
+}
+
+function createdBefore(a: TaskState, b: TaskState): boolean {
+  return a.dateCreated < b.dateCreated || (a.dateCreated === b.dateCreated && a.seq < b.seq);
 }
 
 function first<T>(items: Iterable<T>): T | undefined {
