@@ -15,7 +15,7 @@ import { EventLog } from "./platform/events/event-log.ts";
 import { eventRoutes } from "./platform/events/routes.ts";
 import { Metrics } from "./platform/http/metrics.ts";
 import { API_PREFIX, createHttpServer, type HttpServer } from "./platform/http/server.ts";
-import { randomSids } from "./platform/ids.ts";
+import { randomSids, timeOrderedSids } from "./platform/ids.ts";
 import { createLogger } from "./platform/logger.ts";
 import { SecretBox } from "./platform/secrets/secret-box.ts";
 import { systemClock } from "./platform/time.ts";
@@ -74,7 +74,8 @@ export class Switchboard {
     }
     const secrets = SecretBox.load(config.secretKey, config.dataDir);
     const metrics = new Metrics();
-    const events = new EventLog(database, ids, clock);
+    // Event SIDs grow with time so that the event log's SID index takes appends (see timeOrderedSids).
+    const events = new EventLog(database, parts.ids ?? timeOrderedSids(clock), clock);
     events.appended.on("appended", (count: number) => metrics.eventsAppended.inc(count));
     const accounts = new AccountStore(database, events, secrets, ids, clock);
     const apiKeys = new ApiKeyStore(database, events, ids, clock);
