@@ -204,6 +204,45 @@ describe.each(dialects())("storage conformance on $dialect", ({ dialect, unavail
     expect(second.seq).toBeGreaterThan(first.seq);
   });
 
+  it("reads after a position the same from memory as from the database, around rollbacks and other writers", async () => {
+    const account = await accounts.create({ friendlyName: "A" });
+    const draft = (n: number) => ({
+      eventType: "test.happened",
+      resourceType: "test",
+      resourceSid: account.sid,
+      description: `event ${n}`,
+    });
+    const start = await events.head();
+    await database.transaction((tx) => events.append(tx, account.sid, [draft(1), draft(2)]));
+    await expect(
+      database.transaction(async (tx) => {
+        await events.append(tx, account.sid, [draft(0)]);
+        throw new Error("rolled back");
+      }),
+    ).rejects.toThrow("rolled back");
+    await database.transaction((tx) => events.append(tx, account.sid, [draft(3)]));
+    // Another process appends: this one never saw the event go by.
+    const otherDatabase = Database.open(testDb.url);
+    try {
+      const other = new EventLog(otherDatabase, sequentialSids(9000), clock);
+      await otherDatabase.transaction((tx) => other.append(tx, account.sid, [draft(4)]));
+    } finally {
+      await otherDatabase.close();
+    }
+    await database.transaction((tx) => events.append(tx, account.sid, [draft(5)]));
+
+    const fromDatabase = await new EventLog(database, sequentialSids(9500), clock).readAfter(start, 100);
+    expect(fromDatabase.map((e) => e.description)).toEqual(
+      ["1", "2", "3", "4", "5"].map((n) => `event ${n}`),
+    );
+    for (const [i, event] of fromDatabase.entries()) {
+      const position = i === 0 ? start : fromDatabase[i - 1]!.seq;
+      expect(await events.readAfter(position, 100), `after ${position}`).toEqual(fromDatabase.slice(i));
+      expect(await events.readAfter(position, 1)).toEqual([event]);
+    }
+    expect(await events.readAfter(fromDatabase.at(-1)!.seq, 100)).toEqual([]);
+  });
+
   it("moves consumer cursors forward only", async () => {
     expect(await cursors.position("c")).toBe(0);
     await cursors.advance(database.db, "c", 10);

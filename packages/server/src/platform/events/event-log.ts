@@ -42,6 +42,9 @@ export interface EventFilter {
   endDate?: string;
 }
 
+/** How many of its latest committed events this process keeps for consumers to read from memory. */
+const RECENT_EVENTS = 4096;
+
 /** An arbitrary constant naming the Postgres advisory lock that orders appends. */
 const APPEND_LOCK = 7_345_112;
 
@@ -53,6 +56,7 @@ const APPEND_LOCK = 7_345_112;
 export class EventLog {
   /** Emits "appended" (with the number of events) after a commit that added events, so in-process consumers wake at once. */
   readonly appended = new EventEmitter();
+  private readonly recent = new RecentEvents(RECENT_EVENTS);
 
   constructor(
     private readonly database: Database,
@@ -95,13 +99,18 @@ export class EventLog {
         date_created: isoAt(now),
       };
     });
-    const stored = await tx.db.insertInto("events").values(rows).returningAll().execute();
-    tx.afterCommit(() => this.appended.emit("appended", stored.length));
-    return stored.map(toEvent);
+    const stored = (await tx.db.insertInto("events").values(rows).returningAll().execute()).map(toEvent);
+    tx.afterCommit(() => {
+      this.recent.add(stored);
+      this.appended.emit("appended", stored.length);
+    });
+    return stored;
   }
 
   /** Events of every account after `position`, oldest first: the consumers' view. */
   async readAfter(position: number, limit: number): Promise<StoredEvent[]> {
+    const recent = this.recent.after(position, limit);
+    if (recent) return recent;
     const rows = await this.database.db
       .selectFrom("events")
       .selectAll()
@@ -175,4 +184,39 @@ function toEvent(row: Omit<EventsTable, "seq"> & { seq: number }): StoredEvent {
     scopeSid: row.scope_sid,
     dateCreated: row.date_created,
   };
+}
+
+/**
+ * The latest events this process committed, kept so that consumers woken by `appended` read them
+ * from memory rather than each querying the database for the same rows.
+ *
+ * Invariant: the kept events are contiguous in seq. Appends commit in seq order (one SQLite writer;
+ * the Postgres advisory lock), so when an event is added every event before it is committed; an
+ * event that does not follow the last one kept (another process appended, a transaction rolled back,
+ * commit callbacks ran out of order) starts the run afresh. A read is answered here only when it
+ * starts inside the run and finds something; otherwise the database answers, as before, so events
+ * appended by another process are never hidden.
+ */
+class RecentEvents {
+  private events: StoredEvent[] = [];
+
+  constructor(private readonly capacity: number) {}
+
+  add(batch: StoredEvent[]): void {
+    for (const event of batch) {
+      const last = this.events.at(-1);
+      if (last && event.seq !== last.seq + 1) this.events = [];
+      this.events.push(event);
+    }
+    // Trim in halves, so trimming costs O(1) per event.
+    if (this.events.length > 2 * this.capacity) this.events = this.events.slice(-this.capacity);
+  }
+
+  after(position: number, limit: number): StoredEvent[] | undefined {
+    const first = this.events[0];
+    if (!first || position < first.seq - 1) return undefined;
+    const start = position - first.seq + 1;
+    if (start >= this.events.length) return undefined;
+    return this.events.slice(start, start + limit);
+  }
 }
