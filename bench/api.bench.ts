@@ -284,8 +284,10 @@ async function taskToReservation(
   return latencies;
 }
 
-/** RSS while holding 15,000 workers and 500,000 tasks, then the time a restart takes to replay them. */
-/** Run by bench/capacity.ts, in a process of its own. */
+/**
+ * RSS while holding 15,000 workers and 500,000 tasks, then the time a restart takes to replay them.
+ * Run by bench/capacity.ts, in a process of its own.
+ */
 export async function capacityFigures(db: BenchDatabase): Promise<void> {
   note(`api capacity on ${db.name}: ${CAP_WORKERS} workers and ${CAP_TASKS} tasks`);
   let switchboard = await openServer(db);

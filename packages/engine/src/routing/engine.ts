@@ -47,7 +47,7 @@ import {
   VIRTUAL_START,
 } from "./task-times.ts";
 import { TimerQueue } from "./timers.ts";
-import { compileWorkflow, type CompiledWorkflow, type Target } from "./workflow.ts";
+import { compileWorkflow, queueTarget, type CompiledWorkflow, type Target } from "./workflow.ts";
 
 /** What a command did: its result and the events it produced, in order. */
 export interface Outcome<T = void> {
@@ -634,15 +634,7 @@ export class RoutingEngine {
             filter: "default",
             filterName: "Default Filter",
             index: 0,
-            target: {
-              queueSid: compiled.defaultQueueSid,
-              expression: undefined,
-              priority: undefined,
-              timeout: undefined,
-              orderBy: [],
-              skipIf: undefined,
-              knownWorker: undefined,
-            },
+            target: queueTarget(compiled.defaultQueueSid),
             reservationTimeout: config.taskReservationTimeout,
           }
         : undefined;
@@ -870,16 +862,9 @@ export class RoutingEngine {
     }
     return this.command(() => {
       const now = this.clock.now();
-      const row = this.times.allocate();
-      this.times.set(row, CREATED, now);
-      this.times.set(row, UPDATED, now);
-      this.times.set(row, VIRTUAL_START, input.virtualStartTime ?? now);
-      this.times.set(row, QUEUE_ENTERED, NaN);
-      this.times.set(row, STEP_ENTERED, NaN);
-      this.times.set(row, FINISHED, 0);
       const task = new TaskState(
         this.times,
-        row,
+        this.times.allocate(now, input.virtualStartTime ?? now),
         this.ids.next("WT"),
         ++this.taskSeq,
         input.attributes ?? {},
@@ -1671,15 +1656,10 @@ export class RoutingEngine {
       filter: "direct",
       filterName: "Routing target",
       index: 0,
-      target: {
-        queueSid: routingTarget.queueSid,
-        expression: undefined,
-        priority: undefined,
-        timeout: undefined,
-        orderBy: [],
-        skipIf: undefined,
-        knownWorker: routingTarget.workerSid !== undefined ? { by: "sid", path: [] } : undefined,
-      },
+      target: queueTarget(
+        routingTarget.queueSid,
+        routingTarget.workerSid !== undefined ? { by: "sid", path: [] } : undefined,
+      ),
       reservationTimeout: routingTarget.reservationTimeout ?? DEFAULT_RESERVATION_TIMEOUT,
     };
     this.place(task, step, routingTarget.workerSid);
@@ -1858,7 +1838,7 @@ export class RoutingEngine {
     this.endAccepted(task.accepted!, "completed");
   }
 
-  /** A task that is assigned or finished leaves every routing index (its position stays, for explain). */
+  /** A task that is assigned or finished leaves every routing index (its step stays, for explain). */
   private leaveRouting(task: TaskState): void {
     this.unindexTask(task);
     task.stepJustEntered = false;

@@ -25,13 +25,21 @@ export class TaskTimes {
   private rows = 0;
   private readonly free: number[] = [];
 
-  allocate(): number {
+  /** A row for a task created at `createdAt`; it has entered no queue or step and is live. */
+  allocate(createdAt: number, virtualStart: number): number {
     const row = this.free.pop() ?? this.rows++;
     if ((row + 1) * COLUMNS > this.values.length) {
       const grown = new Float64Array(this.values.length * 2);
       grown.set(this.values);
       this.values = grown;
     }
+    const at = row * COLUMNS;
+    this.values[at + CREATED] = createdAt;
+    this.values[at + UPDATED] = createdAt;
+    this.values[at + VIRTUAL_START] = virtualStart;
+    this.values[at + QUEUE_ENTERED] = NaN;
+    this.values[at + STEP_ENTERED] = NaN;
+    this.values[at + FINISHED] = 0;
     return row;
   }
 

@@ -15,6 +15,19 @@ export interface Target {
   knownWorker: { by: "sid" | "friendly_name"; path: string[] } | undefined;
 }
 
+/** A target that only names a queue (default_filter, direct routing), optionally for one known worker. */
+export function queueTarget(queueSid: string, knownWorker?: Target["knownWorker"]): Target {
+  return {
+    queueSid,
+    expression: undefined,
+    priority: undefined,
+    timeout: undefined,
+    orderBy: [],
+    skipIf: undefined,
+    knownWorker,
+  };
+}
+
 export interface OrderClause {
   path: string[];
   direction: "ASC" | "DESC";
