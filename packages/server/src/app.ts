@@ -7,6 +7,10 @@ import { AccountStore } from "./identity/accounts.ts";
 import { ApiKeyStore } from "./identity/api-keys.ts";
 import { authenticator } from "./identity/authenticate.ts";
 import { identityRoutes } from "./identity/routes.ts";
+import { conversationRoutes } from "./conversations/routes.ts";
+import { ConversationStore } from "./conversations/store.ts";
+import { conversationSubscriptions } from "./conversations/subscriptions.ts";
+import { ConversationTimers } from "./conversations/timers.ts";
 import { Database } from "./platform/db/database.ts";
 import { migrateToLatest } from "./platform/db/migrate.ts";
 import { tooManyRequests, unavailable } from "./platform/errors.ts";
@@ -51,9 +55,11 @@ export class Switchboard {
     readonly apiKeys: ApiKeyStore,
     readonly webhooks: WebhookStore,
     readonly routing: RoutingService,
+    readonly conversations: ConversationStore,
     readonly http: HttpServer,
     private readonly dispatcher: WebhookDispatcher,
     private readonly assignmentCallbacks: AssignmentCallbacks,
+    private readonly conversationTimers: ConversationTimers,
     private readonly hub: StreamHub,
     /** Shared with the readiness probe, which answers 503 once shutdown begins. */
     private readonly lifecycle: { closing: boolean },
@@ -87,9 +93,17 @@ export class Switchboard {
       await database.close();
       throw error;
     }
-    const webhooks = new WebhookStore(database, events, ids, clock, (accountSids) =>
-      routing.eventCallbacks(accountSids),
+    const conversations = new ConversationStore(database, events, ids, clock);
+    const conversationTimers = new ConversationTimers(
+      conversations,
+      config.pollIntervalMs,
+      logger.child({ component: "conversation-timers" }),
     );
+    // Subscriptions kept outside the webhooks table: workspace event callbacks, conversation webhooks.
+    const webhooks = new WebhookStore(database, events, ids, clock, async (accountSids) => [
+      ...routing.eventCallbacks(accountSids),
+      ...(await conversationSubscriptions(conversations, accountSids)),
+    ]);
     const dispatcher = new WebhookDispatcher(
       webhooks,
       events,
@@ -146,6 +160,7 @@ export class Switchboard {
       webhookRoutes(api, webhooks);
       eventRoutes(api, API_PREFIX, events);
       routingRoutes(api, routing, events);
+      conversationRoutes(api, conversations);
       streamTokenRoutes(api, routing, streamTokens, clock);
     });
 
@@ -158,9 +173,11 @@ export class Switchboard {
       apiKeys,
       webhooks,
       routing,
+      conversations,
       http,
       dispatcher,
       assignmentCallbacks,
+      conversationTimers,
       hub,
       lifecycle,
     );
@@ -173,6 +190,7 @@ export class Switchboard {
     const address = await this.http.listen({ port: this.config.port, host: this.config.host });
     this.dispatcher.start();
     this.assignmentCallbacks.start();
+    this.conversationTimers.start();
     return address;
   }
 
@@ -183,6 +201,7 @@ export class Switchboard {
     await this.http.close();
     await this.hub.stop();
     await this.assignmentCallbacks.stop();
+    await this.conversationTimers.stop();
     await this.routing.close();
     await this.dispatcher.stop();
     await this.database.close();

@@ -74,9 +74,13 @@ export interface ExternalSubscription {
   /** Only events scoped to this resource (`scope_sid`). */
   scopeSid: string;
   dateCreated: string;
+  /** A further test on each event of the chosen types (a keyword trigger on a message's body). */
+  accepts?: (event: StoredEvent) => boolean;
 }
 
-export type SubscriptionSource = (accountSids: string[]) => ExternalSubscription[];
+export type SubscriptionSource = (
+  accountSids: string[],
+) => ExternalSubscription[] | Promise<ExternalSubscription[]>;
 
 export interface WebhookInput {
   url: string;
@@ -213,7 +217,7 @@ export class WebhookStore {
               .execute()
           ).map(toWebhook)
         : []),
-      ...this.externalSubscriptions(accountSids),
+      ...(await this.externalSubscriptions(accountSids)),
     ];
     const now = isoAt(this.clock.now());
     const rows: WebhookDeliveriesTable[] = [];
@@ -222,6 +226,7 @@ export class WebhookStore {
         if (webhook.accountSid !== event.accountSid || event.dateCreated < webhook.dateCreated) continue;
         if (webhook.scopeSid !== undefined && webhook.scopeSid !== event.scopeSid) continue;
         if (webhook.eventTypes.length > 0 && !webhook.eventTypes.includes(event.eventType)) continue;
+        if (webhook.accepts && !webhook.accepts(event)) continue;
         rows.push({
           sid: this.ids.next("DL"),
           account_sid: event.accountSid,

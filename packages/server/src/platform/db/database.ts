@@ -98,5 +98,14 @@ function cacheStatements(driver: SqliteDriver.Database, limit = 512): void {
   }) as typeof driver.prepare;
 }
 
+/**
+ * True for a unique-constraint violation on either dialect: the last word when two writers race for
+ * the same unique value (a check before the insert cannot see the other's uncommitted row).
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "23505";
+}
+
 // Postgres returns BIGINT (event seq) as text by default; our positions stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));

@@ -3,6 +3,7 @@ import type { Database, Dialect } from "./database.ts";
 import * as foundation from "./migrations/0001-foundation.ts";
 import * as routing from "./migrations/0002-routing.ts";
 import * as eventScopes from "./migrations/0003-event-scopes.ts";
+import * as conversations from "./migrations/0004-conversations.ts";
 
 /**
  * Versioned migrations, applied in name order and recorded in `kysely_migration`. A migration is
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<
   "0001-foundation": foundation,
   "0002-routing": routing,
   "0003-event-scopes": eventScopes,
+  "0004-conversations": conversations,
 };
 
 export class MigrationError extends Error {

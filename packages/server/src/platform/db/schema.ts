@@ -15,6 +15,10 @@ export interface Schema {
   webhook_attempts: WebhookAttemptsTable;
   routing_workspaces: RoutingWorkspacesTable;
   routing_commands: RoutingCommandsTable;
+  conversations: ConversationsTable;
+  conversation_participants: ConversationParticipantsTable;
+  conversation_messages: ConversationMessagesTable;
+  conversation_webhooks: ConversationWebhooksTable;
 }
 
 export type AccountStatus = "active" | "suspended" | "closed";
@@ -162,4 +166,91 @@ export interface RoutingCommandsTable {
   command: string;
   /** JSON array of the SIDs the engine generated while running it, in order. */
   sids: string;
+}
+
+/** Twilio's conversation states: only `closed` is final (closed conversations take no new messages). */
+export type ConversationState = "initializing" | "active" | "inactive" | "closed";
+
+export interface ConversationsTable {
+  sid: string;
+  account_sid: string;
+  /** Unique in the account when set; the API accepts it wherever it accepts the SID. */
+  unique_name: string | null;
+  friendly_name: string | null;
+  /** JSON text, stored as given. */
+  attributes: string;
+  state: ConversationState;
+  messaging_service_sid: string | null;
+  /** ISO 8601 durations (`PT5M`) after the last activity at which the state moves on. */
+  timers_inactive: string | null;
+  timers_closed: string | null;
+  /** When the timers fire, counted from the last activity; null when no timer is set. */
+  date_inactive: string | null;
+  date_closed: string | null;
+  /** The index the next message gets: messages are numbered 0, 1, 2... per conversation, never reused. */
+  next_message_index: number;
+  date_created: string;
+  date_updated: string;
+}
+
+export type BindingType = "sms" | "whatsapp" | "messenger" | "email";
+
+export interface ConversationParticipantsTable {
+  sid: string;
+  account_sid: string;
+  conversation_sid: string;
+  /** A chat participant's identity; null for a messaging binding. */
+  identity: string | null;
+  binding_type: BindingType | null;
+  /** The customer's address (phone number, whatsapp:+..., email address). */
+  address: string | null;
+  /** Our address the customer writes to. */
+  proxy_address: string | null;
+  /** Our address shown to a chat participant in a group (MMS) conversation. */
+  projected_address: string | null;
+  attributes: string;
+  role_sid: string | null;
+  last_read_message_index: number | null;
+  last_read_timestamp: string | null;
+  /**
+   * 1 while the conversation is not closed. (address, proxy_address) is unique among open rows: an
+   * inbound message from an address to a proxy address belongs to exactly one open conversation.
+   */
+  conversation_open: number;
+  date_created: string;
+  date_updated: string;
+}
+
+export interface ConversationMessagesTable {
+  sid: string;
+  account_sid: string;
+  conversation_sid: string;
+  message_index: number;
+  author: string;
+  /** Card numbers are masked before the body is stored (conversations/card-numbers.ts). */
+  body: string | null;
+  attributes: string;
+  participant_sid: string | null;
+  subject: string | null;
+  date_created: string;
+  date_updated: string;
+}
+
+export type ConversationWebhookTarget = "webhook" | "trigger" | "studio";
+
+export interface ConversationWebhooksTable {
+  sid: string;
+  account_sid: string;
+  conversation_sid: string;
+  target: ConversationWebhookTarget;
+  url: string | null;
+  method: "POST";
+  /** JSON array of Twilio event names (onMessageAdded, ...) the webhook receives. */
+  filters: string;
+  /** JSON array of keywords that fire a `trigger` webhook when a message starts with one. */
+  triggers: string;
+  flow_sid: string | null;
+  replay_after: number | null;
+  date_created: string;
+  date_updated: string;
 }

@@ -1,0 +1,22 @@
+import { ApiError, conflict } from "../platform/errors.ts";
+
+/**
+ * The Conversations API's own error codes, where Twilio documents one; other refusals use the
+ * generic codes of platform/errors.ts.
+ */
+export const duplicateUniqueName = (uniqueName: string) =>
+  new ApiError(409, 50353, `Conversation with provided unique name ${uniqueName} already exists`);
+
+export const duplicateIdentity = (identity: string) =>
+  new ApiError(409, 50433, `Participant with identity ${identity} already exists in this conversation`);
+
+/** An address and proxy address pair belongs to one open conversation: inbound messages are routed by it. */
+export const duplicateBinding = (conversationSid: string) =>
+  new ApiError(
+    409,
+    50416,
+    `A binding for this participant and proxy address already exists in Conversation ${conversationSid}`,
+  );
+
+export const closedConversation = (conversationSid: string) =>
+  conflict(`Conversation ${conversationSid} is closed: it takes no new messages or participants`);

@@ -1,0 +1,622 @@
+import type { FastifyRequest } from "fastify";
+import { z } from "zod";
+import { invalidParameter, notFound } from "../platform/errors.ts";
+import { origin, pageRequest, pagingQuery, v1List, type Page } from "../platform/http/paging.ts";
+import { httpUrl } from "../platform/http/parameters.ts";
+import type { HttpServer } from "../platform/http/server.ts";
+import { iso8601, isoAt } from "../platform/time.ts";
+import { durationMs } from "./durations.ts";
+import {
+  CONVERSATION_EVENTS,
+  type Conversation,
+  type ConversationStore,
+  type ConversationWebhook,
+  type Message,
+  type Participant,
+} from "./store.ts";
+
+const V1 = "/v1/Conversations";
+const tags = ["Conversations"];
+
+const state = z.enum(["initializing", "active", "inactive", "closed"]);
+
+/** JSON text, checked and stored as given (Twilio echoes attributes back verbatim). */
+const jsonText = z.string().refine((text) => {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}, "must be valid JSON");
+
+/** An ISO 8601 date, stored in our timestamp form. */
+const date = z
+  .string()
+  .refine((text) => !Number.isNaN(Date.parse(text)), "expected an ISO 8601 date")
+  .transform((text) => isoAt(Date.parse(text)));
+
+/** A conversation timer: an ISO 8601 duration of at least `minMinutes`, or empty to clear it. */
+const timer = (minMinutes: number) =>
+  z.string().refine((text) => {
+    if (text === "") return true;
+    const ms = durationMs(text);
+    return ms !== undefined && ms >= minMinutes * 60_000;
+  }, `expected an ISO 8601 duration of at least ${minMinutes} minutes, such as PT${minMinutes}M`);
+
+/** A list parameter sent repeated (Twilio's SDKs) or comma-separated. */
+const list = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v : v.split(",")).map((s) => s.trim()).filter(Boolean));
+
+const twilioEventNames = Object.values(CONVERSATION_EVENTS) as string[];
+const eventFilters = list.pipe(
+  z.array(
+    z.string().refine((name) => twilioEventNames.includes(name), {
+      message: `expected event names among ${twilioEventNames.join(", ")}`,
+    }),
+  ),
+);
+
+const conversationBody = z.object({
+  FriendlyName: z.string().max(256).optional(),
+  UniqueName: z.string().max(256).optional(),
+  Attributes: jsonText.optional(),
+  State: state.optional(),
+  MessagingServiceSid: z.string().optional(),
+  "Timers.Inactive": timer(1).optional(),
+  "Timers.Closed": timer(10).optional(),
+  DateCreated: date.optional(),
+  DateUpdated: date.optional(),
+});
+
+const participantBody = z.object({
+  Identity: z.string().min(1).max(256).optional(),
+  "MessagingBinding.Address": z.string().min(1).max(256).optional(),
+  "MessagingBinding.ProxyAddress": z.string().min(1).max(256).optional(),
+  "MessagingBinding.ProjectedAddress": z.string().min(1).max(256).optional(),
+  Attributes: jsonText.optional(),
+  RoleSid: z.string().optional(),
+  DateCreated: date.optional(),
+  DateUpdated: date.optional(),
+});
+
+const messageBody = z.object({
+  Author: z.string().max(256).optional(),
+  Body: z.string().max(32_000).optional(),
+  Attributes: jsonText.optional(),
+  Subject: z.string().max(256).optional(),
+  MediaSid: z.string().optional(),
+  ContentSid: z.string().optional(),
+  DateCreated: date.optional(),
+  DateUpdated: date.optional(),
+});
+
+const webhookConfiguration = {
+  "Configuration.Url": httpUrl.optional(),
+  "Configuration.Method": z
+    .string()
+    .transform((v) => v.toUpperCase())
+    .pipe(z.literal("POST", { message: "only POST is supported" }))
+    .optional(),
+  "Configuration.Filters": eventFilters.optional(),
+  "Configuration.Triggers": list.optional(),
+  "Configuration.FlowSid": z.string().optional(),
+};
+
+const conversationParams = z.object({ ConversationSid: z.string() });
+const itemParams = z.object({ ConversationSid: z.string(), Sid: z.string() });
+
+/**
+ * The Conversations v1 API on Twilio's paths: conversations (by SID or unique name), participants
+ * (chat identities and messaging bindings), messages and conversation-scoped webhooks.
+ */
+export function conversationRoutes(app: HttpServer, store: ConversationStore): void {
+  const conversationOf = async (request: FastifyRequest): Promise<Conversation> => {
+    const { ConversationSid } = request.params as { ConversationSid: string };
+    const conversation = await store.get(request.principal.accountSid, ConversationSid);
+    if (!conversation) throw notFound(`The requested resource ${V1}/${ConversationSid} was not found`);
+    return conversation;
+  };
+  const missing = (request: FastifyRequest) =>
+    notFound(`The requested resource ${request.url.split("?")[0]} was not found`);
+
+  // --- Conversations -------------------------------------------------------------------------
+
+  app.post(
+    V1,
+    { schema: { tags, summary: "Create a conversation", body: conversationBody.default({}) } },
+    async (request, reply) => {
+      const conversation = await store.create(request.principal.accountSid, conversationInput(request.body));
+      return reply.code(201).send(conversationJson(request, conversation));
+    },
+  );
+
+  app.get(
+    V1,
+    {
+      schema: {
+        tags,
+        summary: "List conversations, oldest first",
+        querystring: pagingQuery.extend({
+          State: state.optional(),
+          StartDate: date.optional(),
+          EndDate: date.optional(),
+        }),
+      },
+    },
+    async (request) => {
+      const page = pageRequest(request.query);
+      const { State, StartDate, EndDate } = request.query;
+      const result = await store.list(
+        request.principal.accountSid,
+        { state: State, startDate: StartDate, endDate: EndDate },
+        page,
+      );
+      return v1List(
+        request,
+        "conversations",
+        page,
+        mapPage(result, (c) => conversationJson(request, c)),
+      );
+    },
+  );
+
+  app.get(
+    `${V1}/:ConversationSid`,
+    { schema: { tags, summary: "Fetch a conversation", params: conversationParams } },
+    async (request) => conversationJson(request, await conversationOf(request)),
+  );
+
+  app.post(
+    `${V1}/:ConversationSid`,
+    {
+      schema: {
+        tags,
+        summary: "Change a conversation",
+        params: conversationParams,
+        body: conversationBody.default({}),
+      },
+    },
+    async (request) => {
+      const updated = await store.update(
+        request.principal.accountSid,
+        request.params.ConversationSid,
+        conversationInput(request.body),
+      );
+      if (!updated) throw missing(request);
+      return conversationJson(request, updated);
+    },
+  );
+
+  app.delete(
+    `${V1}/:ConversationSid`,
+    {
+      schema: {
+        tags,
+        summary: "Delete a conversation with its messages and participants",
+        params: conversationParams,
+      },
+    },
+    async (request, reply) => {
+      if (!(await store.remove(request.principal.accountSid, request.params.ConversationSid)))
+        throw missing(request);
+      return reply.code(204).send();
+    },
+  );
+
+  // --- Participants --------------------------------------------------------------------------
+
+  app.post(
+    `${V1}/:ConversationSid/Participants`,
+    {
+      schema: {
+        tags,
+        summary: "Add a participant",
+        params: conversationParams,
+        body: participantBody.default({}),
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const identity = body.Identity;
+      const address = body["MessagingBinding.Address"];
+      const proxyAddress = body["MessagingBinding.ProxyAddress"];
+      const projectedAddress = body["MessagingBinding.ProjectedAddress"];
+      if (identity === undefined && address === undefined)
+        throw invalidParameter("A participant needs an Identity (chat) or a MessagingBinding.Address");
+      if (identity !== undefined && address !== undefined)
+        throw invalidParameter("A participant has an Identity or a MessagingBinding.Address, not both");
+      if (address !== undefined && proxyAddress === undefined && !address.includes("@"))
+        throw invalidParameter("Missing required parameter MessagingBinding.ProxyAddress in the post body");
+      if (projectedAddress !== undefined && identity === undefined)
+        throw invalidParameter(
+          "MessagingBinding.ProjectedAddress is for chat participants: give an Identity",
+        );
+      const participant = await store.addParticipant(await conversationOf(request), {
+        identity,
+        address,
+        proxyAddress,
+        projectedAddress,
+        attributes: body.Attributes,
+        roleSid: body.RoleSid,
+        dateCreated: body.DateCreated,
+        dateUpdated: body.DateUpdated,
+      });
+      return reply.code(201).send(participantJson(request, participant));
+    },
+  );
+
+  app.get(
+    `${V1}/:ConversationSid/Participants`,
+    { schema: { tags, summary: "List participants", params: conversationParams, querystring: pagingQuery } },
+    async (request) => {
+      const page = pageRequest(request.query);
+      const result = await store.listParticipants(await conversationOf(request), page);
+      return v1List(
+        request,
+        "participants",
+        page,
+        mapPage(result, (p) => participantJson(request, p)),
+      );
+    },
+  );
+
+  app.get(
+    `${V1}/:ConversationSid/Participants/:Sid`,
+    { schema: { tags, summary: "Fetch a participant by SID or identity", params: itemParams } },
+    async (request) => {
+      const participant = await store.getParticipant(await conversationOf(request), request.params.Sid);
+      if (!participant) throw missing(request);
+      return participantJson(request, participant);
+    },
+  );
+
+  app.post(
+    `${V1}/:ConversationSid/Participants/:Sid`,
+    {
+      schema: {
+        tags,
+        summary: "Change a participant",
+        params: itemParams,
+        body: participantBody
+          .omit({ "MessagingBinding.Address": true })
+          .extend({
+            LastReadMessageIndex: z.union([z.literal(""), z.coerce.number().int().min(0)]).optional(),
+            LastReadTimestamp: date.optional(),
+          })
+          .default({}),
+      },
+    },
+    async (request) => {
+      const conversation = await conversationOf(request);
+      const current = await store.getParticipant(conversation, request.params.Sid);
+      if (!current) throw missing(request);
+      const body = request.body;
+      const updated = await store.updateParticipant(conversation, current.sid, {
+        identity: body.Identity,
+        proxyAddress: body["MessagingBinding.ProxyAddress"],
+        projectedAddress: body["MessagingBinding.ProjectedAddress"],
+        attributes: body.Attributes,
+        roleSid: body.RoleSid,
+        lastReadMessageIndex: body.LastReadMessageIndex === "" ? null : body.LastReadMessageIndex,
+        lastReadTimestamp: body.LastReadTimestamp,
+        dateCreated: body.DateCreated,
+        dateUpdated: body.DateUpdated,
+      });
+      if (!updated) throw missing(request);
+      return participantJson(request, updated);
+    },
+  );
+
+  app.delete(
+    `${V1}/:ConversationSid/Participants/:Sid`,
+    { schema: { tags, summary: "Remove a participant", params: itemParams } },
+    async (request, reply) => {
+      const conversation = await conversationOf(request);
+      const participant = await store.getParticipant(conversation, request.params.Sid);
+      if (!participant || !(await store.removeParticipant(conversation, participant.sid)))
+        throw missing(request);
+      return reply.code(204).send();
+    },
+  );
+
+  // --- Messages ------------------------------------------------------------------------------
+
+  app.post(
+    `${V1}/:ConversationSid/Messages`,
+    {
+      schema: { tags, summary: "Send a message", params: conversationParams, body: messageBody.default({}) },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      if (body.MediaSid !== undefined || body.ContentSid !== undefined)
+        throw invalidParameter("Media and content templates are not supported yet: send a Body");
+      if (body.Body === undefined) throw invalidParameter("Missing required parameter Body in the post body");
+      const message = await store.addMessage(await conversationOf(request), {
+        author: body.Author,
+        body: body.Body,
+        attributes: body.Attributes,
+        subject: body.Subject,
+        dateCreated: body.DateCreated,
+        dateUpdated: body.DateUpdated,
+      });
+      return reply.code(201).send(messageJson(request, message));
+    },
+  );
+
+  app.get(
+    `${V1}/:ConversationSid/Messages`,
+    {
+      schema: {
+        tags,
+        summary: "List messages in index order",
+        params: conversationParams,
+        querystring: pagingQuery.extend({ Order: z.enum(["asc", "desc"]).optional() }),
+      },
+    },
+    async (request) => {
+      const page = pageRequest(request.query);
+      const result = await store.listMessages(
+        await conversationOf(request),
+        request.query.Order ?? "asc",
+        page,
+      );
+      return v1List(
+        request,
+        "messages",
+        page,
+        mapPage(result, (m) => messageJson(request, m)),
+      );
+    },
+  );
+
+  app.get(
+    `${V1}/:ConversationSid/Messages/:Sid`,
+    { schema: { tags, summary: "Fetch a message", params: itemParams } },
+    async (request) => {
+      const message = await store.getMessage(await conversationOf(request), request.params.Sid);
+      if (!message) throw missing(request);
+      return messageJson(request, message);
+    },
+  );
+
+  app.post(
+    `${V1}/:ConversationSid/Messages/:Sid`,
+    {
+      schema: {
+        tags,
+        summary: "Change a message",
+        params: itemParams,
+        body: messageBody.omit({ MediaSid: true, ContentSid: true }).default({}),
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      const updated = await store.updateMessage(await conversationOf(request), request.params.Sid, {
+        author: body.Author,
+        body: body.Body,
+        attributes: body.Attributes,
+        subject: body.Subject,
+        dateCreated: body.DateCreated,
+        dateUpdated: body.DateUpdated,
+      });
+      if (!updated) throw missing(request);
+      return messageJson(request, updated);
+    },
+  );
+
+  app.delete(
+    `${V1}/:ConversationSid/Messages/:Sid`,
+    { schema: { tags, summary: "Delete a message", params: itemParams } },
+    async (request, reply) => {
+      if (!(await store.removeMessage(await conversationOf(request), request.params.Sid)))
+        throw missing(request);
+      return reply.code(204).send();
+    },
+  );
+
+  // --- Conversation-scoped webhooks ----------------------------------------------------------
+
+  app.post(
+    `${V1}/:ConversationSid/Webhooks`,
+    {
+      schema: {
+        tags,
+        summary: "Add a webhook to a conversation",
+        params: conversationParams,
+        body: z.object({
+          Target: z.enum(["webhook", "trigger", "studio"]),
+          ...webhookConfiguration,
+          "Configuration.ReplayAfter": z.coerce.number().int().min(0).optional(),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      if (body.Target !== "studio" && body["Configuration.Url"] === undefined)
+        throw invalidParameter("Missing required parameter Configuration.Url in the post body");
+      if (body.Target === "studio")
+        throw invalidParameter("Target studio needs Studio flows, which are not available yet");
+      const webhook = await store.addWebhook(await conversationOf(request), {
+        target: body.Target,
+        url: body["Configuration.Url"],
+        filters: body["Configuration.Filters"],
+        triggers: body["Configuration.Triggers"],
+        flowSid: body["Configuration.FlowSid"],
+        replayAfter: body["Configuration.ReplayAfter"],
+      });
+      return reply.code(201).send(webhookJson(request, webhook));
+    },
+  );
+
+  app.get(
+    `${V1}/:ConversationSid/Webhooks`,
+    {
+      schema: {
+        tags,
+        summary: "List a conversation's webhooks",
+        params: conversationParams,
+        querystring: pagingQuery,
+      },
+    },
+    async (request) => {
+      const page = pageRequest(request.query);
+      const result = await store.listWebhooks(await conversationOf(request), page);
+      return v1List(
+        request,
+        "webhooks",
+        page,
+        mapPage(result, (w) => webhookJson(request, w)),
+      );
+    },
+  );
+
+  app.get(
+    `${V1}/:ConversationSid/Webhooks/:Sid`,
+    { schema: { tags, summary: "Fetch a conversation webhook", params: itemParams } },
+    async (request) => {
+      const webhook = await store.getWebhook(await conversationOf(request), request.params.Sid);
+      if (!webhook) throw missing(request);
+      return webhookJson(request, webhook);
+    },
+  );
+
+  app.post(
+    `${V1}/:ConversationSid/Webhooks/:Sid`,
+    {
+      schema: {
+        tags,
+        summary: "Change a conversation webhook",
+        params: itemParams,
+        body: z.object(webhookConfiguration).default({}),
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      const updated = await store.updateWebhook(await conversationOf(request), request.params.Sid, {
+        url: body["Configuration.Url"],
+        filters: body["Configuration.Filters"],
+        triggers: body["Configuration.Triggers"],
+        flowSid: body["Configuration.FlowSid"],
+      });
+      if (!updated) throw missing(request);
+      return webhookJson(request, updated);
+    },
+  );
+
+  app.delete(
+    `${V1}/:ConversationSid/Webhooks/:Sid`,
+    { schema: { tags, summary: "Remove a conversation webhook", params: itemParams } },
+    async (request, reply) => {
+      if (!(await store.removeWebhook(await conversationOf(request), request.params.Sid)))
+        throw missing(request);
+      return reply.code(204).send();
+    },
+  );
+}
+
+function conversationInput(body: z.infer<typeof conversationBody>) {
+  return {
+    uniqueName: body.UniqueName,
+    friendlyName: body.FriendlyName,
+    attributes: body.Attributes,
+    state: body.State,
+    messagingServiceSid: body.MessagingServiceSid,
+    timersInactive: body["Timers.Inactive"],
+    timersClosed: body["Timers.Closed"],
+    dateCreated: body.DateCreated,
+    dateUpdated: body.DateUpdated,
+  };
+}
+
+function mapPage<T, J>(page: Page<T>, toJson: (item: T) => J): Page<J> {
+  return { ...page, items: page.items.map(toJson) };
+}
+
+const v1Date = (iso: string | null) => (iso === null ? null : iso8601(iso));
+
+function conversationJson(request: FastifyRequest, c: Conversation) {
+  const url = `${origin(request)}${V1}/${c.sid}`;
+  return {
+    account_sid: c.account_sid,
+    chat_service_sid: null,
+    messaging_service_sid: c.messaging_service_sid,
+    sid: c.sid,
+    friendly_name: c.friendly_name,
+    unique_name: c.unique_name,
+    attributes: c.attributes,
+    state: c.state,
+    date_created: v1Date(c.date_created),
+    date_updated: v1Date(c.date_updated),
+    timers: {
+      ...(c.date_inactive !== null && { date_inactive: v1Date(c.date_inactive) }),
+      ...(c.date_closed !== null && { date_closed: v1Date(c.date_closed) }),
+    },
+    url,
+    links: { participants: `${url}/Participants`, messages: `${url}/Messages`, webhooks: `${url}/Webhooks` },
+    bindings: null,
+  };
+}
+
+function participantJson(request: FastifyRequest, p: Participant) {
+  let binding: Record<string, string | null> | null = null;
+  if (p.address !== null)
+    binding = { type: p.binding_type, address: p.address, proxy_address: p.proxy_address };
+  else if (p.projected_address !== null) binding = { type: "sms", projected_address: p.projected_address };
+  return {
+    account_sid: p.account_sid,
+    conversation_sid: p.conversation_sid,
+    sid: p.sid,
+    identity: p.identity,
+    attributes: p.attributes,
+    messaging_binding: binding,
+    role_sid: p.role_sid,
+    date_created: v1Date(p.date_created),
+    date_updated: v1Date(p.date_updated),
+    url: `${origin(request)}${V1}/${p.conversation_sid}/Participants/${p.sid}`,
+    last_read_message_index: p.last_read_message_index,
+    last_read_timestamp: v1Date(p.last_read_timestamp),
+  };
+}
+
+function messageJson(request: FastifyRequest, m: Message) {
+  const url = `${origin(request)}${V1}/${m.conversation_sid}/Messages/${m.sid}`;
+  return {
+    account_sid: m.account_sid,
+    conversation_sid: m.conversation_sid,
+    sid: m.sid,
+    index: m.message_index,
+    author: m.author,
+    body: m.body,
+    media: null,
+    attributes: m.attributes,
+    participant_sid: m.participant_sid,
+    date_created: v1Date(m.date_created),
+    date_updated: v1Date(m.date_updated),
+    url,
+    delivery: null,
+    links: { delivery_receipts: `${url}/Receipts`, channel_metadata: `${url}/ChannelMetadata` },
+    content_sid: null,
+  };
+}
+
+function webhookJson(request: FastifyRequest, w: ConversationWebhook) {
+  return {
+    sid: w.sid,
+    account_sid: w.account_sid,
+    conversation_sid: w.conversation_sid,
+    target: w.target,
+    url: `${origin(request)}${V1}/${w.conversation_sid}/Webhooks/${w.sid}`,
+    configuration: {
+      url: w.url,
+      method: w.method,
+      filters: JSON.parse(w.filters) as string[],
+      triggers: JSON.parse(w.triggers) as string[],
+      flow_sid: w.flow_sid,
+      replay_after: w.replay_after,
+    },
+    date_created: v1Date(w.date_created),
+    date_updated: v1Date(w.date_updated),
+  };
+}

@@ -1,0 +1,786 @@
+import type { Clock, SidGenerator } from "@switchboard/engine";
+import { isUniqueViolation, type Database, type Tx } from "../platform/db/database.ts";
+import type {
+  BindingType,
+  ConversationMessagesTable,
+  ConversationParticipantsTable,
+  ConversationsTable,
+  ConversationState,
+  ConversationWebhooksTable,
+} from "../platform/db/schema.ts";
+import type { EventDraft, EventLog } from "../platform/events/event-log.ts";
+import { byCreation, creationKey } from "../platform/http/keyset.ts";
+import { pageOf, type Page, type PageRequest } from "../platform/http/paging.ts";
+import { isoAt } from "../platform/time.ts";
+import { maskCardNumbers } from "./card-numbers.ts";
+import { durationMs } from "./durations.ts";
+import { closedConversation, duplicateBinding, duplicateIdentity, duplicateUniqueName } from "./errors.ts";
+
+export type Conversation = ConversationsTable;
+export type Participant = ConversationParticipantsTable;
+export type Message = ConversationMessagesTable;
+export type ConversationWebhook = ConversationWebhooksTable;
+
+export interface ConversationInput {
+  uniqueName?: string | null;
+  friendlyName?: string | null;
+  attributes?: string;
+  state?: ConversationState;
+  messagingServiceSid?: string | null;
+  /** ISO 8601 durations; an empty string clears a timer. */
+  timersInactive?: string;
+  timersClosed?: string;
+  dateCreated?: string;
+  dateUpdated?: string;
+}
+
+export interface ParticipantInput {
+  identity?: string;
+  address?: string;
+  proxyAddress?: string;
+  projectedAddress?: string;
+  attributes?: string;
+  roleSid?: string;
+  lastReadMessageIndex?: number | null;
+  lastReadTimestamp?: string;
+  dateCreated?: string;
+  dateUpdated?: string;
+}
+
+export interface MessageInput {
+  author?: string;
+  body?: string;
+  attributes?: string;
+  subject?: string;
+  dateCreated?: string;
+  dateUpdated?: string;
+}
+
+export interface WebhookInput {
+  target: ConversationWebhooksTable["target"];
+  url?: string;
+  filters?: string[];
+  triggers?: string[];
+  flowSid?: string;
+  replayAfter?: number;
+}
+
+export interface ConversationFilter {
+  state?: ConversationState;
+  /** Inclusive ISO bounds on date_created. */
+  startDate?: string;
+  endDate?: string;
+}
+
+/**
+ * Twilio's conversation event names, by the dotted type our event log files them under. The event's
+ * `EventType` parameter carries Twilio's name, so webhook receivers written for Twilio read it unchanged.
+ */
+export const CONVERSATION_EVENTS = {
+  "conversation.added": "onConversationAdded",
+  "conversation.updated": "onConversationUpdated",
+  "conversation.state-updated": "onConversationStateUpdated",
+  "conversation.removed": "onConversationRemoved",
+  "conversation.participant.added": "onParticipantAdded",
+  "conversation.participant.updated": "onParticipantUpdated",
+  "conversation.participant.removed": "onParticipantRemoved",
+  "conversation.message.added": "onMessageAdded",
+  "conversation.message.updated": "onMessageUpdated",
+  "conversation.message.removed": "onMessageRemoved",
+} as const;
+
+export type ConversationEventType = keyof typeof CONVERSATION_EVENTS;
+
+/** Without a timer, a conversation stays in its state until told otherwise. */
+const NO_TIMERS = { date_inactive: null, date_closed: null };
+
+/**
+ * Conversations, their participants, messages and scoped webhooks. Every change appends its event
+ * in the same transaction; every query is scoped by account. Message bodies have card numbers
+ * masked before they are written anywhere.
+ */
+export class ConversationStore {
+  /** How many due timers one transaction fires. */
+  readonly timerBatch = 500;
+
+  constructor(
+    private readonly database: Database,
+    private readonly events: EventLog,
+    private readonly ids: SidGenerator,
+    private readonly clock: Clock,
+  ) {}
+
+  // ------------------------------------------------------------------------------------------
+  // Conversations
+
+  async create(accountSid: string, input: ConversationInput): Promise<Conversation> {
+    const now = this.clock.now();
+    const row: Conversation = {
+      sid: this.ids.next("CH"),
+      account_sid: accountSid,
+      unique_name: input.uniqueName ?? null,
+      friendly_name: input.friendlyName ?? null,
+      attributes: input.attributes ?? "{}",
+      state: input.state ?? "active",
+      messaging_service_sid: input.messagingServiceSid ?? null,
+      timers_inactive: input.timersInactive || null,
+      timers_closed: input.timersClosed || null,
+      ...NO_TIMERS,
+      next_message_index: 0,
+      date_created: input.dateCreated ?? isoAt(now),
+      date_updated: input.dateUpdated ?? input.dateCreated ?? isoAt(now),
+    };
+    Object.assign(row, timersFrom(row, now));
+    return this.write(
+      async (tx) => {
+        if (row.unique_name !== null) await this.assertUniqueName(tx, accountSid, row.unique_name);
+        await tx.db.insertInto("conversations").values(row).execute();
+        await this.append(tx, row, "conversation.added", "Conversation added", conversationData(row));
+        return row;
+      },
+      duplicateUniqueName(row.unique_name ?? ""),
+    );
+  }
+
+  /** By SID or unique name, as Twilio resolves the `{Sid}` path segment. */
+  async get(accountSid: string, sidOrUniqueName: string): Promise<Conversation | undefined> {
+    return this.find(this.database.db, accountSid, sidOrUniqueName);
+  }
+
+  async list(
+    accountSid: string,
+    filter: ConversationFilter,
+    request: PageRequest,
+  ): Promise<Page<Conversation>> {
+    let query = this.database.db
+      .selectFrom("conversations")
+      .selectAll()
+      .where("account_sid", "=", accountSid);
+    if (filter.state) query = query.where("state", "=", filter.state);
+    if (filter.startDate) query = query.where("date_created", ">=", filter.startDate);
+    if (filter.endDate) query = query.where("date_created", "<=", filter.endDate);
+    const rows = await byCreation(query, request).execute();
+    return pageOf(rows, request, (row) => creationKey({ dateCreated: row.date_created, sid: row.sid }));
+  }
+
+  async update(
+    accountSid: string,
+    sidOrUniqueName: string,
+    changes: ConversationInput,
+  ): Promise<Conversation | undefined> {
+    const now = this.clock.now();
+    return this.write(
+      async (tx) => {
+        const current = await this.find(tx.db, accountSid, sidOrUniqueName);
+        if (!current) return undefined;
+        if (current.state === "closed" && changes.state !== undefined && changes.state !== "closed")
+          throw closedConversation(current.sid);
+        if (changes.uniqueName && changes.uniqueName !== current.unique_name)
+          await this.assertUniqueName(tx, accountSid, changes.uniqueName);
+        const next: Conversation = {
+          ...current,
+          ...(changes.uniqueName !== undefined && { unique_name: changes.uniqueName || null }),
+          ...(changes.friendlyName !== undefined && { friendly_name: changes.friendlyName }),
+          ...(changes.attributes !== undefined && { attributes: changes.attributes }),
+          ...(changes.state !== undefined && { state: changes.state }),
+          ...(changes.messagingServiceSid !== undefined && {
+            messaging_service_sid: changes.messagingServiceSid,
+          }),
+          ...(changes.timersInactive !== undefined && { timers_inactive: changes.timersInactive || null }),
+          ...(changes.timersClosed !== undefined && { timers_closed: changes.timersClosed || null }),
+          ...(changes.dateCreated !== undefined && { date_created: changes.dateCreated }),
+          date_updated: changes.dateUpdated ?? isoAt(now),
+        };
+        Object.assign(next, timersFrom(next, now));
+        await tx.db
+          .updateTable("conversations")
+          .set(next)
+          .where("account_sid", "=", accountSid)
+          .where("sid", "=", current.sid)
+          .execute();
+        await this.append(tx, next, "conversation.updated", "Conversation updated", conversationData(next));
+        if (next.state !== current.state) await this.stateChanged(tx, current, next.state);
+        return next;
+      },
+      duplicateUniqueName(changes.uniqueName ?? ""),
+    );
+  }
+
+  /** Removes the conversation with its participants, messages and webhooks. */
+  async remove(accountSid: string, sidOrUniqueName: string): Promise<boolean> {
+    return this.database.transaction(async (tx) => {
+      const row = await this.find(tx.db, accountSid, sidOrUniqueName);
+      if (!row) return false;
+      for (const table of [
+        "conversation_webhooks",
+        "conversation_messages",
+        "conversation_participants",
+      ] as const)
+        await tx.db
+          .deleteFrom(table)
+          .where("account_sid", "=", accountSid)
+          .where("conversation_sid", "=", row.sid)
+          .execute();
+      await tx.db
+        .deleteFrom("conversations")
+        .where("account_sid", "=", accountSid)
+        .where("sid", "=", row.sid)
+        .execute();
+      await this.append(tx, row, "conversation.removed", "Conversation removed", conversationData(row));
+      return true;
+    });
+  }
+
+  /**
+   * Moves conversations whose timers have fired: active ones past `date_inactive` become inactive,
+   * open ones past `date_closed` close. Returns how many changed.
+   */
+  async fireTimers(): Promise<number> {
+    const now = isoAt(this.clock.now());
+    return this.database.transaction(async (tx) => {
+      const due = await tx.db
+        .selectFrom("conversations")
+        .selectAll()
+        .where((eb) =>
+          eb.or([
+            eb.and([eb("state", "=", "active"), eb("date_inactive", "<=", now)]),
+            eb.and([eb("state", "in", ["active", "inactive"]), eb("date_closed", "<=", now)]),
+          ]),
+        )
+        .limit(this.timerBatch)
+        .execute();
+      for (const row of due) {
+        const state: ConversationState =
+          row.date_closed !== null && row.date_closed <= now ? "closed" : "inactive";
+        const changes = { state, date_updated: now, ...(state === "inactive" && { date_inactive: null }) };
+        // Only from the state it was read in: another node that fired this timer first wins.
+        const result = await tx.db
+          .updateTable("conversations")
+          .set(changes)
+          .where("sid", "=", row.sid)
+          .where("state", "=", row.state)
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) > 0) await this.stateChanged(tx, row, state);
+      }
+      return due.length;
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Participants
+
+  async addParticipant(conversation: Conversation, input: ParticipantInput): Promise<Participant> {
+    const now = isoAt(this.clock.now());
+    const row: Participant = {
+      sid: this.ids.next("MB"),
+      account_sid: conversation.account_sid,
+      conversation_sid: conversation.sid,
+      identity: input.identity ?? null,
+      binding_type: input.address !== undefined ? bindingTypeOf(input.address) : null,
+      address: input.address ?? null,
+      proxy_address: input.proxyAddress ?? null,
+      projected_address: input.projectedAddress ?? null,
+      attributes: input.attributes ?? "{}",
+      role_sid: input.roleSid ?? null,
+      last_read_message_index: null,
+      last_read_timestamp: null,
+      conversation_open: 1,
+      date_created: input.dateCreated ?? now,
+      date_updated: input.dateUpdated ?? input.dateCreated ?? now,
+    };
+    const conflict =
+      row.identity !== null ? duplicateIdentity(row.identity) : duplicateBinding(conversation.sid);
+    return this.write(async (tx) => {
+      const current = await this.openConversation(tx, conversation);
+      if (row.identity !== null) {
+        const existing = await tx.db
+          .selectFrom("conversation_participants")
+          .select("sid")
+          .where("account_sid", "=", row.account_sid)
+          .where("conversation_sid", "=", row.conversation_sid)
+          .where("identity", "=", row.identity)
+          .executeTakeFirst();
+        if (existing) throw conflict;
+      }
+      if (row.address !== null) {
+        const bound = await this.openConversationOf(tx, row.account_sid, row.address, row.proxy_address);
+        if (bound) throw duplicateBinding(bound);
+      }
+      await tx.db.insertInto("conversation_participants").values(row).execute();
+      await this.append(
+        tx,
+        current,
+        "conversation.participant.added",
+        "Participant added",
+        participantData(row),
+      );
+      return row;
+    }, conflict);
+  }
+
+  async getParticipant(conversation: Conversation, sidOrIdentity: string): Promise<Participant | undefined> {
+    return this.database.db
+      .selectFrom("conversation_participants")
+      .selectAll()
+      .where("account_sid", "=", conversation.account_sid)
+      .where("conversation_sid", "=", conversation.sid)
+      .where((eb) => eb.or([eb("sid", "=", sidOrIdentity), eb("identity", "=", sidOrIdentity)]))
+      .executeTakeFirst();
+  }
+
+  async listParticipants(conversation: Conversation, request: PageRequest): Promise<Page<Participant>> {
+    const query = this.database.db
+      .selectFrom("conversation_participants")
+      .selectAll()
+      .where("account_sid", "=", conversation.account_sid)
+      .where("conversation_sid", "=", conversation.sid);
+    const rows = await byCreation(query, request).execute();
+    return pageOf(rows, request, (row) => creationKey({ dateCreated: row.date_created, sid: row.sid }));
+  }
+
+  async updateParticipant(
+    conversation: Conversation,
+    sid: string,
+    changes: ParticipantInput,
+  ): Promise<Participant | undefined> {
+    return this.write(
+      async (tx) => {
+        const current = await tx.db
+          .selectFrom("conversation_participants")
+          .selectAll()
+          .where("account_sid", "=", conversation.account_sid)
+          .where("conversation_sid", "=", conversation.sid)
+          .where("sid", "=", sid)
+          .executeTakeFirst();
+        if (!current) return undefined;
+        const next: Participant = {
+          ...current,
+          ...(changes.identity !== undefined && { identity: changes.identity }),
+          ...(changes.proxyAddress !== undefined && { proxy_address: changes.proxyAddress }),
+          ...(changes.projectedAddress !== undefined && { projected_address: changes.projectedAddress }),
+          ...(changes.attributes !== undefined && { attributes: changes.attributes }),
+          ...(changes.roleSid !== undefined && { role_sid: changes.roleSid }),
+          ...(changes.lastReadMessageIndex !== undefined && {
+            last_read_message_index: changes.lastReadMessageIndex,
+            last_read_timestamp: changes.lastReadTimestamp ?? isoAt(this.clock.now()),
+          }),
+          ...(changes.lastReadTimestamp !== undefined && { last_read_timestamp: changes.lastReadTimestamp }),
+          ...(changes.dateCreated !== undefined && { date_created: changes.dateCreated }),
+          date_updated: changes.dateUpdated ?? isoAt(this.clock.now()),
+        };
+        await tx.db.updateTable("conversation_participants").set(next).where("sid", "=", sid).execute();
+        await this.append(
+          tx,
+          conversation,
+          "conversation.participant.updated",
+          "Participant updated",
+          participantData(next),
+        );
+        return next;
+      },
+      changes.identity ? duplicateIdentity(changes.identity) : duplicateBinding(conversation.sid),
+    );
+  }
+
+  async removeParticipant(conversation: Conversation, sid: string): Promise<boolean> {
+    return this.database.transaction(async (tx) => {
+      const row = await tx.db
+        .deleteFrom("conversation_participants")
+        .where("account_sid", "=", conversation.account_sid)
+        .where("conversation_sid", "=", conversation.sid)
+        .where("sid", "=", sid)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return false;
+      await this.append(
+        tx,
+        conversation,
+        "conversation.participant.removed",
+        "Participant removed",
+        participantData(row),
+      );
+      return true;
+    });
+  }
+
+  /** The open conversation an address writes into through a proxy address, if any: inbound routing's lookup. */
+  async conversationFor(
+    accountSid: string,
+    address: string,
+    proxyAddress: string | null,
+  ): Promise<string | undefined> {
+    return this.openConversationOf({ db: this.database.db }, accountSid, address, proxyAddress);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Messages
+
+  /**
+   * Adds a message with the next index. The conversation row is updated first, which also
+   * serialises concurrent writers on it, so indexes are dense and never handed out twice.
+   */
+  async addMessage(conversation: Conversation, input: MessageInput): Promise<Message> {
+    const now = this.clock.now();
+    return this.database.transaction(async (tx) => {
+      const current = await this.openConversation(tx, conversation);
+      const touched = { ...current, date_updated: isoAt(now), state: "active" as const };
+      Object.assign(touched, timersFrom(touched, now));
+      const { next_message_index } = await tx.db
+        .updateTable("conversations")
+        .set({
+          next_message_index: (eb) => eb("next_message_index", "+", 1),
+          state: touched.state,
+          date_inactive: touched.date_inactive,
+          date_closed: touched.date_closed,
+        })
+        .where("sid", "=", current.sid)
+        .returning("next_message_index")
+        .executeTakeFirstOrThrow();
+      const author = input.author ?? "system";
+      const participant = await tx.db
+        .selectFrom("conversation_participants")
+        .select("sid")
+        .where("account_sid", "=", current.account_sid)
+        .where("conversation_sid", "=", current.sid)
+        .where((eb) => eb.or([eb("identity", "=", author), eb("address", "=", author)]))
+        .executeTakeFirst();
+      const row: Message = {
+        sid: this.ids.next("IM"),
+        account_sid: current.account_sid,
+        conversation_sid: current.sid,
+        message_index: Number(next_message_index) - 1,
+        author,
+        body: input.body === undefined ? null : maskCardNumbers(input.body),
+        attributes: input.attributes ?? "{}",
+        participant_sid: participant?.sid ?? null,
+        subject: input.subject ?? null,
+        date_created: input.dateCreated ?? isoAt(now),
+        date_updated: input.dateUpdated ?? input.dateCreated ?? isoAt(now),
+      };
+      await tx.db.insertInto("conversation_messages").values(row).execute();
+      await this.append(tx, current, "conversation.message.added", "Message added", messageData(row));
+      if (current.state === "inactive") await this.stateChanged(tx, current, "active");
+      return row;
+    });
+  }
+
+  async getMessage(conversation: Conversation, sid: string): Promise<Message | undefined> {
+    return this.database.db
+      .selectFrom("conversation_messages")
+      .selectAll()
+      .where("account_sid", "=", conversation.account_sid)
+      .where("conversation_sid", "=", conversation.sid)
+      .where("sid", "=", sid)
+      .executeTakeFirst();
+  }
+
+  /** Messages in index order (ascending by default); pages continue from the last index seen. */
+  async listMessages(
+    conversation: Conversation,
+    order: "asc" | "desc",
+    request: PageRequest,
+  ): Promise<Page<Message>> {
+    let query = this.database.db
+      .selectFrom("conversation_messages")
+      .selectAll()
+      .where("account_sid", "=", conversation.account_sid)
+      .where("conversation_sid", "=", conversation.sid);
+    if (request.after)
+      query = query.where("message_index", order === "asc" ? ">" : "<", Number(request.after[0]));
+    const rows = await query
+      .orderBy("message_index", order)
+      .limit(request.pageSize + 1)
+      .offset(request.offset)
+      .execute();
+    return pageOf(rows, request, (row) => [row.message_index]);
+  }
+
+  async updateMessage(
+    conversation: Conversation,
+    sid: string,
+    changes: MessageInput,
+  ): Promise<Message | undefined> {
+    return this.database.transaction(async (tx) => {
+      const row = await tx.db
+        .updateTable("conversation_messages")
+        .set({
+          ...(changes.author !== undefined && { author: changes.author }),
+          ...(changes.body !== undefined && { body: maskCardNumbers(changes.body) }),
+          ...(changes.attributes !== undefined && { attributes: changes.attributes }),
+          ...(changes.subject !== undefined && { subject: changes.subject }),
+          ...(changes.dateCreated !== undefined && { date_created: changes.dateCreated }),
+          date_updated: changes.dateUpdated ?? isoAt(this.clock.now()),
+        })
+        .where("account_sid", "=", conversation.account_sid)
+        .where("conversation_sid", "=", conversation.sid)
+        .where("sid", "=", sid)
+        .returningAll()
+        .executeTakeFirst();
+      if (row)
+        await this.append(
+          tx,
+          conversation,
+          "conversation.message.updated",
+          "Message updated",
+          messageData(row),
+        );
+      return row;
+    });
+  }
+
+  async removeMessage(conversation: Conversation, sid: string): Promise<boolean> {
+    return this.database.transaction(async (tx) => {
+      const row = await tx.db
+        .deleteFrom("conversation_messages")
+        .where("account_sid", "=", conversation.account_sid)
+        .where("conversation_sid", "=", conversation.sid)
+        .where("sid", "=", sid)
+        .returningAll()
+        .executeTakeFirst();
+      if (row)
+        await this.append(
+          tx,
+          conversation,
+          "conversation.message.removed",
+          "Message removed",
+          messageData(row),
+        );
+      return row !== undefined;
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Conversation-scoped webhooks
+
+  async addWebhook(conversation: Conversation, input: WebhookInput): Promise<ConversationWebhook> {
+    const now = isoAt(this.clock.now());
+    const row: ConversationWebhook = {
+      sid: this.ids.next("WH"),
+      account_sid: conversation.account_sid,
+      conversation_sid: conversation.sid,
+      target: input.target,
+      url: input.url ?? null,
+      method: "POST",
+      filters: JSON.stringify(input.filters ?? []),
+      triggers: JSON.stringify(input.triggers ?? []),
+      flow_sid: input.flowSid ?? null,
+      replay_after: input.replayAfter ?? null,
+      date_created: now,
+      date_updated: now,
+    };
+    await this.database.db.insertInto("conversation_webhooks").values(row).execute();
+    return row;
+  }
+
+  async getWebhook(conversation: Conversation, sid: string): Promise<ConversationWebhook | undefined> {
+    return this.database.db
+      .selectFrom("conversation_webhooks")
+      .selectAll()
+      .where("account_sid", "=", conversation.account_sid)
+      .where("conversation_sid", "=", conversation.sid)
+      .where("sid", "=", sid)
+      .executeTakeFirst();
+  }
+
+  async listWebhooks(conversation: Conversation, request: PageRequest): Promise<Page<ConversationWebhook>> {
+    const query = this.database.db
+      .selectFrom("conversation_webhooks")
+      .selectAll()
+      .where("account_sid", "=", conversation.account_sid)
+      .where("conversation_sid", "=", conversation.sid);
+    const rows = await byCreation(query, request).execute();
+    return pageOf(rows, request, (row) => creationKey({ dateCreated: row.date_created, sid: row.sid }));
+  }
+
+  async updateWebhook(
+    conversation: Conversation,
+    sid: string,
+    changes: Partial<WebhookInput>,
+  ): Promise<ConversationWebhook | undefined> {
+    return this.database.db
+      .updateTable("conversation_webhooks")
+      .set({
+        ...(changes.url !== undefined && { url: changes.url }),
+        ...(changes.filters !== undefined && { filters: JSON.stringify(changes.filters) }),
+        ...(changes.triggers !== undefined && { triggers: JSON.stringify(changes.triggers) }),
+        ...(changes.flowSid !== undefined && { flow_sid: changes.flowSid }),
+        date_updated: isoAt(this.clock.now()),
+      })
+      .where("account_sid", "=", conversation.account_sid)
+      .where("conversation_sid", "=", conversation.sid)
+      .where("sid", "=", sid)
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  async removeWebhook(conversation: Conversation, sid: string): Promise<boolean> {
+    const row = await this.database.db
+      .deleteFrom("conversation_webhooks")
+      .where("account_sid", "=", conversation.account_sid)
+      .where("conversation_sid", "=", conversation.sid)
+      .where("sid", "=", sid)
+      .returning("sid")
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** The webhooks of these accounts' conversations that call a URL (targets `webhook` and `trigger`). */
+  async deliveryWebhooks(accountSids: string[]): Promise<ConversationWebhook[]> {
+    if (accountSids.length === 0) return [];
+    return this.database.db
+      .selectFrom("conversation_webhooks")
+      .selectAll()
+      .where("account_sid", "in", accountSids)
+      .where("target", "in", ["webhook", "trigger"])
+      .execute();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Plumbing
+
+  private async find(db: Tx["db"] | Database["db"], accountSid: string, sidOrUniqueName: string) {
+    return db
+      .selectFrom("conversations")
+      .selectAll()
+      .where("account_sid", "=", accountSid)
+      .where((eb) => eb.or([eb("sid", "=", sidOrUniqueName), eb("unique_name", "=", sidOrUniqueName)]))
+      .executeTakeFirst();
+  }
+
+  /** The conversation as it is now inside the transaction, refusing a closed one. */
+  private async openConversation(tx: Tx, conversation: Conversation): Promise<Conversation> {
+    const current = await this.find(tx.db, conversation.account_sid, conversation.sid);
+    if (!current || current.state === "closed") throw closedConversation(conversation.sid);
+    return current;
+  }
+
+  private async assertUniqueName(tx: Tx, accountSid: string, uniqueName: string): Promise<void> {
+    const taken = await tx.db
+      .selectFrom("conversations")
+      .select("sid")
+      .where("account_sid", "=", accountSid)
+      .where("unique_name", "=", uniqueName)
+      .executeTakeFirst();
+    if (taken) throw duplicateUniqueName(uniqueName);
+  }
+
+  private async openConversationOf(
+    tx: Pick<Tx, "db"> | { db: Database["db"] },
+    accountSid: string,
+    address: string,
+    proxyAddress: string | null,
+  ): Promise<string | undefined> {
+    let query = tx.db
+      .selectFrom("conversation_participants")
+      .select("conversation_sid")
+      .where("account_sid", "=", accountSid)
+      .where("conversation_open", "=", 1)
+      .where("address", "=", address);
+    query =
+      proxyAddress === null
+        ? query.where("proxy_address", "is", null)
+        : query.where("proxy_address", "=", proxyAddress);
+    return (await query.executeTakeFirst())?.conversation_sid;
+  }
+
+  /** Records a state change; closing frees the conversation's addresses for new conversations. */
+  private async stateChanged(tx: Tx, row: Conversation, state: ConversationState): Promise<void> {
+    if (state === "closed")
+      await tx.db
+        .updateTable("conversation_participants")
+        .set({ conversation_open: 0 })
+        .where("account_sid", "=", row.account_sid)
+        .where("conversation_sid", "=", row.sid)
+        .execute();
+    await this.append(tx, row, "conversation.state-updated", `Conversation ${state}`, {
+      ...conversationData(row),
+      StateFrom: row.state,
+      StateTo: state,
+      Reason: "API",
+    });
+  }
+
+  /** Runs a write; a unique violation that slipped past the checks (a concurrent writer) becomes `conflict`. */
+  private async write<T>(work: (tx: Tx) => Promise<T>, conflict: Error): Promise<T> {
+    try {
+      return await this.database.transaction(work);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict;
+      throw error;
+    }
+  }
+
+  private async append(
+    tx: Tx,
+    conversation: Conversation,
+    type: ConversationEventType,
+    description: string,
+    data: Record<string, string>,
+  ): Promise<void> {
+    const draft: EventDraft = {
+      eventType: type,
+      resourceType: type.split(".").length > 2 ? type.split(".")[1]! : "conversation",
+      resourceSid: data.MessageSid ?? data.ParticipantSid ?? conversation.sid,
+      description,
+      scopeSid: conversation.sid,
+      data: { ...data, EventType: CONVERSATION_EVENTS[type], Source: "API" },
+    };
+    await this.events.append(tx, conversation.account_sid, [draft]);
+  }
+}
+
+/** Timer due dates from the conversation's timers, counted from `now` (its last activity). */
+function timersFrom(row: Conversation, now: number): Pick<Conversation, "date_inactive" | "date_closed"> {
+  if (row.state === "closed") return NO_TIMERS;
+  const inactive = row.timers_inactive ? durationMs(row.timers_inactive) : undefined;
+  const closed = row.timers_closed ? durationMs(row.timers_closed) : undefined;
+  return {
+    date_inactive: inactive !== undefined && row.state === "active" ? isoAt(now + inactive) : null,
+    date_closed: closed !== undefined ? isoAt(now + closed) : null,
+  };
+}
+
+function bindingTypeOf(address: string): BindingType {
+  if (address.startsWith("whatsapp:")) return "whatsapp";
+  if (address.startsWith("messenger:")) return "messenger";
+  if (address.includes("@")) return "email";
+  return "sms";
+}
+
+function conversationData(row: Conversation): Record<string, string> {
+  return {
+    ConversationSid: row.sid,
+    FriendlyName: row.friendly_name ?? "",
+    UniqueName: row.unique_name ?? "",
+    Attributes: row.attributes,
+    State: row.state,
+    DateCreated: row.date_created,
+    ...(row.messaging_service_sid && { MessagingServiceSid: row.messaging_service_sid }),
+  };
+}
+
+function participantData(row: Participant): Record<string, string> {
+  return {
+    ConversationSid: row.conversation_sid,
+    ParticipantSid: row.sid,
+    Attributes: row.attributes,
+    DateCreated: row.date_created,
+    ...(row.identity !== null && { Identity: row.identity }),
+    ...(row.address !== null && { "MessagingBinding.Address": row.address }),
+    ...(row.proxy_address !== null && { "MessagingBinding.ProxyAddress": row.proxy_address }),
+    ...(row.projected_address !== null && { "MessagingBinding.ProjectedAddress": row.projected_address }),
+  };
+}
+
+function messageData(row: Message): Record<string, string> {
+  return {
+    ConversationSid: row.conversation_sid,
+    MessageSid: row.sid,
+    Index: String(row.message_index),
+    Author: row.author,
+    Body: row.body ?? "",
+    Attributes: row.attributes,
+    DateCreated: row.date_created,
+    ...(row.participant_sid !== null && { ParticipantSid: row.participant_sid }),
+  };
+}
