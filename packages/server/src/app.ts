@@ -7,9 +7,14 @@ import { AccountStore } from "./identity/accounts.ts";
 import { ApiKeyStore } from "./identity/api-keys.ts";
 import { authenticator } from "./identity/authenticate.ts";
 import { identityRoutes } from "./identity/routes.ts";
+import { CHANNELS } from "./channels/index.ts";
+import { addressRoutes } from "./conversations/address-routes.ts";
+import { AddressStore } from "./conversations/addresses.ts";
+import { InboundRouter } from "./conversations/inbound.ts";
 import { conversationRoutes } from "./conversations/routes.ts";
 import { ConversationStore } from "./conversations/store.ts";
 import { conversationSubscriptions } from "./conversations/subscriptions.ts";
+import { ConversationTasks } from "./conversations/tasks.ts";
 import { ConversationTimers } from "./conversations/timers.ts";
 import { Database } from "./platform/db/database.ts";
 import { migrateToLatest } from "./platform/db/migrate.ts";
@@ -60,6 +65,7 @@ export class Switchboard {
     private readonly dispatcher: WebhookDispatcher,
     private readonly assignmentCallbacks: AssignmentCallbacks,
     private readonly conversationTimers: ConversationTimers,
+    private readonly conversationTasks: ConversationTasks,
     private readonly hub: StreamHub,
     /** Shared with the readiness probe, which answers 503 once shutdown begins. */
     private readonly lifecycle: { closing: boolean },
@@ -94,6 +100,16 @@ export class Switchboard {
       throw error;
     }
     const conversations = new ConversationStore(database, events, ids, clock);
+    const addresses = new AddressStore(database, ids, clock);
+    const inbound = new InboundRouter(conversations, addresses);
+    const conversationTasks = new ConversationTasks(
+      events,
+      new ConsumerCursors(database, clock),
+      addresses,
+      routing,
+      logger.child({ component: "conversation-tasks" }),
+      config.pollIntervalMs,
+    );
     const conversationTimers = new ConversationTimers(
       conversations,
       config.pollIntervalMs,
@@ -161,6 +177,8 @@ export class Switchboard {
       eventRoutes(api, API_PREFIX, events);
       routingRoutes(api, routing, events);
       conversationRoutes(api, conversations);
+      addressRoutes(api, addresses, routing);
+      for (const channel of CHANNELS) channel.routes(api, inbound);
       streamTokenRoutes(api, routing, streamTokens, clock);
     });
 
@@ -178,6 +196,7 @@ export class Switchboard {
       dispatcher,
       assignmentCallbacks,
       conversationTimers,
+      conversationTasks,
       hub,
       lifecycle,
     );
@@ -191,6 +210,7 @@ export class Switchboard {
     this.dispatcher.start();
     this.assignmentCallbacks.start();
     this.conversationTimers.start();
+    this.conversationTasks.start();
     return address;
   }
 
@@ -202,6 +222,7 @@ export class Switchboard {
     await this.hub.stop();
     await this.assignmentCallbacks.stop();
     await this.conversationTimers.stop();
+    await this.conversationTasks.stop();
     await this.routing.close();
     await this.dispatcher.stop();
     await this.database.close();

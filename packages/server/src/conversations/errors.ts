@@ -1,4 +1,4 @@
-import { ApiError, conflict } from "../platform/errors.ts";
+import { ApiError, conflict, notFound } from "../platform/errors.ts";
 
 /**
  * The Conversations API's own error codes, where Twilio documents one; other refusals use the
@@ -20,3 +20,9 @@ export const duplicateBinding = (conversationSid: string) =>
 
 export const closedConversation = (conversationSid: string) =>
   conflict(`Conversation ${conversationSid} is closed: it takes no new messages or participants`);
+
+/** Nobody configured what a message to this address starts. */
+export const noConversationFor = (channel: string, address: string) =>
+  notFound(
+    `No open conversation takes this message and ${channel} address ${address} has no address configuration with auto-creation enabled`,
+  );

@@ -4,10 +4,9 @@ import { invalidParameter, notFound } from "../platform/errors.ts";
 import { origin, pageRequest, pagingQuery, v1List, type Page } from "../platform/http/paging.ts";
 import { httpUrl } from "../platform/http/parameters.ts";
 import type { HttpServer } from "../platform/http/server.ts";
-import { iso8601, isoAt } from "../platform/time.ts";
-import { durationMs } from "./durations.ts";
+import { iso8601 } from "../platform/time.ts";
+import { date, eventFilters, jsonText, list, timer } from "./parameters.ts";
 import {
-  CONVERSATION_EVENTS,
   type Conversation,
   type ConversationStore,
   type ConversationWebhook,
@@ -19,44 +18,6 @@ const V1 = "/v1/Conversations";
 const tags = ["Conversations"];
 
 const state = z.enum(["initializing", "active", "inactive", "closed"]);
-
-/** JSON text, checked and stored as given (Twilio echoes attributes back verbatim). */
-const jsonText = z.string().refine((text) => {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}, "must be valid JSON");
-
-/** An ISO 8601 date, stored in our timestamp form. */
-const date = z
-  .string()
-  .refine((text) => !Number.isNaN(Date.parse(text)), "expected an ISO 8601 date")
-  .transform((text) => isoAt(Date.parse(text)));
-
-/** A conversation timer: an ISO 8601 duration of at least `minMinutes`, or empty to clear it. */
-const timer = (minMinutes: number) =>
-  z.string().refine((text) => {
-    if (text === "") return true;
-    const ms = durationMs(text);
-    return ms !== undefined && ms >= minMinutes * 60_000;
-  }, `expected an ISO 8601 duration of at least ${minMinutes} minutes, such as PT${minMinutes}M`);
-
-/** A list parameter sent repeated (Twilio's SDKs) or comma-separated. */
-const list = z
-  .union([z.string(), z.array(z.string())])
-  .transform((v) => (Array.isArray(v) ? v : v.split(",")).map((s) => s.trim()).filter(Boolean));
-
-const twilioEventNames = Object.values(CONVERSATION_EVENTS) as string[];
-const eventFilters = list.pipe(
-  z.array(
-    z.string().refine((name) => twilioEventNames.includes(name), {
-      message: `expected event names among ${twilioEventNames.join(", ")}`,
-    }),
-  ),
-);
 
 const conversationBody = z.object({
   FriendlyName: z.string().max(256).optional(),

@@ -14,7 +14,14 @@ import { pageOf, type Page, type PageRequest } from "../platform/http/paging.ts"
 import { isoAt } from "../platform/time.ts";
 import { maskCardNumbers } from "./card-numbers.ts";
 import { durationMs } from "./durations.ts";
-import { closedConversation, duplicateBinding, duplicateIdentity, duplicateUniqueName } from "./errors.ts";
+import type { Address } from "./addresses.ts";
+import {
+  closedConversation,
+  duplicateBinding,
+  duplicateIdentity,
+  duplicateUniqueName,
+  noConversationFor,
+} from "./errors.ts";
 
 export type Conversation = ConversationsTable;
 export type Participant = ConversationParticipantsTable;
@@ -49,6 +56,8 @@ export interface ParticipantInput {
 
 export interface MessageInput {
   author?: string;
+  /** The channel's ID for an inbound message (unique per account). */
+  externalId?: string;
   body?: string;
   attributes?: string;
   subject?: string;
@@ -63,6 +72,17 @@ export interface WebhookInput {
   triggers?: string[];
   flowSid?: string;
   replayAfter?: number;
+}
+
+/** A message arriving on a channel from a customer's address to one of ours. */
+export interface InboundMessage {
+  channel: BindingType;
+  from: string;
+  to: string;
+  body: string;
+  attributes?: string;
+  /** The channel's ID for the message, for recognising redeliveries. */
+  externalId?: string;
 }
 
 export interface ConversationFilter {
@@ -420,48 +440,169 @@ export class ConversationStore {
    * serialises concurrent writers on it, so indexes are dense and never handed out twice.
    */
   async addMessage(conversation: Conversation, input: MessageInput): Promise<Message> {
+    return this.database.transaction((tx) => this.addMessageIn(tx, conversation, input));
+  }
+
+  private async addMessageIn(tx: Tx, conversation: Conversation, input: MessageInput): Promise<Message> {
     const now = this.clock.now();
+    const current = await this.openConversation(tx, conversation);
+    const touched = { ...current, date_updated: isoAt(now), state: "active" as const };
+    Object.assign(touched, timersFrom(touched, now));
+    const { next_message_index } = await tx.db
+      .updateTable("conversations")
+      .set({
+        next_message_index: (eb) => eb("next_message_index", "+", 1),
+        state: touched.state,
+        date_inactive: touched.date_inactive,
+        date_closed: touched.date_closed,
+      })
+      .where("sid", "=", current.sid)
+      .returning("next_message_index")
+      .executeTakeFirstOrThrow();
+    const author = input.author ?? "system";
+    const participant = await tx.db
+      .selectFrom("conversation_participants")
+      .select("sid")
+      .where("account_sid", "=", current.account_sid)
+      .where("conversation_sid", "=", current.sid)
+      .where((eb) => eb.or([eb("identity", "=", author), eb("address", "=", author)]))
+      .executeTakeFirst();
+    const row: Message = {
+      sid: this.ids.next("IM"),
+      account_sid: current.account_sid,
+      conversation_sid: current.sid,
+      message_index: Number(next_message_index) - 1,
+      author,
+      body: input.body === undefined ? null : maskCardNumbers(input.body),
+      attributes: input.attributes ?? "{}",
+      participant_sid: participant?.sid ?? null,
+      subject: input.subject ?? null,
+      external_id: input.externalId ?? null,
+      date_created: input.dateCreated ?? isoAt(now),
+      date_updated: input.dateUpdated ?? input.dateCreated ?? isoAt(now),
+    };
+    await tx.db.insertInto("conversation_messages").values(row).execute();
+    await this.append(tx, current, "conversation.message.added", "Message added", messageData(row));
+    if (current.state === "inactive") await this.stateChanged(tx, current, "active");
+    return row;
+  }
+
+  /**
+   * Takes an inbound message from `from` to our address `to`: into the open conversation of that
+   * pair, or, when there is none and the address auto-creates, a new conversation with the sender as
+   * participant (and the address's scoped webhook). A message whose external ID was seen before
+   * is not added again. One transaction: the conversation, participant and message exist together
+   * or not at all. A unique violation means a concurrent delivery won the race; retrying finds its rows.
+   */
+  async receive(
+    accountSid: string,
+    inbound: InboundMessage,
+    address: Address | undefined,
+  ): Promise<{ conversation: Conversation; message: Message; duplicate: boolean }> {
     return this.database.transaction(async (tx) => {
-      const current = await this.openConversation(tx, conversation);
-      const touched = { ...current, date_updated: isoAt(now), state: "active" as const };
-      Object.assign(touched, timersFrom(touched, now));
-      const { next_message_index } = await tx.db
-        .updateTable("conversations")
-        .set({
-          next_message_index: (eb) => eb("next_message_index", "+", 1),
-          state: touched.state,
-          date_inactive: touched.date_inactive,
-          date_closed: touched.date_closed,
-        })
-        .where("sid", "=", current.sid)
-        .returning("next_message_index")
-        .executeTakeFirstOrThrow();
-      const author = input.author ?? "system";
-      const participant = await tx.db
-        .selectFrom("conversation_participants")
-        .select("sid")
-        .where("account_sid", "=", current.account_sid)
-        .where("conversation_sid", "=", current.sid)
-        .where((eb) => eb.or([eb("identity", "=", author), eb("address", "=", author)]))
-        .executeTakeFirst();
-      const row: Message = {
-        sid: this.ids.next("IM"),
-        account_sid: current.account_sid,
-        conversation_sid: current.sid,
-        message_index: Number(next_message_index) - 1,
-        author,
-        body: input.body === undefined ? null : maskCardNumbers(input.body),
-        attributes: input.attributes ?? "{}",
-        participant_sid: participant?.sid ?? null,
-        subject: input.subject ?? null,
-        date_created: input.dateCreated ?? isoAt(now),
-        date_updated: input.dateUpdated ?? input.dateCreated ?? isoAt(now),
-      };
-      await tx.db.insertInto("conversation_messages").values(row).execute();
-      await this.append(tx, current, "conversation.message.added", "Message added", messageData(row));
-      if (current.state === "inactive") await this.stateChanged(tx, current, "active");
-      return row;
+      if (inbound.externalId !== undefined) {
+        const seen = await tx.db
+          .selectFrom("conversation_messages")
+          .selectAll()
+          .where("account_sid", "=", accountSid)
+          .where("external_id", "=", inbound.externalId)
+          .executeTakeFirst();
+        if (seen) {
+          const conversation = (await this.find(tx.db, accountSid, seen.conversation_sid))!;
+          return { conversation, message: seen, duplicate: true };
+        }
+      }
+      const open = await this.openConversationOf(tx, accountSid, inbound.from, inbound.to);
+      const conversation = open
+        ? (await this.find(tx.db, accountSid, open))!
+        : await this.startInbound(tx, accountSid, inbound, address);
+      const message = await this.addMessageIn(tx, conversation, {
+        author: inbound.from,
+        body: inbound.body,
+        attributes: inbound.attributes,
+        externalId: inbound.externalId,
+      });
+      return { conversation, message, duplicate: false };
     });
+  }
+
+  private async startInbound(
+    tx: Tx,
+    accountSid: string,
+    inbound: InboundMessage,
+    address: Address | undefined,
+  ): Promise<Conversation> {
+    const autoCreation = address?.auto_creation;
+    if (!address || !autoCreation?.enabled) throw noConversationFor(inbound.channel, inbound.to);
+    const now = this.clock.now();
+    const conversation: Conversation = {
+      sid: this.ids.next("CH"),
+      account_sid: accountSid,
+      unique_name: null,
+      friendly_name: inbound.from,
+      attributes: "{}",
+      state: "active",
+      messaging_service_sid: null,
+      timers_inactive: null,
+      timers_closed: null,
+      ...NO_TIMERS,
+      next_message_index: 0,
+      date_created: isoAt(now),
+      date_updated: isoAt(now),
+    };
+    const participant: Participant = {
+      sid: this.ids.next("MB"),
+      account_sid: accountSid,
+      conversation_sid: conversation.sid,
+      identity: null,
+      binding_type: inbound.channel,
+      address: inbound.from,
+      proxy_address: inbound.to,
+      projected_address: null,
+      attributes: "{}",
+      role_sid: null,
+      last_read_message_index: null,
+      last_read_timestamp: null,
+      conversation_open: 1,
+      date_created: isoAt(now),
+      date_updated: isoAt(now),
+    };
+    await tx.db.insertInto("conversations").values(conversation).execute();
+    await tx.db.insertInto("conversation_participants").values(participant).execute();
+    if (autoCreation.type === "webhook" && autoCreation.webhook_url) {
+      await tx.db
+        .insertInto("conversation_webhooks")
+        .values({
+          sid: this.ids.next("WH"),
+          account_sid: accountSid,
+          conversation_sid: conversation.sid,
+          target: "webhook",
+          url: autoCreation.webhook_url,
+          method: "POST",
+          filters: JSON.stringify(autoCreation.webhook_filters),
+          triggers: "[]",
+          flow_sid: null,
+          replay_after: null,
+          date_created: isoAt(now),
+          date_updated: isoAt(now),
+        })
+        .execute();
+    }
+    // AddressSid tells the consumers of the log (task creation) which configuration made it.
+    await this.append(tx, conversation, "conversation.added", "Conversation added", {
+      ...conversationData(conversation),
+      AddressSid: address.sid,
+      ChannelType: inbound.channel,
+      From: inbound.from,
+    });
+    await this.append(
+      tx,
+      conversation,
+      "conversation.participant.added",
+      "Participant added",
+      participantData(participant),
+    );
+    return conversation;
   }
 
   async getMessage(conversation: Conversation, sid: string): Promise<Message | undefined> {

@@ -19,6 +19,7 @@ export interface Schema {
   conversation_participants: ConversationParticipantsTable;
   conversation_messages: ConversationMessagesTable;
   conversation_webhooks: ConversationWebhooksTable;
+  conversation_addresses: ConversationAddressesTable;
 }
 
 export type AccountStatus = "active" | "suspended" | "closed";
@@ -193,7 +194,7 @@ export interface ConversationsTable {
   date_updated: string;
 }
 
-export type BindingType = "sms" | "whatsapp" | "messenger" | "email";
+export type BindingType = "sms" | "whatsapp" | "messenger" | "email" | "custom";
 
 export interface ConversationParticipantsTable {
   sid: string;
@@ -232,6 +233,8 @@ export interface ConversationMessagesTable {
   attributes: string;
   participant_sid: string | null;
   subject: string | null;
+  /** The channel's own ID for an inbound message, unique per account: a redelivery is recognised. */
+  external_id: string | null;
   date_created: string;
   date_updated: string;
 }
@@ -251,6 +254,26 @@ export interface ConversationWebhooksTable {
   triggers: string;
   flow_sid: string | null;
   replay_after: number | null;
+  date_created: string;
+  date_updated: string;
+}
+
+/** Twilio's address types, and `custom` for a business's own channel (channels/custom). */
+export type AddressType = "sms" | "whatsapp" | "messenger" | "email" | "chat" | "custom";
+
+/**
+ * An address configuration (Twilio's /v1/Configuration/Addresses): what happens when someone with no
+ * open conversation writes to this address of ours.
+ */
+export interface ConversationAddressesTable {
+  sid: string;
+  account_sid: string;
+  type: AddressType;
+  address: string;
+  friendly_name: string | null;
+  /** JSON of `AutoCreation` (conversations/addresses.ts), Twilio's fields plus the workflow binding. */
+  auto_creation: string;
+  address_country: string | null;
   date_created: string;
   date_updated: string;
 }

@@ -14,3 +14,10 @@ export const httpUrl = z
 
 /** A callback URL that an empty value clears, as Twilio's resources allow. */
 export const optionalHttpUrl = z.union([z.literal(""), httpUrl]);
+
+/** Form booleans as Twilio's SDKs send them ("true" / "false", any case). */
+export const formBoolean = z
+  .string()
+  .transform((v) => v.toLowerCase())
+  .pipe(z.enum(["true", "false"], { message: "expected true or false" }))
+  .transform((v) => v === "true");

@@ -20,13 +20,6 @@ export const V1 = "/v1/Workspaces";
 export const workspaceParams = z.object({ WorkspaceSid: z.string() });
 export const itemParams = z.object({ WorkspaceSid: z.string(), Sid: z.string() });
 
-/** Form booleans as Twilio's SDKs send them ("true" / "false", any case). */
-export const formBoolean = z
-  .string()
-  .transform((v) => v.toLowerCase())
-  .pipe(z.enum(["true", "false"], { message: "expected true or false" }))
-  .transform((v) => v === "true");
-
 /** A JSON object given as a string, as TaskRouter takes Attributes. */
 export const jsonObject = z.string().transform((text, context): Attributes => {
   try {

@@ -1,6 +1,6 @@
 import { compileWorkflow, RoutingError } from "@switchboard/engine";
 import { z } from "zod";
-import { optionalHttpUrl } from "../../platform/http/parameters.ts";
+import { optionalHttpUrl, formBoolean } from "../../platform/http/parameters.ts";
 import { invalidParameter } from "../../platform/errors.ts";
 import { pagingQuery } from "../../platform/http/paging.ts";
 import type { HttpServer } from "../../platform/http/server.ts";
@@ -8,7 +8,6 @@ import type { QueueRecord, WorkflowRecord } from "../commands.ts";
 import type { RoutingService } from "../service.ts";
 import type { WorkspaceRouter } from "../workspace-router.ts";
 import {
-  formBoolean,
   itemParams,
   jsonObject,
   missing,

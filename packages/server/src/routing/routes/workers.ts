@@ -1,3 +1,4 @@
+import { formBoolean } from "../../platform/http/parameters.ts";
 import type { WorkerView } from "@switchboard/engine";
 import { z } from "zod";
 import { pagingQuery } from "../../platform/http/paging.ts";
@@ -7,7 +8,6 @@ import type { WorkspaceRouter } from "../workspace-router.ts";
 import {
   channelSid,
   compiledParameter,
-  formBoolean,
   itemParams,
   jsonObject,
   missing,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { optionalHttpUrl } from "../../platform/http/parameters.ts";
+import { optionalHttpUrl, formBoolean } from "../../platform/http/parameters.ts";
 import { invalidParameter, notFound } from "../../platform/errors.ts";
 import { origin, pagingQuery } from "../../platform/http/paging.ts";
 import type { HttpServer } from "../../platform/http/server.ts";
@@ -8,7 +8,6 @@ import type { RoutingService, Workspace } from "../service.ts";
 import type { WorkspaceRouter } from "../workspace-router.ts";
 import {
   channelSid,
-  formBoolean,
   itemParams,
   missing,
   missingParameter,

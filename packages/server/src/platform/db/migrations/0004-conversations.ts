@@ -1,7 +1,10 @@
 import { sql, type Kysely } from "kysely";
 import type { Dialect } from "../database.ts";
 
-/** Conversations with their participants, messages and conversation-scoped webhooks. */
+/**
+ * Conversations with their participants, messages and conversation-scoped webhooks, and the address
+ * configurations that say what happens when a stranger writes to one of our addresses.
+ */
 export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> {
   await db.schema
     .createTable("conversations")
@@ -88,9 +91,36 @@ export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> 
     .addColumn("attributes", "text", (c) => c.notNull())
     .addColumn("participant_sid", "varchar(34)")
     .addColumn("subject", "varchar(255)")
+    .addColumn("external_id", "varchar(255)")
     .addColumn("date_created", "varchar(24)", (c) => c.notNull())
     .addColumn("date_updated", "varchar(24)", (c) => c.notNull())
     .addUniqueConstraint("conversation_messages_index", ["conversation_sid", "message_index"])
+    .execute();
+  // A provider's message ID is taken once: retried and duplicated inbound deliveries add nothing.
+  await db.schema
+    .createIndex("conversation_messages_by_external_id")
+    .on("conversation_messages")
+    .columns(["account_sid", "external_id"])
+    .unique()
+    .execute();
+
+  await db.schema
+    .createTable("conversation_addresses")
+    .addColumn("sid", "varchar(34)", (c) => c.primaryKey())
+    .addColumn("account_sid", "varchar(34)", (c) => c.notNull().references("accounts.sid"))
+    .addColumn("type", "varchar(16)", (c) => c.notNull())
+    .addColumn("address", "varchar(255)", (c) => c.notNull())
+    .addColumn("friendly_name", "varchar(255)")
+    .addColumn("auto_creation", "text", (c) => c.notNull())
+    .addColumn("address_country", "varchar(2)")
+    .addColumn("date_created", "varchar(24)", (c) => c.notNull())
+    .addColumn("date_updated", "varchar(24)", (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex("conversation_addresses_by_address")
+    .on("conversation_addresses")
+    .columns(["account_sid", "type", "address"])
+    .unique()
     .execute();
 
   await db.schema
