@@ -1,4 +1,5 @@
 import twilio from "twilio";
+import WebSocket from "ws";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Switchboard } from "../src/app.ts";
 import { dialects, type TestDatabase } from "./support/databases.ts";
@@ -96,6 +97,21 @@ describe.each(dialects())("Inbound routing over a custom channel on $dialect", (
     expect(reservation).toMatchObject({ workerSid: alice.sid, reservationStatus: "pending" });
     await ws.tasks(task.sid).reservations(reservation!.sid).update({ reservationStatus: "accepted" });
 
+    // The agent's desktop stream carries the conversation of the task it was offered.
+    const grant = await post(`/switchboard/v1/Workspaces/${workspace.sid}/StreamTokens`, {
+      WorkerSid: alice.sid,
+    });
+    const agentSocket = new WebSocket(grant.body.stream_url as string);
+    const pushed: Array<{ type: string; event_type?: string; data?: Record<string, string> }> = [];
+    agentSocket.on("message", (data: Buffer) =>
+      pushed.push(JSON.parse(data.toString()) as (typeof pushed)[0]),
+    );
+    await eventually(
+      () => (pushed.some((m) => m.type === "ready") ? true : undefined),
+      10_000,
+      "the agent stream",
+    );
+
     // The agent joins and answers; the customer writes once more, into the same conversation.
     const conversation = client.conversations.v1.conversations(conversationSid);
     await conversation.participants.create({ identity: "alice" });
@@ -106,6 +122,19 @@ describe.each(dialects())("Inbound routing over a custom channel on $dialect", (
       MessageId: "m-2",
     });
     expect(followUp.body).toMatchObject({ conversation_sid: conversationSid, index: 2 });
+
+    const live = await eventually(
+      () => {
+        const bodies = pushed
+          .filter((m) => m.event_type === "conversation.message.added")
+          .map((m) => `${m.data!.Author}: ${m.data!.Body}`);
+        return bodies.length >= 2 ? bodies : undefined;
+      },
+      10_000,
+      "the conversation's messages on the agent stream",
+    );
+    expect(live).toEqual(["alice: Sorry about that! Let me check.", "user-17: Thanks"]);
+    agentSocket.close();
 
     // Every message of the conversation reaches the business's endpoint, signed with the auth token.
     const delivered = await eventually(

@@ -12,6 +12,8 @@ export interface Subscriber {
   position: number;
   /** For a worker: the tasks it has been offered, whose updates it receives. */
   tasks: Set<string>;
+  /** For a worker: the conversations those tasks carry (`conversationSid`), whose events it receives. */
+  conversations: Set<string>;
   send(message: StreamMessage): void;
 }
 
@@ -47,6 +49,8 @@ export class StreamHub {
   /** Live subscribers by workspace, and the supervisors among them: an event only visits its workspace's. */
   private readonly live = new Map<string, Set<Subscriber>>();
   private readonly supervisors = new Map<string, Set<Subscriber>>();
+  /** Workers following a conversation, by conversation SID (conversation events are scoped to it). */
+  private readonly followers = new Map<string, Set<Subscriber>>();
   private readonly passes: Passes;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly statisticsDue = new Map<string, NodeJS.Timeout>();
@@ -80,6 +84,7 @@ export class StreamHub {
     await this.passes.stop();
     this.live.clear();
     this.supervisors.clear();
+    this.followers.clear();
   }
 
   /**
@@ -89,9 +94,12 @@ export class StreamHub {
   async attach(subscriber: Subscriber, after: number | undefined, isOpen: () => boolean): Promise<void> {
     const { grant } = subscriber;
     if (grant.role === "worker") {
-      const router = this.routing.get(grant.accountSid, grant.workspaceSid)?.router;
-      for (const r of router?.routing.reservationsOfWorker(grant.workerSid) ?? [])
+      const engine = this.routing.get(grant.accountSid, grant.workspaceSid)?.router.routing;
+      for (const r of engine?.reservationsOfWorker(grant.workerSid) ?? []) {
         subscriber.tasks.add(r.taskSid);
+        const conversationSid = engine?.task(r.taskSid)?.attributes.conversationSid;
+        if (typeof conversationSid === "string") subscriber.conversations.add(conversationSid);
+      }
     }
     subscriber.position = after ?? this.position;
     while (subscriber.position < this.position && isOpen()) {
@@ -106,6 +114,7 @@ export class StreamHub {
     // No await between the check above and this: the hub cannot move in between.
     join(this.live, grant.workspaceSid, subscriber);
     if (grant.role === "supervisor") join(this.supervisors, grant.workspaceSid, subscriber);
+    for (const conversationSid of subscriber.conversations) join(this.followers, conversationSid, subscriber);
     subscriber.send({
       type: "ready",
       role: grant.role,
@@ -118,6 +127,8 @@ export class StreamHub {
   detach(subscriber: Subscriber): void {
     leave(this.live, subscriber.grant.workspaceSid, subscriber);
     leave(this.supervisors, subscriber.grant.workspaceSid, subscriber);
+    for (const conversationSid of subscriber.conversations)
+      leave(this.followers, conversationSid, subscriber);
   }
 
   private async pump(): Promise<void> {
@@ -128,8 +139,9 @@ export class StreamHub {
       const touched = new Set<string>();
       for (const event of batch) {
         if (event.scopeSid) touched.add(event.scopeSid);
-        const audience = event.scopeSid ? this.live.get(event.scopeSid) : undefined;
-        if (audience) for (const subscriber of audience) this.deliver(subscriber, event);
+        if (!event.scopeSid) continue;
+        for (const subscriber of this.live.get(event.scopeSid) ?? []) this.deliver(subscriber, event);
+        for (const subscriber of this.followers.get(event.scopeSid) ?? []) this.deliver(subscriber, event);
       }
       this.position = last.seq;
       for (const workspace of touched) this.scheduleStatistics(workspace);
@@ -142,11 +154,14 @@ export class StreamHub {
     if (event.seq <= subscriber.position) return;
     subscriber.position = event.seq;
     const { grant } = subscriber;
-    if (event.accountSid !== grant.accountSid || event.scopeSid !== grant.workspaceSid) return;
-    if (grant.role === "worker") {
+    if (event.accountSid !== grant.accountSid) return;
+    const followed = event.scopeSid !== null && subscriber.conversations.has(event.scopeSid);
+    if (!followed && event.scopeSid !== grant.workspaceSid) return;
+    if (grant.role === "worker" && !followed) {
       const own = event.data.WorkerSid === grant.workerSid;
       const taskSid = event.data.TaskSid;
-      if (own && event.eventType === "reservation.created" && taskSid) subscriber.tasks.add(taskSid);
+      if (own && event.eventType === "reservation.created" && taskSid)
+        this.offered(subscriber, event, taskSid);
       if (!own && !(taskSid && subscriber.tasks.has(taskSid) && event.resourceType === "task")) return;
     }
     subscriber.send({
@@ -160,6 +175,17 @@ export class StreamHub {
       date_created: iso8601(event.dateCreated),
       data: event.data,
     });
+  }
+
+  /** A worker was offered a task: it follows the task, and the conversation the task carries. */
+  private offered(subscriber: Subscriber, event: StoredEvent, taskSid: string): void {
+    subscriber.tasks.add(taskSid);
+    const conversationSid = conversationOf(event.data.TaskAttributes);
+    if (conversationSid === undefined || subscriber.conversations.has(conversationSid)) return;
+    subscriber.conversations.add(conversationSid);
+    // A subscriber still catching up joins its followers' sets when it goes live (attach).
+    if (this.live.get(subscriber.grant.workspaceSid)?.has(subscriber))
+      join(this.followers, conversationSid, subscriber);
   }
 
   private scheduleStatistics(workspaceSid: string): void {
@@ -194,6 +220,16 @@ export class StreamHub {
       workspace: router.routing.realtimeStatistics({ kind: "workspace" }),
       task_queues: queues,
     });
+  }
+}
+
+function conversationOf(taskAttributes: string | undefined): string | undefined {
+  if (!taskAttributes) return undefined;
+  try {
+    const value = (JSON.parse(taskAttributes) as { conversationSid?: unknown }).conversationSid;
+    return typeof value === "string" ? value : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -134,6 +134,7 @@ export function streamRoutes(
           grant,
           position: 0,
           tasks: new Set(),
+          conversations: new Set(),
           send: (message: StreamMessage) => {
             if (socket.readyState !== socket.OPEN) return;
             if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
