@@ -7,6 +7,7 @@ import { AccountStore } from "./identity/accounts.ts";
 import { ApiKeyStore } from "./identity/api-keys.ts";
 import { authenticator } from "./identity/authenticate.ts";
 import { identityRoutes } from "./identity/routes.ts";
+import type { Channel } from "./channels/channel.ts";
 import { CHANNELS } from "./channels/index.ts";
 import { addressRoutes } from "./conversations/address-routes.ts";
 import { AddressStore } from "./conversations/addresses.ts";
@@ -66,6 +67,7 @@ export class Switchboard {
     private readonly assignmentCallbacks: AssignmentCallbacks,
     private readonly conversationTimers: ConversationTimers,
     private readonly conversationTasks: ConversationTasks,
+    private readonly channels: Channel[],
     private readonly hub: StreamHub,
     /** Shared with the readiness probe, which answers 503 once shutdown begins. */
     private readonly lifecycle: { closing: boolean },
@@ -102,6 +104,16 @@ export class Switchboard {
     const conversations = new ConversationStore(database, events, ids, clock);
     const addresses = new AddressStore(database, ids, clock);
     const inbound = new InboundRouter(conversations, addresses);
+    const channels = CHANNELS.map((create) =>
+      create({
+        inbound,
+        conversations,
+        events,
+        secrets,
+        clock,
+        logger: logger.child({ component: "channels" }),
+      }),
+    );
     const conversationTasks = new ConversationTasks(
       events,
       new ConsumerCursors(database, clock),
@@ -157,6 +169,7 @@ export class Switchboard {
     // The stream authenticates each socket by its signed token, not by API credentials.
     await http.register(websocket, { options: { maxPayload: 64 * 1024 } });
     streamRoutes(http, hub, streamTokens, routing, clock);
+    for (const channel of channels) await channel.openRoutes?.(http);
 
     // Everything below is the authenticated, rate-limited API; health, metrics and the OpenAPI
     // document (registered by createHttpServer) stay open for probes and scrapers.
@@ -178,7 +191,7 @@ export class Switchboard {
       routingRoutes(api, routing, events);
       conversationRoutes(api, conversations);
       addressRoutes(api, addresses, routing);
-      for (const channel of CHANNELS) channel.routes(api, inbound);
+      for (const channel of channels) channel.apiRoutes?.(api);
       streamTokenRoutes(api, routing, streamTokens, clock);
     });
 
@@ -197,6 +210,7 @@ export class Switchboard {
       assignmentCallbacks,
       conversationTimers,
       conversationTasks,
+      channels,
       hub,
       lifecycle,
     );
@@ -211,6 +225,7 @@ export class Switchboard {
     this.assignmentCallbacks.start();
     this.conversationTimers.start();
     this.conversationTasks.start();
+    for (const channel of this.channels) await channel.start?.();
     return address;
   }
 
@@ -223,6 +238,7 @@ export class Switchboard {
     await this.assignmentCallbacks.stop();
     await this.conversationTimers.stop();
     await this.conversationTasks.stop();
+    for (const channel of this.channels) await channel.stop?.();
     await this.routing.close();
     await this.dispatcher.stop();
     await this.database.close();

@@ -1,14 +1,39 @@
+import type { Clock } from "@switchboard/engine";
+import type { Logger } from "pino";
 import type { InboundRouter } from "../conversations/inbound.ts";
+import type { ConversationStore } from "../conversations/store.ts";
 import type { AddressType } from "../platform/db/schema.ts";
+import type { EventLog } from "../platform/events/event-log.ts";
 import type { HttpServer } from "../platform/http/server.ts";
+import type { SecretBox } from "../platform/secrets/secret-box.ts";
+
+/** What a channel adapter may use. */
+export interface ChannelContext {
+  inbound: InboundRouter;
+  conversations: ConversationStore;
+  events: EventLog;
+  secrets: SecretBox;
+  clock: Clock;
+  logger: Logger;
+}
 
 /**
  * A channel adapter: how messages of one kind reach Switchboard and leave it. Each lives in its own
  * folder under channels/ and is listed once in channels/index.ts.
  */
-export interface ChannelAdapter {
+export interface Channel {
   /** The address type (Conversations address configuration) the adapter serves. */
-  type: AddressType;
-  /** Mounts the adapter's inbound endpoints on the authenticated API. */
-  routes(api: HttpServer, inbound: InboundRouter): void;
+  readonly type: AddressType;
+  /** Endpoints a business's own servers call with API credentials. */
+  apiRoutes?(api: HttpServer): void;
+  /**
+   * Endpoints called without API credentials (customers' browsers, providers' webhooks); each
+   * checks its own token or signature.
+   */
+  openRoutes?(open: HttpServer): Promise<void>;
+  /** Work that runs while the server does (consuming the event log, connections to providers). */
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
 }
+
+export type ChannelFactory = (context: ChannelContext) => Channel;

@@ -1,5 +1,6 @@
-import type { ChannelAdapter } from "./channel.ts";
+import type { ChannelFactory } from "./channel.ts";
 import { customChannel } from "./custom/adapter.ts";
+import { webChat } from "./webchat/adapter.ts";
 
 /** Every channel adapter Switchboard runs. */
-export const CHANNELS: ChannelAdapter[] = [customChannel];
+export const CHANNELS: ChannelFactory[] = [customChannel, webChat];

@@ -1,5 +1,6 @@
 import { isUniqueViolation } from "../platform/db/database.ts";
-import type { AddressStore } from "./addresses.ts";
+import type { AddressType } from "../platform/db/schema.ts";
+import type { Address, AddressStore } from "./addresses.ts";
 import type { Conversation, ConversationStore, InboundMessage, Message } from "./store.ts";
 
 export interface Received {
@@ -18,6 +19,11 @@ export class InboundRouter {
     private readonly conversations: ConversationStore,
     private readonly addresses: AddressStore,
   ) {}
+
+  /** The configuration of one of our addresses, for adapters that check it before any message. */
+  addressOf(accountSid: string, type: AddressType, address: string): Promise<Address | undefined> {
+    return this.addresses.find(accountSid, type, address);
+  }
 
   async receive(accountSid: string, message: InboundMessage): Promise<Received> {
     const address = await this.addresses.find(accountSid, message.channel, message.to);

@@ -83,6 +83,8 @@ export interface InboundMessage {
   attributes?: string;
   /** The channel's ID for the message, for recognising redeliveries. */
   externalId?: string;
+  /** Attributes of the conversation, if this message starts one (a web chat's pre-chat answers). */
+  conversationAttributes?: string;
 }
 
 export interface ConversationFilter {
@@ -348,6 +350,20 @@ export class ConversationStore {
       .executeTakeFirst();
   }
 
+  /** The participant writing from `address` (a messaging binding, or a web chat visitor). */
+  async getParticipantByAddress(
+    conversation: Conversation,
+    address: string,
+  ): Promise<Participant | undefined> {
+    return this.database.db
+      .selectFrom("conversation_participants")
+      .selectAll()
+      .where("account_sid", "=", conversation.account_sid)
+      .where("conversation_sid", "=", conversation.sid)
+      .where("address", "=", address)
+      .executeTakeFirst();
+  }
+
   async listParticipants(conversation: Conversation, request: PageRequest): Promise<Page<Participant>> {
     const query = this.database.db
       .selectFrom("conversation_participants")
@@ -540,7 +556,7 @@ export class ConversationStore {
       account_sid: accountSid,
       unique_name: null,
       friendly_name: inbound.from,
-      attributes: "{}",
+      attributes: inbound.conversationAttributes ?? "{}",
       state: "active",
       messaging_service_sid: null,
       timers_inactive: null,
@@ -910,6 +926,9 @@ function participantData(row: Participant): Record<string, string> {
     ...(row.address !== null && { "MessagingBinding.Address": row.address }),
     ...(row.proxy_address !== null && { "MessagingBinding.ProxyAddress": row.proxy_address }),
     ...(row.projected_address !== null && { "MessagingBinding.ProjectedAddress": row.projected_address }),
+    ...(row.last_read_message_index !== null && {
+      LastReadMessageIndex: String(row.last_read_message_index),
+    }),
   };
 }
 

@@ -95,6 +95,9 @@ export class ConversationTasks {
               workflowSid: binding.workflow_sid,
               channel: binding.task_channel ?? DEFAULT_TASK_CHANNEL[channelType] ?? "chat",
               attributes: {
+                // What the conversation started with (a web chat's name and pre-chat answers), then
+                // the routing facts, which always win.
+                ...conversationAttributes(event.data.Attributes),
                 conversationSid: event.resourceSid,
                 channelType,
                 from,
@@ -107,5 +110,16 @@ export class ConversationTasks {
         (tx) => this.cursors.advance(tx.db, CONSUMER, event.seq),
       )
       .catch(refused);
+  }
+}
+
+function conversationAttributes(text: string | undefined): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text ?? "{}");
+    return value !== null && typeof value === "object" && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
   }
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { jsonText } from "../../conversations/parameters.ts";
 import { API_PREFIX } from "../../platform/http/server.ts";
-import type { ChannelAdapter } from "../channel.ts";
+import type { ChannelFactory } from "../channel.ts";
 
 /**
  * A business's own channel, in two halves (docs/CHANNELS.md):
@@ -12,9 +12,9 @@ import type { ChannelAdapter } from "../channel.ts";
  *   conversation it starts, so the business receives every message of it (agents' replies included)
  *   as signed `onMessageAdded` callbacks, retried until its endpoint takes them.
  */
-export const customChannel: ChannelAdapter = {
+export const customChannel: ChannelFactory = ({ inbound }) => ({
   type: "custom",
-  routes(api, inbound) {
+  apiRoutes(api) {
     api.post(
       `${API_PREFIX}/Channels/Custom/Messages`,
       {
@@ -49,4 +49,4 @@ export const customChannel: ChannelAdapter = {
       },
     );
   },
-};
+});

@@ -194,7 +194,7 @@ export interface ConversationsTable {
   date_updated: string;
 }
 
-export type BindingType = "sms" | "whatsapp" | "messenger" | "email" | "custom";
+export type BindingType = "sms" | "whatsapp" | "messenger" | "email" | "chat" | "custom";
 
 export interface ConversationParticipantsTable {
   sid: string;

@@ -1,0 +1,244 @@
+import { randomBytes } from "node:crypto";
+import rateLimit from "@fastify/rate-limit";
+import { z } from "zod";
+import { noConversationFor } from "../../conversations/errors.ts";
+import { ApiError, errorBody, invalidParameter } from "../../platform/errors.ts";
+import { origin } from "../../platform/http/paging.ts";
+import { API_PREFIX, type HttpServer } from "../../platform/http/server.ts";
+import { iso8601, isoAt } from "../../platform/time.ts";
+import type { ChannelFactory } from "../channel.ts";
+import { VisitorTokenError, VisitorTokens } from "./tokens.ts";
+import { VisitorHub, type Visitor, type VisitorFrame } from "./visitors.ts";
+
+const SESSIONS_PATH = `${API_PREFIX}/WebChat/Sessions`;
+const SOCKET_PATH = `${API_PREFIX}/WebChat/Socket`;
+/** A visitor's session lasts a day; the widget starts a new one after that. */
+const SESSION_TTL_SECONDS = 86_400;
+/** Session starts allowed per client address per minute: they cost nothing until a message is sent. */
+const SESSIONS_PER_MINUTE = 30;
+/** Messages a visitor may send per 10 seconds, on one socket. */
+const MESSAGES_PER_10S = 20;
+
+/** Close code telling the widget to start a new session (its token is invalid or expired). */
+const UNAUTHORIZED = 4001;
+
+const clientFrame = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("message"),
+    body: z.string().min(1).max(32_000),
+    /** The widget's own ID for the message: resending it after a reconnect adds nothing. */
+    client_id: z.string().min(1).max(100),
+  }),
+  z.object({ type: z.literal("read"), index: z.number().int().min(0) }),
+]);
+
+/**
+ * Web chat: the embeddable widget's channel.
+ *
+ * 1. `POST /switchboard/v1/WebChat/Sessions` (no credentials: the widget runs on a public page)
+ *    with `AccountSid`, `Address` (an address configuration of type `chat` with auto-creation on),
+ *    and optionally the visitor's `FriendlyName` and pre-chat answers (`Attributes`, a JSON object)
+ *    → a session token for a new visitor identity, valid for a day. The widget keeps it, so the
+ *    session survives page reloads.
+ * 2. `GET /switchboard/v1/WebChat/Socket?token=…[&after=INDEX]` upgraded to a WebSocket. The server
+ *    sends `ready`, then the visitor's conversation after message `INDEX` (all of it without), then
+ *    new messages, read marks and state changes as they happen. The visitor sends
+ *    `{type:"message", body, client_id}` (acknowledged with the message's index; a `client_id`
+ *    sent twice is stored once, so resending unacknowledged messages after a reconnect is safe)
+ *    and `{type:"read", index}`.
+ *
+ * The first message starts the conversation as the address configuration says; the visitor's name
+ * and answers become the conversation's attributes, and so the task's.
+ */
+export const webChat: ChannelFactory = ({ inbound, conversations, events, secrets, clock, logger }) => {
+  const tokens = new VisitorTokens(secrets.derive("webchat-tokens"));
+  const hub = new VisitorHub(events, conversations, logger.child({ component: "webchat" }));
+
+  return {
+    type: "chat",
+    start: () => hub.start(),
+    stop: () => hub.stop(),
+
+    async openRoutes(open) {
+      await open.register(async (scope: HttpServer) => {
+        await scope.register(rateLimit, {
+          max: SESSIONS_PER_MINUTE,
+          timeWindow: 60_000,
+          errorResponseBuilder: (_request, context) =>
+            errorBody(429, 20429, `Too many sessions started; retry in ${Math.ceil(context.ttl / 1000)} s`),
+        });
+        scope.post(
+          SESSIONS_PATH,
+          {
+            schema: {
+              tags: ["Web chat"],
+              summary: "Start a web chat session for a visitor (no credentials)",
+              body: z.object({
+                AccountSid: z.string().regex(/^AC[0-9a-f]{32}$/, "expected an account SID"),
+                Address: z.string().min(1).max(255),
+                FriendlyName: z.string().max(255).optional(),
+                Attributes: z.string().max(4096).optional(),
+              }),
+            },
+          },
+          async (request, reply) => {
+            const { AccountSid, Address, FriendlyName, Attributes } = request.body;
+            const address = await inbound.addressOf(AccountSid, "chat", Address);
+            if (!address?.auto_creation.enabled) throw noConversationFor("chat", Address);
+            const answers = parseObject(Attributes);
+            const identity = `webchat-${randomBytes(12).toString("hex")}`;
+            const issued = await tokens.issue(
+              {
+                accountSid: AccountSid,
+                address: Address,
+                identity,
+                attributes: JSON.stringify({
+                  ...(FriendlyName !== undefined && { customerName: FriendlyName }),
+                  ...(answers !== undefined && { pre_engagement_data: answers }),
+                }),
+              },
+              clock.now(),
+              SESSION_TTL_SECONDS,
+            );
+            const socketUrl = origin(request).replace(/^http/, "ws") + SOCKET_PATH;
+            return reply.code(201).send({
+              identity,
+              token: issued.token,
+              expires: iso8601(isoAt(issued.expiresAt)),
+              socket_url: `${socketUrl}?token=${issued.token}`,
+            });
+          },
+        );
+      });
+
+      open.get(
+        SOCKET_PATH,
+        {
+          websocket: true,
+          schema: {
+            tags: ["Web chat"],
+            summary: "A visitor's chat (WebSocket)",
+            querystring: z.object({
+              token: z.string().max(8192),
+              after: z.coerce.number().int().min(-1).optional(),
+            }),
+          },
+        },
+        (socket, request) => {
+          const { token, after } = request.query;
+          let visitor: Visitor | undefined;
+          let conversationSid: string | undefined;
+          let sent: number[] = [];
+          const send = (frame: VisitorFrame) => {
+            if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
+          };
+          socket.on("close", () => visitor && hub.forget(visitor));
+
+          const ready = (async () => {
+            const grant = await tokens.verify(token, clock.now());
+            visitor = { accountSid: grant.accountSid, identity: grant.identity, lastIndex: -1, send };
+            conversationSid = await conversations.conversationFor(
+              grant.accountSid,
+              grant.identity,
+              grant.address,
+            );
+            send({ type: "ready", identity: grant.identity, conversation_sid: conversationSid ?? null });
+            if (conversationSid) await hub.watch(visitor, conversationSid, after ?? -1);
+            return grant;
+          })();
+          ready.catch((error: unknown) => {
+            const reason = error instanceof VisitorTokenError ? error.message : "try again";
+            if (!(error instanceof VisitorTokenError))
+              request.log.error({ err: error }, "web chat start failed");
+            socket.close(UNAUTHORIZED, reason);
+          });
+
+          // Frames are handled one after another, so a visitor's messages keep the order they were typed in.
+          let handling: Promise<void> = Promise.resolve();
+          socket.on("message", (data: Buffer) => {
+            handling = handling
+              .then(async () => {
+                const grant = await ready;
+                let frame: z.infer<typeof clientFrame>;
+                try {
+                  frame = clientFrame.parse(JSON.parse(data.toString("utf8")));
+                } catch {
+                  send({
+                    type: "error",
+                    code: 20001,
+                    message: "expected {type:'message', body, client_id} or {type:'read', index}",
+                  });
+                  return;
+                }
+                if (frame.type === "message") {
+                  const now = clock.now();
+                  sent = sent.filter((at) => at > now - 10_000);
+                  if (sent.length >= MESSAGES_PER_10S) {
+                    send({
+                      type: "error",
+                      client_id: frame.client_id,
+                      code: 20429,
+                      message: "Too many messages; slow down",
+                    });
+                    return;
+                  }
+                  sent.push(now);
+                  const received = await inbound.receive(grant.accountSid, {
+                    channel: "chat",
+                    from: grant.identity,
+                    to: grant.address,
+                    body: frame.body,
+                    externalId: `webchat:${grant.identity}:${frame.client_id}`,
+                    conversationAttributes: grant.attributes,
+                  });
+                  if (conversationSid === undefined) {
+                    conversationSid = received.conversation.sid;
+                    await hub.watch(visitor!, conversationSid, -1);
+                  }
+                  send({
+                    type: "ack",
+                    client_id: frame.client_id,
+                    sid: received.message.sid,
+                    index: received.message.message_index,
+                    duplicate: received.duplicate,
+                  });
+                } else {
+                  if (conversationSid === undefined)
+                    throw invalidParameter("There is no conversation to mark read yet");
+                  const conversation = await conversations.get(grant.accountSid, conversationSid);
+                  const participant =
+                    conversation &&
+                    (await conversations.getParticipantByAddress(conversation, grant.identity));
+                  if (conversation && participant)
+                    await conversations.updateParticipant(conversation, participant.sid, {
+                      lastReadMessageIndex: frame.index,
+                    });
+                }
+              })
+              .catch((error: unknown) => {
+                if (error instanceof VisitorTokenError) return; // the socket is closing already
+                if (error instanceof ApiError)
+                  send({ type: "error", code: error.code, message: error.message });
+                else {
+                  request.log.error({ err: error }, "web chat message failed");
+                  send({ type: "error", code: 20500, message: "the message was not taken; send it again" });
+                }
+              });
+          });
+        },
+      );
+    },
+  };
+};
+
+function parseObject(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value !== null && typeof value === "object" && !Array.isArray(value))
+      return value as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw invalidParameter("Invalid parameter Attributes: must be a JSON object");
+}

@@ -1,0 +1,211 @@
+import WebSocket from "ws";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Switchboard } from "../src/app.ts";
+import { dialects, type TestDatabase } from "./support/databases.ts";
+import { supportDesk } from "./support/desk.ts";
+import { eventually, startServer } from "./support/server.ts";
+import { localTwilio } from "./support/twilio-client.ts";
+
+interface Frame {
+  type: string;
+  index?: number;
+  author?: string;
+  body?: string;
+  client_id?: string;
+  duplicate?: boolean;
+  conversation_sid?: string | null;
+}
+
+/** A visitor's browser: a socket that records every frame and how it closed. */
+class Visitor {
+  readonly frames: Frame[] = [];
+  closed: { code: number; reason: string } | undefined;
+  private constructor(private readonly socket: WebSocket) {
+    socket.on("message", (data: Buffer) => this.frames.push(JSON.parse(data.toString()) as Frame));
+    socket.on("close", (code, reason) => (this.closed = { code, reason: reason.toString() }));
+  }
+
+  static async open(url: string): Promise<Visitor> {
+    const visitor = new Visitor(new WebSocket(url));
+    await eventually(() => (visitor.ready() || visitor.closed ? true : undefined), 10_000, "the chat socket");
+    return visitor;
+  }
+
+  ready(): Frame | undefined {
+    return this.frames.find((f) => f.type === "ready");
+  }
+
+  send(frame: Record<string, unknown>): void {
+    this.socket.send(JSON.stringify(frame));
+  }
+
+  messages(): string[] {
+    return this.frames.filter((f) => f.type === "message").map((f) => `${f.index} ${f.author}: ${f.body}`);
+  }
+
+  async until<T>(check: (visitor: this) => T | undefined, what: string): Promise<T> {
+    return eventually(() => check(this), 10_000, what);
+  }
+
+  async close(): Promise<void> {
+    this.socket.close();
+    await eventually(() => (this.closed ? true : undefined));
+  }
+}
+
+describe.each(dialects())("web chat on $dialect", ({ unavailable, create }) => {
+  let db: TestDatabase;
+  let switchboard: Switchboard;
+  let baseUrl: string;
+  let account: { sid: string; token: string };
+  const visitors: Visitor[] = [];
+
+  const post = async (path: string, params: Record<string, string>, authenticated = true) => {
+    const response = await fetch(baseUrl + path, {
+      method: "POST",
+      headers: {
+        ...(authenticated && {
+          Authorization: `Basic ${Buffer.from(`${account.sid}:${account.token}`).toString("base64")}`,
+        }),
+        "Content-Type": "application/x-www-form-urlencoded",
+      },
+      body: new URLSearchParams(params).toString(),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, any> };
+  };
+
+  const visit = async (url: string) => {
+    const visitor = await Visitor.open(url);
+    visitors.push(visitor);
+    return visitor;
+  };
+
+  beforeEach(async (context) => {
+    if (unavailable) return context.skip();
+    db = await create();
+    ({ switchboard, baseUrl } = await startServer(db));
+    const created = await switchboard.accounts.create({ friendlyName: "Acme" });
+    account = { sid: created.sid, token: created.authToken };
+  });
+
+  afterEach(async () => {
+    if (unavailable) return;
+    for (const visitor of visitors.splice(0)) if (!visitor.closed) await visitor.close();
+    await switchboard.close();
+    await db.drop();
+  });
+
+  it("carries a visitor's chat to an agent and back, and loses nothing across a reconnect", async () => {
+    const client = localTwilio(baseUrl, account.sid, account.token);
+    const { workspace, ws, workflow, alice } = await supportDesk(client, 120, "channelType == 'chat'");
+    expect(
+      await post("/v1/Configuration/Addresses", {
+        Type: "chat",
+        Address: "support-widget",
+        "AutoCreation.Enabled": "true",
+        "AutoCreation.WorkspaceSid": workspace.sid,
+        "AutoCreation.WorkflowSid": workflow.sid,
+      }),
+    ).toMatchObject({ status: 201 });
+
+    // The widget starts a session with the visitor's pre-chat answers; no credentials.
+    const session = await post(
+      "/switchboard/v1/WebChat/Sessions",
+      {
+        AccountSid: account.sid,
+        Address: "support-widget",
+        FriendlyName: "Ada",
+        Attributes: JSON.stringify({ topic: "billing" }),
+      },
+      false,
+    );
+    expect(session).toMatchObject({ status: 201, body: { identity: expect.stringMatching(/^webchat-/) } });
+    const visitor = await visit(session.body.socket_url as string);
+    expect(visitor.ready()).toMatchObject({ identity: session.body.identity, conversation_sid: null });
+
+    visitor.send({ type: "message", body: "Why was I charged twice?", client_id: "c1" });
+    const ack = await visitor.until((v) => v.frames.find((f) => f.type === "ack"), "the ack");
+    expect(ack).toMatchObject({ client_id: "c1", index: 0, duplicate: false });
+
+    // The conversation becomes a task carrying the visitor's name and answers.
+    const task = await eventually(async () => (await ws.tasks.list()).at(0), 10_000, "the chat task");
+    const attributes = JSON.parse(task.attributes) as Record<string, unknown>;
+    expect(attributes).toMatchObject({
+      customerName: "Ada",
+      pre_engagement_data: { topic: "billing" },
+      channelType: "chat",
+      from: session.body.identity,
+    });
+    const conversationSid = attributes.conversationSid as string;
+    const [reservation] = await ws.tasks(task.sid).reservations.list();
+    expect(reservation!.workerSid).toBe(alice.sid);
+    await ws.tasks(task.sid).reservations(reservation!.sid).update({ reservationStatus: "accepted" });
+
+    const conversation = client.conversations.v1.conversations(conversationSid);
+    await conversation.participants.create({ identity: "alice" });
+    await conversation.messages.create({ author: "alice", body: "Let me look into it." });
+    await visitor.until((v) => (v.messages().length >= 2 ? true : undefined), "the agent's reply");
+    expect(visitor.messages()).toEqual([
+      `0 ${session.body.identity}: Why was I charged twice?`,
+      "1 alice: Let me look into it.",
+    ]);
+
+    // The visitor's network drops; the agent writes meanwhile; the widget reconnects from index 1 and
+    // resends the message it had sent just before the drop, whose ack it never saw.
+    await visitor.close();
+    await conversation.messages.create({ author: "alice", body: "Found it: a duplicate charge." });
+    const back = await visit(`${session.body.socket_url as string}&after=1`);
+    expect(back.ready()).toMatchObject({ conversation_sid: conversationSid });
+    back.send({ type: "message", body: "Why was I charged twice?", client_id: "c1" });
+    back.send({ type: "message", body: "Thank you!", client_id: "c2" });
+    await back.until(
+      (v) => (v.frames.filter((f) => f.type === "ack").length >= 2 ? true : undefined),
+      "two acks",
+    );
+    expect(
+      back.frames.filter((f) => f.type === "ack").map((f) => [f.client_id, f.index, f.duplicate]),
+    ).toEqual([
+      ["c1", 0, true],
+      ["c2", 3, false],
+    ]);
+    await back.until(
+      (v) => (v.messages().length >= 2 ? true : undefined),
+      "the missed message and the new one",
+    );
+    expect(back.messages()).toEqual([
+      "2 alice: Found it: a duplicate charge.",
+      `3 ${session.body.identity}: Thank you!`,
+    ]);
+    expect((await conversation.messages.list()).map((m) => m.body)).toEqual([
+      "Why was I charged twice?",
+      "Let me look into it.",
+      "Found it: a duplicate charge.",
+      "Thank you!",
+    ]);
+
+    // A read mark from the widget reaches the conversation.
+    back.send({ type: "read", index: 2 });
+    await eventually(
+      async () => {
+        const participants = await conversation.participants.list();
+        return participants.find((p) => p.lastReadMessageIndex === 2);
+      },
+      10_000,
+      "the read mark",
+    );
+  });
+
+  it("refuses sessions for unknown addresses and sockets with bad tokens", async () => {
+    const refused = await post(
+      "/switchboard/v1/WebChat/Sessions",
+      { AccountSid: account.sid, Address: "nowhere" },
+      false,
+    );
+    expect(refused).toMatchObject({ status: 404, body: { code: 20404 } });
+    const socket = await visit(
+      `${baseUrl.replace(/^http/, "ws")}/switchboard/v1/WebChat/Socket?token=forged`,
+    );
+    await socket.until((v) => v.closed, "the socket to close");
+    expect(socket.closed).toMatchObject({ code: 4001, reason: "invalid token" });
+  });
+});
