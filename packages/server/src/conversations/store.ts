@@ -136,23 +136,7 @@ export class ConversationStore {
   // Conversations
 
   async create(accountSid: string, input: ConversationInput): Promise<Conversation> {
-    const now = this.clock.now();
-    const row: Conversation = {
-      sid: this.ids.next("CH"),
-      account_sid: accountSid,
-      unique_name: input.uniqueName ?? null,
-      friendly_name: input.friendlyName ?? null,
-      attributes: input.attributes ?? "{}",
-      state: input.state ?? "active",
-      messaging_service_sid: input.messagingServiceSid ?? null,
-      timers_inactive: input.timersInactive || null,
-      timers_closed: input.timersClosed || null,
-      ...NO_TIMERS,
-      next_message_index: 0,
-      date_created: input.dateCreated ?? isoAt(now),
-      date_updated: input.dateUpdated ?? input.dateCreated ?? isoAt(now),
-    };
-    Object.assign(row, timersFrom(row, now));
+    const row = this.conversationRow(accountSid, input, this.clock.now());
     return this.write(
       async (tx) => {
         if (row.unique_name !== null) await this.assertUniqueName(tx, accountSid, row.unique_name);
@@ -292,24 +276,7 @@ export class ConversationStore {
   // Participants
 
   async addParticipant(conversation: Conversation, input: ParticipantInput): Promise<Participant> {
-    const now = isoAt(this.clock.now());
-    const row: Participant = {
-      sid: this.ids.next("MB"),
-      account_sid: conversation.account_sid,
-      conversation_sid: conversation.sid,
-      identity: input.identity ?? null,
-      binding_type: input.address !== undefined ? bindingTypeOf(input.address) : null,
-      address: input.address ?? null,
-      proxy_address: input.proxyAddress ?? null,
-      projected_address: input.projectedAddress ?? null,
-      attributes: input.attributes ?? "{}",
-      role_sid: input.roleSid ?? null,
-      last_read_message_index: null,
-      last_read_timestamp: null,
-      conversation_open: 1,
-      date_created: input.dateCreated ?? now,
-      date_updated: input.dateUpdated ?? input.dateCreated ?? now,
-    };
+    const row = this.participantRow(conversation, input, this.clock.now());
     const conflict =
       row.identity !== null ? duplicateIdentity(row.identity) : duplicateBinding(conversation.sid);
     return this.write(async (tx) => {
@@ -551,58 +518,25 @@ export class ConversationStore {
     const autoCreation = address?.auto_creation;
     if (!address || !autoCreation?.enabled) throw noConversationFor(inbound.channel, inbound.to);
     const now = this.clock.now();
-    const conversation: Conversation = {
-      sid: this.ids.next("CH"),
-      account_sid: accountSid,
-      unique_name: null,
-      friendly_name: inbound.from,
-      attributes: inbound.conversationAttributes ?? "{}",
-      state: "active",
-      messaging_service_sid: null,
-      timers_inactive: null,
-      timers_closed: null,
-      ...NO_TIMERS,
-      next_message_index: 0,
-      date_created: isoAt(now),
-      date_updated: isoAt(now),
-    };
-    const participant: Participant = {
-      sid: this.ids.next("MB"),
-      account_sid: accountSid,
-      conversation_sid: conversation.sid,
-      identity: null,
-      binding_type: inbound.channel,
-      address: inbound.from,
-      proxy_address: inbound.to,
-      projected_address: null,
-      attributes: "{}",
-      role_sid: null,
-      last_read_message_index: null,
-      last_read_timestamp: null,
-      conversation_open: 1,
-      date_created: isoAt(now),
-      date_updated: isoAt(now),
-    };
+    const conversation = this.conversationRow(
+      accountSid,
+      { friendlyName: inbound.from, attributes: inbound.conversationAttributes },
+      now,
+    );
+    const participant = this.participantRow(
+      conversation,
+      { address: inbound.from, proxyAddress: inbound.to, bindingType: inbound.channel },
+      now,
+    );
     await tx.db.insertInto("conversations").values(conversation).execute();
     await tx.db.insertInto("conversation_participants").values(participant).execute();
     if (autoCreation.type === "webhook" && autoCreation.webhook_url) {
-      await tx.db
-        .insertInto("conversation_webhooks")
-        .values({
-          sid: this.ids.next("WH"),
-          account_sid: accountSid,
-          conversation_sid: conversation.sid,
-          target: "webhook",
-          url: autoCreation.webhook_url,
-          method: "POST",
-          filters: JSON.stringify(autoCreation.webhook_filters),
-          triggers: "[]",
-          flow_sid: null,
-          replay_after: null,
-          date_created: isoAt(now),
-          date_updated: isoAt(now),
-        })
-        .execute();
+      const webhook = this.webhookRow(
+        conversation,
+        { target: "webhook", url: autoCreation.webhook_url, filters: autoCreation.webhook_filters },
+        now,
+      );
+      await tx.db.insertInto("conversation_webhooks").values(webhook).execute();
     }
     // AddressSid tells the consumers of the log (task creation) which configuration made it.
     await this.append(tx, conversation, "conversation.added", "Conversation added", {
@@ -710,21 +644,7 @@ export class ConversationStore {
   // Conversation-scoped webhooks
 
   async addWebhook(conversation: Conversation, input: WebhookInput): Promise<ConversationWebhook> {
-    const now = isoAt(this.clock.now());
-    const row: ConversationWebhook = {
-      sid: this.ids.next("WH"),
-      account_sid: conversation.account_sid,
-      conversation_sid: conversation.sid,
-      target: input.target,
-      url: input.url ?? null,
-      method: "POST",
-      filters: JSON.stringify(input.filters ?? []),
-      triggers: JSON.stringify(input.triggers ?? []),
-      flow_sid: input.flowSid ?? null,
-      replay_after: input.replayAfter ?? null,
-      date_created: now,
-      date_updated: now,
-    };
+    const row = this.webhookRow(conversation, input, this.clock.now());
     await this.database.db.insertInto("conversation_webhooks").values(row).execute();
     return row;
   }
@@ -790,6 +710,69 @@ export class ConversationStore {
       .where("account_sid", "in", accountSids)
       .where("target", "in", ["webhook", "trigger"])
       .execute();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // New rows
+
+  private conversationRow(accountSid: string, input: ConversationInput, now: number): Conversation {
+    const row: Conversation = {
+      sid: this.ids.next("CH"),
+      account_sid: accountSid,
+      unique_name: input.uniqueName ?? null,
+      friendly_name: input.friendlyName ?? null,
+      attributes: input.attributes ?? "{}",
+      state: input.state ?? "active",
+      messaging_service_sid: input.messagingServiceSid ?? null,
+      timers_inactive: input.timersInactive || null,
+      timers_closed: input.timersClosed || null,
+      ...NO_TIMERS,
+      next_message_index: 0,
+      date_created: input.dateCreated ?? isoAt(now),
+      date_updated: input.dateUpdated ?? input.dateCreated ?? isoAt(now),
+    };
+    return { ...row, ...timersFrom(row, now) };
+  }
+
+  private participantRow(
+    conversation: Conversation,
+    input: ParticipantInput & { bindingType?: BindingType },
+    now: number,
+  ): Participant {
+    return {
+      sid: this.ids.next("MB"),
+      account_sid: conversation.account_sid,
+      conversation_sid: conversation.sid,
+      identity: input.identity ?? null,
+      binding_type: input.address === undefined ? null : (input.bindingType ?? bindingTypeOf(input.address)),
+      address: input.address ?? null,
+      proxy_address: input.proxyAddress ?? null,
+      projected_address: input.projectedAddress ?? null,
+      attributes: input.attributes ?? "{}",
+      role_sid: input.roleSid ?? null,
+      last_read_message_index: null,
+      last_read_timestamp: null,
+      conversation_open: 1,
+      date_created: input.dateCreated ?? isoAt(now),
+      date_updated: input.dateUpdated ?? input.dateCreated ?? isoAt(now),
+    };
+  }
+
+  private webhookRow(conversation: Conversation, input: WebhookInput, now: number): ConversationWebhook {
+    return {
+      sid: this.ids.next("WH"),
+      account_sid: conversation.account_sid,
+      conversation_sid: conversation.sid,
+      target: input.target,
+      url: input.url ?? null,
+      method: "POST",
+      filters: JSON.stringify(input.filters ?? []),
+      triggers: JSON.stringify(input.triggers ?? []),
+      flow_sid: input.flowSid ?? null,
+      replay_after: input.replayAfter ?? null,
+      date_created: isoAt(now),
+      date_updated: isoAt(now),
+    };
   }
 
   // ------------------------------------------------------------------------------------------
