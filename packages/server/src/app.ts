@@ -106,6 +106,7 @@ export class Switchboard {
     const inbound = new InboundRouter(conversations, addresses);
     const channels = CHANNELS.map((create) =>
       create({
+        config,
         inbound,
         conversations,
         events,

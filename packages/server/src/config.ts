@@ -56,6 +56,8 @@ const environmentSchema = z.object({
   SWITCHBOARD_WEBHOOK_CONCURRENCY: integer(1, 256).default(8),
   SWITCHBOARD_POLL_INTERVAL_MS: integer(10, 60_000).default(500),
   SWITCHBOARD_ASSIGNMENT_CALLBACK_TIMEOUT_MS: integer(100, 60_000).default(5_000),
+  SWITCHBOARD_WEBCHAT_SESSIONS_PER_MINUTE: integer(0, 1_000_000).default(30),
+  SWITCHBOARD_WEBCHAT_MESSAGES_PER_10S: integer(0, 1_000_000).default(20),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -85,6 +87,13 @@ export interface Config {
   assignmentCallbackTimeoutMs: number;
   /** How often consumers look at the event log when nothing woke them (another node may have written). */
   pollIntervalMs: number;
+  /** Limits on web chat visitors, who call without credentials; 0 turns a limit off. */
+  webchat: {
+    /** Sessions started per client address per minute. */
+    sessionsPerMinute: number;
+    /** Messages per visitor socket per 10 seconds. */
+    messagesPer10s: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -141,5 +150,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     },
     assignmentCallbackTimeoutMs: e.SWITCHBOARD_ASSIGNMENT_CALLBACK_TIMEOUT_MS,
     pollIntervalMs: e.SWITCHBOARD_POLL_INTERVAL_MS,
+    webchat: {
+      sessionsPerMinute: e.SWITCHBOARD_WEBCHAT_SESSIONS_PER_MINUTE,
+      messagesPer10s: e.SWITCHBOARD_WEBCHAT_MESSAGES_PER_10S,
+    },
   };
 }

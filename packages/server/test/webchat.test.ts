@@ -202,6 +202,19 @@ describe.each(dialects())("web chat on $dialect", ({ unavailable, create }) => {
       false,
     );
     expect(refused).toMatchObject({ status: 404, body: { code: 20404 } });
+    // Session starts are limited per client address (30 a minute by default).
+    const statuses = [];
+    for (let i = 0; i < 30; i++)
+      statuses.push(
+        (
+          await post(
+            "/switchboard/v1/WebChat/Sessions",
+            { AccountSid: account.sid, Address: "nowhere" },
+            false,
+          )
+        ).status,
+      );
+    expect(statuses.slice(-2)).toEqual([404, 429]);
     const socket = await visit(
       `${baseUrl.replace(/^http/, "ws")}/switchboard/v1/WebChat/Socket?token=forged`,
     );

@@ -1,5 +1,6 @@
 import type { Clock } from "@switchboard/engine";
 import type { Logger } from "pino";
+import type { Config } from "../config.ts";
 import type { InboundRouter } from "../conversations/inbound.ts";
 import type { ConversationStore } from "../conversations/store.ts";
 import type { AddressType } from "../platform/db/schema.ts";
@@ -9,6 +10,7 @@ import type { SecretBox } from "../platform/secrets/secret-box.ts";
 
 /** What a channel adapter may use. */
 export interface ChannelContext {
+  config: Config;
   inbound: InboundRouter;
   conversations: ConversationStore;
   events: EventLog;

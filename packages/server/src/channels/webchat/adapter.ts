@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import rateLimit from "@fastify/rate-limit";
 import { z } from "zod";
 import { noConversationFor } from "../../conversations/errors.ts";
-import { ApiError, errorBody, invalidParameter } from "../../platform/errors.ts";
+import { ApiError, invalidParameter, tooManyRequests } from "../../platform/errors.ts";
 import { origin } from "../../platform/http/paging.ts";
 import { API_PREFIX, type HttpServer } from "../../platform/http/server.ts";
 import { iso8601, isoAt } from "../../platform/time.ts";
@@ -14,10 +14,6 @@ const SESSIONS_PATH = `${API_PREFIX}/WebChat/Sessions`;
 const SOCKET_PATH = `${API_PREFIX}/WebChat/Socket`;
 /** A visitor's session lasts a day; the widget starts a new one after that. */
 const SESSION_TTL_SECONDS = 86_400;
-/** Session starts allowed per client address per minute: they cost nothing until a message is sent. */
-const SESSIONS_PER_MINUTE = 30;
-/** Messages a visitor may send per 10 seconds, on one socket. */
-const MESSAGES_PER_10S = 20;
 
 /** Close code telling the widget to start a new session (its token is invalid or expired). */
 const UNAUTHORIZED = 4001;
@@ -50,7 +46,18 @@ const clientFrame = z.discriminatedUnion("type", [
  * The first message starts the conversation as the address configuration says; the visitor's name
  * and answers become the conversation's attributes, and so the task's.
  */
-export const webChat: ChannelFactory = ({ inbound, conversations, events, secrets, clock, logger }) => {
+export const webChat: ChannelFactory = ({
+  config,
+  inbound,
+  conversations,
+  events,
+  secrets,
+  clock,
+  logger,
+}) => {
+  // Visitors call without credentials: session starts are limited per client address (they cost
+  // nothing until a message is sent), messages per socket.
+  const { sessionsPerMinute, messagesPer10s } = config.webchat;
   const tokens = new VisitorTokens(secrets.derive("webchat-tokens"));
   const hub = new VisitorHub(events, conversations, logger.child({ component: "webchat" }));
 
@@ -61,12 +68,13 @@ export const webChat: ChannelFactory = ({ inbound, conversations, events, secret
 
     async openRoutes(open) {
       await open.register(async (scope: HttpServer) => {
-        await scope.register(rateLimit, {
-          max: SESSIONS_PER_MINUTE,
-          timeWindow: 60_000,
-          errorResponseBuilder: (_request, context) =>
-            errorBody(429, 20429, `Too many sessions started; retry in ${Math.ceil(context.ttl / 1000)} s`),
-        });
+        if (sessionsPerMinute > 0)
+          await scope.register(rateLimit, {
+            max: sessionsPerMinute,
+            timeWindow: 60_000,
+            errorResponseBuilder: (_request, context) =>
+              tooManyRequests(Math.max(1, Math.ceil(context.ttl / 1000))),
+          });
         scope.post(
           SESSIONS_PATH,
           {
@@ -173,7 +181,7 @@ export const webChat: ChannelFactory = ({ inbound, conversations, events, secret
                 if (frame.type === "message") {
                   const now = clock.now();
                   sent = sent.filter((at) => at > now - 10_000);
-                  if (sent.length >= MESSAGES_PER_10S) {
+                  if (messagesPer10s > 0 && sent.length >= messagesPer10s) {
                     send({
                       type: "error",
                       client_id: frame.client_id,
