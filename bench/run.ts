@@ -8,6 +8,7 @@ const GROUPS = {
   routing: () => import("./routing.bench.ts"),
   platform: () => import("./platform.bench.ts"),
   api: () => import("./api.bench.ts"),
+  webchat: () => import("./webchat.bench.ts"),
 } satisfies Record<string, () => Promise<{ run(): Promise<void> }>>;
 
 type Group = keyof typeof GROUPS;

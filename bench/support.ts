@@ -8,8 +8,11 @@ import { loadConfig } from "../packages/server/src/config.ts";
 import autocannon from "autocannon";
 import { note } from "./figures.ts";
 
-/** A server in this process over `db`, quiet, with rate limiting off (benchmarks measure capacity). */
-export function openServer(db: BenchDatabase): Promise<Switchboard> {
+/**
+ * A server in this process over `db`, quiet, with rate limiting off (benchmarks measure capacity);
+ * `env` adds or overrides settings.
+ */
+export function openServer(db: BenchDatabase, env: Record<string, string> = {}): Promise<Switchboard> {
   return Switchboard.open(
     loadConfig({
       SWITCHBOARD_DATABASE_URL: db.url,
@@ -18,6 +21,7 @@ export function openServer(db: BenchDatabase): Promise<Switchboard> {
       SWITCHBOARD_HOST: "127.0.0.1",
       SWITCHBOARD_RATE_LIMIT_PER_SECOND: "0",
       SWITCHBOARD_POLL_INTERVAL_MS: "50",
+      ...env,
     }),
     { logger: pino({ level: "silent" }) },
   );
