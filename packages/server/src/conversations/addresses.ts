@@ -1,5 +1,5 @@
 import type { Clock, SidGenerator } from "@switchboard/engine";
-import { isUniqueViolation, type Database } from "../platform/db/database.ts";
+import { isUniqueViolation, type Database, type Tx } from "../platform/db/database.ts";
 import type { AddressType, ConversationAddressesTable } from "../platform/db/schema.ts";
 import { conflict } from "../platform/errors.ts";
 import { byCreation, creationKey } from "../platform/http/keyset.ts";
@@ -81,8 +81,13 @@ export class AddressStore {
   }
 
   /** The configuration of one of our addresses on a channel: where inbound routing starts. */
-  async find(accountSid: string, type: AddressType, address: string): Promise<Address | undefined> {
-    const row = await this.database.db
+  async find(
+    accountSid: string,
+    type: AddressType,
+    address: string,
+    db: Database["db"] | Tx["db"] = this.database.db,
+  ): Promise<Address | undefined> {
+    const row = await db
       .selectFrom("conversation_addresses")
       .selectAll()
       .where("account_sid", "=", accountSid)

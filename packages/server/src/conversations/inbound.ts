@@ -1,20 +1,31 @@
 import { isUniqueViolation } from "../platform/db/database.ts";
 import type { AddressType } from "../platform/db/schema.ts";
 import type { Address, AddressStore } from "./addresses.ts";
-import type { Conversation, ConversationStore, InboundMessage, Message } from "./store.ts";
+import type { ConversationStore, InboundMessage, Received } from "./store.ts";
 
-export interface Received {
-  conversation: Conversation;
-  message: Message;
-  /** True when the channel delivered this message before: nothing was added. */
-  duplicate: boolean;
+interface Pending {
+  accountSid: string;
+  inbound: InboundMessage;
+  resolve(received: Received): void;
+  reject(error: unknown): void;
 }
+
+/** The most messages one commit takes. */
+const BATCH = 200;
 
 /**
  * Where every channel adapter hands its inbound messages: into the conversation the sender already
  * has with that address of ours, or a new one started as the address's configuration says.
+ *
+ * Messages that arrive in the same turn of the event loop are stored in one transaction (group
+ * commit: one fsync for many customers). If that transaction fails — one message refused, or a
+ * race lost on a unique row — each message of the batch is tried again in a transaction of its own,
+ * so one bad message never costs the others theirs. A lost race retried alone finds the winner's rows.
  */
 export class InboundRouter {
+  private queue: Pending[] = [];
+  private draining: Promise<void> | undefined;
+
   constructor(
     private readonly conversations: ConversationStore,
     private readonly addresses: AddressStore,
@@ -25,15 +36,51 @@ export class InboundRouter {
     return this.addresses.find(accountSid, type, address);
   }
 
-  async receive(accountSid: string, message: InboundMessage): Promise<Received> {
-    const address = await this.addresses.find(accountSid, message.channel, message.to);
+  receive(accountSid: string, inbound: InboundMessage): Promise<Received> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ accountSid, inbound, resolve, reject });
+      this.draining ??= this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    // Let the rest of this I/O turn queue its messages too.
+    await new Promise((resolve) => setImmediate(resolve));
     try {
-      return await this.conversations.receive(accountSid, message, address);
-    } catch (error) {
-      // A concurrent delivery of the same message, or a first message from the same sender, won
-      // the race for a unique row; once it has committed, trying again finds its rows.
-      if (!isUniqueViolation(error)) throw error;
-      return this.conversations.receive(accountSid, message, address);
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, BATCH);
+        try {
+          const received = await this.store(batch);
+          batch.forEach((pending, i) => pending.resolve(received[i]!));
+        } catch {
+          for (const pending of batch) await this.alone(pending);
+        }
+      }
+    } finally {
+      this.draining = undefined;
     }
+    if (this.queue.length > 0) this.draining = this.drain();
+  }
+
+  private async alone(pending: Pending): Promise<void> {
+    try {
+      const [received] = await this.store([pending]);
+      pending.resolve(received!);
+    } catch (error) {
+      if (!isUniqueViolation(error)) return pending.reject(error);
+      // Another writer (a second node) won a race for a unique row; its rows are committed now.
+      try {
+        const [received] = await this.store([pending]);
+        pending.resolve(received!);
+      } catch (again) {
+        pending.reject(again);
+      }
+    }
+  }
+
+  private store(batch: Pending[]): Promise<Received[]> {
+    return this.conversations.receive(batch, (db, accountSid, inbound) =>
+      this.addresses.find(accountSid, inbound.channel, inbound.to, db),
+    );
   }
 }

@@ -87,6 +87,14 @@ export interface InboundMessage {
   conversationAttributes?: string;
 }
 
+/** What became of an inbound message. */
+export interface Received {
+  conversation: Conversation;
+  message: Message;
+  /** True when the channel delivered this message before: nothing was added. */
+  duplicate: boolean;
+}
+
 export interface ConversationFilter {
   state?: ConversationState;
   /** Inclusive ISO bounds on date_created. */
@@ -471,42 +479,54 @@ export class ConversationStore {
   }
 
   /**
-   * Takes an inbound message from `from` to our address `to`: into the open conversation of that
+   * Takes inbound messages, each from `from` to our address `to`: into the open conversation of that
    * pair, or, when there is none and the address auto-creates, a new conversation with the sender as
-   * participant (and the address's scoped webhook). A message whose external ID was seen before
-   * is not added again. One transaction: the conversation, participant and message exist together
-   * or not at all. A unique violation means a concurrent delivery won the race; retrying finds its rows.
+   * participant (and the address's scoped webhook). A message whose external ID was seen before is
+   * not added again. All in one transaction, in order (a later message sees what an earlier one
+   * started), so messages that arrive together cost one commit; if any fails, none is kept.
+   * `addressOf` reads an address configuration inside that transaction, only for a new conversation.
    */
   async receive(
+    messages: Array<{ accountSid: string; inbound: InboundMessage }>,
+    addressOf: (db: Tx["db"], accountSid: string, inbound: InboundMessage) => Promise<Address | undefined>,
+  ): Promise<Received[]> {
+    return this.database.transaction(async (tx) => {
+      const received: Received[] = [];
+      for (const { accountSid, inbound } of messages)
+        received.push(await this.receiveIn(tx, accountSid, inbound, addressOf));
+      return received;
+    });
+  }
+
+  private async receiveIn(
+    tx: Tx,
     accountSid: string,
     inbound: InboundMessage,
-    address: Address | undefined,
-  ): Promise<{ conversation: Conversation; message: Message; duplicate: boolean }> {
-    return this.database.transaction(async (tx) => {
-      if (inbound.externalId !== undefined) {
-        const seen = await tx.db
-          .selectFrom("conversation_messages")
-          .selectAll()
-          .where("account_sid", "=", accountSid)
-          .where("external_id", "=", inbound.externalId)
-          .executeTakeFirst();
-        if (seen) {
-          const conversation = (await this.find(tx.db, accountSid, seen.conversation_sid))!;
-          return { conversation, message: seen, duplicate: true };
-        }
+    addressOf: (db: Tx["db"], accountSid: string, inbound: InboundMessage) => Promise<Address | undefined>,
+  ): Promise<Received> {
+    if (inbound.externalId !== undefined) {
+      const seen = await tx.db
+        .selectFrom("conversation_messages")
+        .selectAll()
+        .where("account_sid", "=", accountSid)
+        .where("external_id", "=", inbound.externalId)
+        .executeTakeFirst();
+      if (seen) {
+        const conversation = (await this.find(tx.db, accountSid, seen.conversation_sid))!;
+        return { conversation, message: seen, duplicate: true };
       }
-      const open = await this.openConversationOf(tx, accountSid, inbound.from, inbound.to);
-      const conversation = open
-        ? (await this.find(tx.db, accountSid, open))!
-        : await this.startInbound(tx, accountSid, inbound, address);
-      const message = await this.addMessageIn(tx, conversation, {
-        author: inbound.from,
-        body: inbound.body,
-        attributes: inbound.attributes,
-        externalId: inbound.externalId,
-      });
-      return { conversation, message, duplicate: false };
+    }
+    const open = await this.openConversationOf(tx, accountSid, inbound.from, inbound.to);
+    const conversation = open
+      ? (await this.find(tx.db, accountSid, open))!
+      : await this.startInbound(tx, accountSid, inbound, await addressOf(tx.db, accountSid, inbound));
+    const message = await this.addMessageIn(tx, conversation, {
+      author: inbound.from,
+      body: inbound.body,
+      attributes: inbound.attributes,
+      externalId: inbound.externalId,
     });
+    return { conversation, message, duplicate: false };
   }
 
   private async startInbound(
