@@ -1,4 +1,5 @@
 import type { Clock, SidGenerator } from "@switchboard/engine";
+import { sql } from "kysely";
 import { isUniqueViolation, type Database, type Tx } from "../platform/db/database.ts";
 import type {
   BindingType,
@@ -426,56 +427,122 @@ export class ConversationStore {
   // ------------------------------------------------------------------------------------------
   // Messages
 
-  /**
-   * Adds a message with the next index. The conversation row is updated first, which also
-   * serialises concurrent writers on it, so indexes are dense and never handed out twice.
-   */
   async addMessage(conversation: Conversation, input: MessageInput): Promise<Message> {
-    return this.database.transaction((tx) => this.addMessageIn(tx, conversation, input));
+    const [message] = await this.database.transaction((tx) =>
+      this.addMessages(tx, [{ conversation, input }]),
+    );
+    return message!;
   }
 
-  private async addMessageIn(tx: Tx, conversation: Conversation, input: MessageInput): Promise<Message> {
+  /**
+   * Adds messages, in order, with a few statements however many there are: each conversation's
+   * counter moves by its number of messages in one `UPDATE … RETURNING` (which also serialises
+   * concurrent writers of a conversation on Postgres), so indexes are dense and never handed out
+   * twice; the messages go in with one insert and their events with one append per account. A new
+   * message re-activates an inactive conversation and restarts its timers; a closed one refuses.
+   */
+  private async addMessages(
+    tx: Tx,
+    items: Array<{ conversation: Conversation; input: MessageInput }>,
+  ): Promise<Message[]> {
+    if (items.length === 0) return [];
     const now = this.clock.now();
-    const current = await this.openConversation(tx, conversation);
-    const touched = { ...current, date_updated: isoAt(now), state: "active" as const };
-    Object.assign(touched, timersFrom(touched, now));
-    const { next_message_index } = await tx.db
-      .updateTable("conversations")
-      .set({
-        next_message_index: (eb) => eb("next_message_index", "+", 1),
-        state: touched.state,
-        date_inactive: touched.date_inactive,
-        date_closed: touched.date_closed,
-      })
-      .where("sid", "=", current.sid)
-      .returning("next_message_index")
-      .executeTakeFirstOrThrow();
-    const author = input.author ?? "system";
-    const participant = await tx.db
+    const sids = [...new Set(items.map((item) => item.conversation.sid))];
+    const accounts = [...new Set(items.map((item) => item.conversation.account_sid))];
+    const current = new Map(
+      (
+        await tx.db
+          .selectFrom("conversations")
+          .selectAll()
+          .where("account_sid", "in", accounts)
+          .where("sid", "in", sids)
+          .execute()
+      ).map((row) => [row.sid, row]),
+    );
+    const counts = new Map<string, number>();
+    for (const { conversation } of items) {
+      const row = current.get(conversation.sid);
+      if (!row || row.state === "closed") throw closedConversation(conversation.sid);
+      counts.set(row.sid, (counts.get(row.sid) ?? 0) + 1);
+    }
+    const timers = new Map(
+      sids.map((sid) => [sid, timersFrom({ ...current.get(sid)!, state: "active" }, now)]),
+    );
+    const byConversation = <T>(value: (sid: string) => T, type: string) =>
+      sql`case sid ${sql.join(
+        sids.map((sid) => sql`when ${sid} then cast(${value(sid)} as ${sql.raw(type)})`),
+        sql` `,
+      )} end`;
+    const advanced = await sql<{ sid: string; next_message_index: number }>`
+      update conversations set
+        next_message_index = next_message_index + ${byConversation((sid) => counts.get(sid)!, "integer")},
+        state = 'active',
+        date_updated = ${isoAt(now)},
+        date_inactive = ${byConversation((sid) => timers.get(sid)!.date_inactive, "varchar(24)")},
+        date_closed = ${byConversation((sid) => timers.get(sid)!.date_closed, "varchar(24)")}
+      where account_sid in (${sql.join(accounts)}) and sid in (${sql.join(sids)})
+      returning sid, next_message_index`.execute(tx.db);
+    // The first index each conversation hands out in this batch.
+    const next = new Map(
+      advanced.rows.map((row) => [row.sid, Number(row.next_message_index) - counts.get(row.sid)!]),
+    );
+    const authors = [...new Set(items.map((item) => item.input.author ?? "system"))];
+    const participants = await tx.db
       .selectFrom("conversation_participants")
-      .select("sid")
-      .where("account_sid", "=", current.account_sid)
-      .where("conversation_sid", "=", current.sid)
-      .where((eb) => eb.or([eb("identity", "=", author), eb("address", "=", author)]))
-      .executeTakeFirst();
-    const row: Message = {
-      sid: this.ids.next("IM"),
-      account_sid: current.account_sid,
-      conversation_sid: current.sid,
-      message_index: Number(next_message_index) - 1,
-      author,
-      body: input.body === undefined ? null : maskCardNumbers(input.body),
-      attributes: input.attributes ?? "{}",
-      participant_sid: participant?.sid ?? null,
-      subject: input.subject ?? null,
-      external_id: input.externalId ?? null,
-      date_created: input.dateCreated ?? isoAt(now),
-      date_updated: input.dateUpdated ?? input.dateCreated ?? isoAt(now),
-    };
-    await tx.db.insertInto("conversation_messages").values(row).execute();
-    await this.append(tx, current, "conversation.message.added", "Message added", messageData(row));
-    if (current.state === "inactive") await this.stateChanged(tx, current, "active");
-    return row;
+      .select(["sid", "conversation_sid", "identity", "address"])
+      .where("account_sid", "in", accounts)
+      .where("conversation_sid", "in", sids)
+      .where((eb) => eb.or([eb("identity", "in", authors), eb("address", "in", authors)]))
+      .execute();
+    const participantOf = new Map<string, string>();
+    for (const p of participants) {
+      if (p.identity !== null) participantOf.set(`${p.conversation_sid} ${p.identity}`, p.sid);
+      if (p.address !== null) participantOf.set(`${p.conversation_sid} ${p.address}`, p.sid);
+    }
+    const rows = items.map(({ conversation, input }): Message => {
+      const index = next.get(conversation.sid)!;
+      next.set(conversation.sid, index + 1);
+      const author = input.author ?? "system";
+      return {
+        sid: this.ids.next("IM"),
+        account_sid: conversation.account_sid,
+        conversation_sid: conversation.sid,
+        message_index: index,
+        author,
+        body: input.body === undefined ? null : maskCardNumbers(input.body),
+        attributes: input.attributes ?? "{}",
+        participant_sid: participantOf.get(`${conversation.sid} ${author}`) ?? null,
+        subject: input.subject ?? null,
+        external_id: input.externalId ?? null,
+        date_created: input.dateCreated ?? isoAt(now),
+        date_updated: input.dateUpdated ?? input.dateCreated ?? isoAt(now),
+      };
+    });
+    // Chunked to stay under SQLite's bound-parameter limit.
+    for (let i = 0; i < rows.length; i += 200)
+      await tx.db
+        .insertInto("conversation_messages")
+        .values(rows.slice(i, i + 200))
+        .execute();
+    const events = rows.map((row) =>
+      draft(
+        current.get(row.conversation_sid)!,
+        "conversation.message.added",
+        "Message added",
+        messageData(row),
+      ),
+    );
+    for (const sid of sids) {
+      const row = current.get(sid)!;
+      if (row.state === "inactive") events.push(stateDraft(row, "active"));
+    }
+    for (const account of accounts)
+      await this.events.append(
+        tx,
+        account,
+        events.filter((event) => event.accountSid === account).map((event) => event.draft),
+      );
+    return rows;
   }
 
   /**
@@ -491,42 +558,91 @@ export class ConversationStore {
     addressOf: (db: Tx["db"], accountSid: string, inbound: InboundMessage) => Promise<Address | undefined>,
   ): Promise<Received[]> {
     return this.database.transaction(async (tx) => {
-      const received: Received[] = [];
-      for (const { accountSid, inbound } of messages)
-        received.push(await this.receiveIn(tx, accountSid, inbound, addressOf));
-      return received;
-    });
-  }
+      const accounts = [...new Set(messages.map((m) => m.accountSid))];
+      const key = (...parts: Array<string | null>) => parts.join(" ");
+      // Messages stored before under their external IDs: redeliveries.
+      const externalIds = messages.flatMap((m) =>
+        m.inbound.externalId === undefined ? [] : [m.inbound.externalId],
+      );
+      const stored = new Map<string, Message>();
+      if (externalIds.length > 0)
+        for (const row of await tx.db
+          .selectFrom("conversation_messages")
+          .selectAll()
+          .where("account_sid", "in", accounts)
+          .where("external_id", "in", externalIds)
+          .execute())
+          stored.set(key(row.account_sid, row.external_id), row);
+      // The senders' open conversations with our addresses.
+      const open = new Map<string, string>();
+      for (const row of await tx.db
+        .selectFrom("conversation_participants")
+        .select(["account_sid", "conversation_sid", "address", "proxy_address"])
+        .where("account_sid", "in", accounts)
+        .where("conversation_open", "=", 1)
+        .where("address", "in", [...new Set(messages.map((m) => m.inbound.from))])
+        .execute())
+        open.set(key(row.account_sid, row.address, row.proxy_address), row.conversation_sid);
+      const conversations = new Map<string, Conversation>();
+      if (open.size > 0)
+        for (const row of await tx.db
+          .selectFrom("conversations")
+          .selectAll()
+          .where("account_sid", "in", accounts)
+          .where("sid", "in", [...new Set(open.values())])
+          .execute())
+          conversations.set(row.sid, row);
 
-  private async receiveIn(
-    tx: Tx,
-    accountSid: string,
-    inbound: InboundMessage,
-    addressOf: (db: Tx["db"], accountSid: string, inbound: InboundMessage) => Promise<Address | undefined>,
-  ): Promise<Received> {
-    if (inbound.externalId !== undefined) {
-      const seen = await tx.db
-        .selectFrom("conversation_messages")
-        .selectAll()
-        .where("account_sid", "=", accountSid)
-        .where("external_id", "=", inbound.externalId)
-        .executeTakeFirst();
-      if (seen) {
-        const conversation = (await this.find(tx.db, accountSid, seen.conversation_sid))!;
-        return { conversation, message: seen, duplicate: true };
+      const results: Array<Received | undefined> = [];
+      const toAdd: Array<{ position: number; conversation: Conversation; input: MessageInput }> = [];
+      /** Messages of this batch by external ID: a repeat inside the batch is a duplicate of the first. */
+      const firstOf = new Map<string, number>();
+      const repeats: Array<{ position: number; of: number }> = [];
+      for (const [position, { accountSid, inbound }] of messages.entries()) {
+        const idKey = inbound.externalId === undefined ? undefined : key(accountSid, inbound.externalId);
+        const seen = idKey === undefined ? undefined : stored.get(idKey);
+        if (seen) {
+          const conversation =
+            conversations.get(seen.conversation_sid) ??
+            (await this.find(tx.db, accountSid, seen.conversation_sid))!;
+          results[position] = { conversation, message: seen, duplicate: true };
+          continue;
+        }
+        if (idKey !== undefined && firstOf.has(idKey)) {
+          repeats.push({ position, of: firstOf.get(idKey)! });
+          continue;
+        }
+        if (idKey !== undefined) firstOf.set(idKey, position);
+        const bindingKey = key(accountSid, inbound.from, inbound.to);
+        let conversation = conversations.get(open.get(bindingKey) ?? "");
+        if (!conversation) {
+          conversation = await this.startInbound(
+            tx,
+            accountSid,
+            inbound,
+            await addressOf(tx.db, accountSid, inbound),
+          );
+          conversations.set(conversation.sid, conversation);
+          open.set(bindingKey, conversation.sid);
+        }
+        toAdd.push({
+          position,
+          conversation,
+          input: {
+            author: inbound.from,
+            body: inbound.body,
+            attributes: inbound.attributes,
+            externalId: inbound.externalId,
+          },
+        });
       }
-    }
-    const open = await this.openConversationOf(tx, accountSid, inbound.from, inbound.to);
-    const conversation = open
-      ? (await this.find(tx.db, accountSid, open))!
-      : await this.startInbound(tx, accountSid, inbound, await addressOf(tx.db, accountSid, inbound));
-    const message = await this.addMessageIn(tx, conversation, {
-      author: inbound.from,
-      body: inbound.body,
-      attributes: inbound.attributes,
-      externalId: inbound.externalId,
+      const added = await this.addMessages(tx, toAdd);
+      toAdd.forEach(({ position, conversation }, i) => {
+        results[position] = { conversation, message: added[i]!, duplicate: false };
+      });
+      for (const { position, of } of repeats) results[position] = { ...results[of]!, duplicate: true };
+      return results as Received[];
     });
-    return { conversation, message, duplicate: false };
   }
 
   private async startInbound(
@@ -852,12 +968,7 @@ export class ConversationStore {
         .where("account_sid", "=", row.account_sid)
         .where("conversation_sid", "=", row.sid)
         .execute();
-    await this.append(tx, row, "conversation.state-updated", `Conversation ${state}`, {
-      ...conversationData(row),
-      StateFrom: row.state,
-      StateTo: state,
-      Reason: "API",
-    });
+    await this.events.append(tx, row.account_sid, [stateDraft(row, state).draft]);
   }
 
   /** Runs a write; a unique violation that slipped past the checks (a concurrent writer) becomes `conflict`. */
@@ -877,16 +988,39 @@ export class ConversationStore {
     description: string,
     data: Record<string, string>,
   ): Promise<void> {
-    const draft: EventDraft = {
+    await this.events.append(tx, conversation.account_sid, [
+      draft(conversation, type, description, data).draft,
+    ]);
+  }
+}
+
+/** A conversation event, with the account it is appended to. */
+function draft(
+  conversation: Conversation,
+  type: ConversationEventType,
+  description: string,
+  data: Record<string, string>,
+): { accountSid: string; draft: EventDraft } {
+  return {
+    accountSid: conversation.account_sid,
+    draft: {
       eventType: type,
       resourceType: type.split(".").length > 2 ? type.split(".")[1]! : "conversation",
       resourceSid: data.MessageSid ?? data.ParticipantSid ?? conversation.sid,
       description,
       scopeSid: conversation.sid,
       data: { ...data, EventType: CONVERSATION_EVENTS[type], Source: "API" },
-    };
-    await this.events.append(tx, conversation.account_sid, [draft]);
-  }
+    },
+  };
+}
+
+function stateDraft(row: Conversation, state: ConversationState): { accountSid: string; draft: EventDraft } {
+  return draft(row, "conversation.state-updated", `Conversation ${state}`, {
+    ...conversationData(row),
+    StateFrom: row.state,
+    StateTo: state,
+    Reason: "API",
+  });
 }
 
 /** Timer due dates from the conversation's timers, counted from `now` (its last activity). */
