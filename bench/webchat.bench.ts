@@ -1,13 +1,15 @@
-import WebSocket from "ws";
+import { Worker } from "node:worker_threads";
 import type { Switchboard } from "../packages/server/src/app.ts";
 import { emit, note } from "./figures.ts";
 import { databases, openServer, type BenchDatabase } from "./support.ts";
+import type { LoadPlan, LoadResult } from "./webchat-load.ts";
 
 /**
  * Web chat end to end, per database: 1,000 visitors, each in a conversation offered to one of 100
  * agents (chat capacity 10), send messages at a fixed total rate for BENCH_SECONDS; each message is
  * timed from the visitor's socket sending it to the agent's real-time stream delivering it (stored
- * and committed in between). Client and server share this process, as they share the machine.
+ * and committed in between). The sockets live in a worker thread (webchat-load.ts), so the load
+ * shares the machine with the server but not its event loop.
  * - webchat.messages_per_s: messages delivered to agents per second while offered at RATE;
  * - webchat.p99_ms: their 99th-percentile send-to-agent time.
  */
@@ -32,84 +34,42 @@ async function webchatFigures(db: BenchDatabase): Promise<void> {
     SWITCHBOARD_WEBCHAT_MESSAGES_PER_10S: "0",
   });
   const baseUrl = await switchboard.listen();
-  const sockets: WebSocket[] = [];
   try {
     const api = await client(switchboard, baseUrl);
     const { workspace, agents } = await contactCenter(api);
-
-    // Agents watch their streams; each visitor's conversation is offered to one of them.
-    const latencies: number[] = [];
-    let measuring = false;
-    let offered = 0;
-    for (const agent of agents) {
-      const grant = await api.post(`/switchboard/v1/Workspaces/${workspace}/StreamTokens`, {
-        WorkerSid: agent,
-      });
-      const socket = await open(grant.stream_url as string);
-      sockets.push(socket);
-      socket.on("message", (data: Buffer) => {
-        const frame = JSON.parse(data.toString()) as { event_type?: string; data?: Record<string, string> };
-        if (frame.event_type === "reservation.created") offered++;
-        if (frame.event_type !== "conversation.message.added" || !measuring) return;
-        const sentAt = Number(frame.data!.Body);
-        if (Number.isFinite(sentAt)) latencies.push(performance.now() - sentAt);
-      });
-    }
-
-    const visitors: WebSocket[] = [];
-    for (let i = 0; i < VISITORS; i += 50) {
-      await Promise.all(
-        Array.from({ length: Math.min(50, VISITORS - i) }, async (_, k) => {
-          const session = await api.post(
+    const agentUrls: string[] = [];
+    for (const agent of agents)
+      agentUrls.push(
+        (await api.post(`/switchboard/v1/Workspaces/${workspace}/StreamTokens`, { WorkerSid: agent }))
+          .stream_url as string,
+      );
+    const visitorUrls: string[] = [];
+    for (let i = 0; i < VISITORS; i++)
+      visitorUrls.push(
+        (
+          await api.post(
             "/switchboard/v1/WebChat/Sessions",
-            { AccountSid: api.accountSid, Address: "bench-widget", FriendlyName: `visitor ${i + k}` },
+            { AccountSid: api.accountSid, Address: "bench-widget", FriendlyName: `visitor ${i}` },
             false,
-          );
-          const socket = await open(session.socket_url as string);
-          await exchange(socket, { type: "message", body: "hello", client_id: "first" }, "ack");
-          visitors.push(socket);
-        }),
+          )
+        ).socket_url as string,
       );
-    }
-    sockets.push(...visitors);
-    await until(() => offered >= VISITORS, 60_000, "every conversation offered to an agent");
-    note(`webchat ${db.name}: ${VISITORS} conversations with ${AGENTS} agents`);
-
-    // Open loop: every visitor sends on its own timer, RATE messages a second in all.
-    measuring = true;
-    const interval = (VISITORS / RATE) * 1000;
-    let sent = 0;
-    let serial = 0;
-    const timers = visitors.map((socket, i) => {
-      const start = setTimeout(
-        () => {
-          const timer = setInterval(() => {
-            sent++;
-            socket.send(
-              JSON.stringify({ type: "message", body: String(performance.now()), client_id: `m${serial++}` }),
-            );
-          }, interval);
-          timers[i] = timer;
-        },
-        (i / VISITORS) * interval,
-      );
-      return start;
+    const plan: LoadPlan = { visitorUrls, agentUrls, rate: RATE, seconds: SECONDS };
+    const result = await new Promise<LoadResult>((resolve, reject) => {
+      const worker = new Worker(new URL("./ts-worker.mjs", import.meta.url), {
+        workerData: { module: "./webchat-load.ts", plan },
+      });
+      worker.once("message", resolve);
+      worker.once("error", reject);
     });
-    const started = performance.now();
-    await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
-    for (const timer of timers) clearInterval(timer);
-    const window = (performance.now() - started) / 1000;
-    const deliveredInWindow = latencies.length;
-    // Let what was sent arrive, so the latency tail includes the slowest.
-    await until(() => latencies.length >= sent, 30_000, "the messages in flight").catch(() => undefined);
-    measuring = false;
+    note(`webchat ${db.name}: ${VISITORS} conversations with ${AGENTS} agents, ${result.sent} messages sent`);
 
-    latencies.sort((a, b) => a - b);
+    const latencies = result.latencies.sort((a, b) => a - b);
     const p = (q: number) =>
       latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? NaN;
     emit({
       name: "webchat.messages_per_s",
-      value: Math.round(deliveredInWindow / window),
+      value: Math.round(result.deliveredInWindow / result.windowSeconds),
       unit: "1/s",
       goal: ">= 5000",
       params: {
@@ -117,7 +77,7 @@ async function webchatFigures(db: BenchDatabase): Promise<void> {
         conversations: VISITORS,
         agents: AGENTS,
         offered_per_s: RATE,
-        sent,
+        sent: result.sent,
         delivered: latencies.length,
       },
     });
@@ -129,7 +89,6 @@ async function webchatFigures(db: BenchDatabase): Promise<void> {
       params: { db: db.name, p50_ms: Number(p(0.5).toFixed(2)), offered_per_s: RATE },
     });
   } finally {
-    for (const socket of sockets) socket.terminate();
     await switchboard.close();
   }
 }
@@ -209,33 +168,4 @@ async function contactCenter(api: Api): Promise<{ workspace: string; agents: str
     "AutoCreation.WorkflowSid": workflow,
   });
   return { workspace, agents };
-}
-
-function open(url: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
-    socket.once("open", () => resolve(socket));
-    socket.once("error", reject);
-  });
-}
-
-/** Sends a frame and waits for the first frame of type `reply`. */
-function exchange(socket: WebSocket, frame: object, reply: string): Promise<void> {
-  return new Promise((resolve) => {
-    const listener = (data: Buffer) => {
-      if ((JSON.parse(data.toString()) as { type: string }).type !== reply) return;
-      socket.off("message", listener);
-      resolve();
-    };
-    socket.on("message", listener);
-    socket.send(JSON.stringify(frame));
-  });
-}
-
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }

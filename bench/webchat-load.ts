@@ -1,0 +1,115 @@
+import { parentPort, workerData } from "node:worker_threads";
+import WebSocket from "ws";
+
+/**
+ * The web chat benchmark's load, in a thread of its own so that generating it does not take the
+ * server's event loop: visitors' sockets send, agents' streams receive, and each message is timed
+ * from one to the other here (one clock). See webchat.bench.ts.
+ */
+export interface LoadPlan {
+  visitorUrls: string[];
+  agentUrls: string[];
+  /** Messages per second offered by all visitors together. */
+  rate: number;
+  seconds: number;
+}
+
+export interface LoadResult {
+  sent: number;
+  /** Messages delivered to an agent during the offered window. */
+  deliveredInWindow: number;
+  windowSeconds: number;
+  /** Send-to-agent times of every message sent, ms. */
+  latencies: number[];
+}
+
+async function main(plan: LoadPlan): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let measuring = false;
+  let offered = 0;
+  const sockets: WebSocket[] = [];
+  for (const url of plan.agentUrls) {
+    const socket = await open(url);
+    sockets.push(socket);
+    socket.on("message", (data: Buffer) => {
+      const frame = JSON.parse(data.toString()) as { event_type?: string; data?: Record<string, string> };
+      if (frame.event_type === "reservation.created") offered++;
+      if (frame.event_type !== "conversation.message.added" || !measuring) return;
+      const sentAt = Number(frame.data!.Body);
+      if (Number.isFinite(sentAt)) latencies.push(performance.now() - sentAt);
+    });
+  }
+  // Every visitor writes once, which starts its conversation and offers it to an agent.
+  const visitors: WebSocket[] = [];
+  for (let i = 0; i < plan.visitorUrls.length; i += 50) {
+    const opened = await Promise.all(
+      plan.visitorUrls.slice(i, i + 50).map(async (url) => {
+        const socket = await open(url);
+        await exchange(socket, { type: "message", body: "hello", client_id: "first" }, "ack");
+        return socket;
+      }),
+    );
+    visitors.push(...opened);
+  }
+  sockets.push(...visitors);
+  await until(() => offered >= visitors.length, 60_000, "every conversation offered to an agent");
+
+  // Open loop: every visitor sends on its own timer, `rate` messages a second in all.
+  measuring = true;
+  const interval = (visitors.length / plan.rate) * 1000;
+  let sent = 0;
+  let serial = 0;
+  const timers: NodeJS.Timeout[] = visitors.map((socket, i) =>
+    setTimeout(
+      () => {
+        timers[i] = setInterval(() => {
+          sent++;
+          socket.send(
+            JSON.stringify({ type: "message", body: String(performance.now()), client_id: `m${serial++}` }),
+          );
+        }, interval);
+      },
+      (i / visitors.length) * interval,
+    ),
+  );
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, plan.seconds * 1000));
+  for (const timer of timers) clearInterval(timer);
+  const windowSeconds = (performance.now() - started) / 1000;
+  const deliveredInWindow = latencies.length;
+  // Let what was sent arrive, so the latency tail includes the slowest.
+  await until(() => latencies.length >= sent, 30_000, "the messages in flight").catch(() => undefined);
+  for (const socket of sockets) socket.terminate();
+  return { sent, deliveredInWindow, windowSeconds, latencies };
+}
+
+function open(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    socket.once("open", () => resolve(socket));
+    socket.once("error", reject);
+  });
+}
+
+/** Sends a frame and waits for the first frame of type `reply`. */
+function exchange(socket: WebSocket, frame: object, reply: string): Promise<void> {
+  return new Promise((resolve) => {
+    const listener = (data: Buffer) => {
+      if ((JSON.parse(data.toString()) as { type: string }).type !== reply) return;
+      socket.off("message", listener);
+      resolve();
+    };
+    socket.on("message", listener);
+    socket.send(JSON.stringify(frame));
+  });
+}
+
+async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+parentPort!.postMessage(await main((workerData as { plan: LoadPlan }).plan));
