@@ -129,9 +129,9 @@ export class Switchboard {
       logger.child({ component: "conversation-timers" }),
     );
     // Subscriptions kept outside the webhooks table: workspace event callbacks, conversation webhooks.
-    const webhooks = new WebhookStore(database, events, ids, clock, async (accountSids) => [
+    const webhooks = new WebhookStore(database, events, ids, clock, async (batch, accountSids) => [
       ...routing.eventCallbacks(accountSids),
-      ...(await conversationSubscriptions(conversations, accountSids)),
+      ...(await conversationSubscriptions(conversations, batch)),
     ]);
     const dispatcher = new WebhookDispatcher(
       webhooks,

@@ -2,7 +2,7 @@ import type { Clock, SidGenerator } from "@switchboard/engine";
 import { isUniqueViolation, type Database, type Tx } from "../platform/db/database.ts";
 import type { AddressType, ConversationAddressesTable } from "../platform/db/schema.ts";
 import { conflict } from "../platform/errors.ts";
-import { byCreation, creationKey } from "../platform/http/keyset.ts";
+import { byCreation, rowCreationKey } from "../platform/http/keyset.ts";
 import { pageOf, type Page, type PageRequest } from "../platform/http/paging.ts";
 import { isoAt } from "../platform/time.ts";
 
@@ -108,9 +108,7 @@ export class AddressStore {
       .where("account_sid", "=", accountSid);
     if (type) query = query.where("type", "=", type);
     const rows = await byCreation(query, request).execute();
-    return pageOf(rows.map(toAddress), request, (a) =>
-      creationKey({ dateCreated: a.date_created, sid: a.sid }),
-    );
+    return pageOf(rows.map(toAddress), request, rowCreationKey);
   }
 
   async update(

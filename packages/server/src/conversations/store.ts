@@ -10,7 +10,7 @@ import type {
   ConversationWebhooksTable,
 } from "../platform/db/schema.ts";
 import type { EventDraft, EventLog } from "../platform/events/event-log.ts";
-import { byCreation, creationKey } from "../platform/http/keyset.ts";
+import { byCreation, rowCreationKey } from "../platform/http/keyset.ts";
 import { pageOf, type Page, type PageRequest } from "../platform/http/paging.ts";
 import { isoAt } from "../platform/time.ts";
 import { maskCardNumbers } from "./card-numbers.ts";
@@ -175,7 +175,7 @@ export class ConversationStore {
     if (filter.startDate) query = query.where("date_created", ">=", filter.startDate);
     if (filter.endDate) query = query.where("date_created", "<=", filter.endDate);
     const rows = await byCreation(query, request).execute();
-    return pageOf(rows, request, (row) => creationKey({ dateCreated: row.date_created, sid: row.sid }));
+    return pageOf(rows, request, rowCreationKey);
   }
 
   async update(
@@ -347,7 +347,7 @@ export class ConversationStore {
       .where("account_sid", "=", conversation.account_sid)
       .where("conversation_sid", "=", conversation.sid);
     const rows = await byCreation(query, request).execute();
-    return pageOf(rows, request, (row) => creationKey({ dateCreated: row.date_created, sid: row.sid }));
+    return pageOf(rows, request, rowCreationKey);
   }
 
   async updateParticipant(
@@ -802,7 +802,7 @@ export class ConversationStore {
       .where("account_sid", "=", conversation.account_sid)
       .where("conversation_sid", "=", conversation.sid);
     const rows = await byCreation(query, request).execute();
-    return pageOf(rows, request, (row) => creationKey({ dateCreated: row.date_created, sid: row.sid }));
+    return pageOf(rows, request, rowCreationKey);
   }
 
   async updateWebhook(
@@ -837,13 +837,13 @@ export class ConversationStore {
     return row !== undefined;
   }
 
-  /** The webhooks of these accounts' conversations that call a URL (targets `webhook` and `trigger`). */
-  async deliveryWebhooks(accountSids: string[]): Promise<ConversationWebhook[]> {
-    if (accountSids.length === 0) return [];
+  /** The webhooks of these conversations that call a URL (targets `webhook` and `trigger`). */
+  async deliveryWebhooks(accountSids: string[], conversationSids: string[]): Promise<ConversationWebhook[]> {
     return this.database.db
       .selectFrom("conversation_webhooks")
       .selectAll()
       .where("account_sid", "in", accountSids)
+      .where("conversation_sid", "in", conversationSids)
       .where("target", "in", ["webhook", "trigger"])
       .execute();
   }

@@ -15,9 +15,15 @@ const ALL_EVENT_TYPES = Object.keys(CONVERSATION_EVENTS) as ConversationEventTyp
  */
 export async function conversationSubscriptions(
   store: ConversationStore,
-  accountSids: string[],
+  events: StoredEvent[],
 ): Promise<ExternalSubscription[]> {
-  const webhooks = await store.deliveryWebhooks(accountSids);
+  // Only the conversations this batch speaks of: most batches (routing's) have none, and cost nothing.
+  const conversations = events.filter((e) => e.eventType.startsWith("conversation.") && e.scopeSid !== null);
+  if (conversations.length === 0) return [];
+  const webhooks = await store.deliveryWebhooks(
+    [...new Set(conversations.map((e) => e.accountSid))],
+    [...new Set(conversations.map((e) => e.scopeSid!))],
+  );
   return webhooks.map((webhook) => {
     const base = {
       sid: webhook.sid,

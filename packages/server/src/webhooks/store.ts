@@ -78,7 +78,9 @@ export interface ExternalSubscription {
   accepts?: (event: StoredEvent) => boolean;
 }
 
+/** The subscriptions a part keeps for a batch of events about to be fanned out. */
 export type SubscriptionSource = (
+  events: StoredEvent[],
   accountSids: string[],
 ) => ExternalSubscription[] | Promise<ExternalSubscription[]>;
 
@@ -217,7 +219,7 @@ export class WebhookStore {
               .execute()
           ).map(toWebhook)
         : []),
-      ...(await this.externalSubscriptions(accountSids)),
+      ...(await this.externalSubscriptions(events, accountSids)),
     ];
     const now = isoAt(this.clock.now());
     const rows: WebhookDeliveriesTable[] = [];

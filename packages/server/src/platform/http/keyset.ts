@@ -23,3 +23,6 @@ export function byCreation<DB, TB extends keyof DB, O>(
 }
 
 export const creationKey = (row: { dateCreated: string; sid: string }) => [row.dateCreated, row.sid];
+
+/** The same key read from a table row. */
+export const rowCreationKey = (row: { date_created: string; sid: string }) => [row.date_created, row.sid];
