@@ -140,7 +140,9 @@ export const webChat: ChannelFactory = ({
           const send = (frame: VisitorFrame) => {
             if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
           };
-          socket.on("close", () => visitor && hub.forget(visitor));
+          socket.on("close", () => {
+            if (visitor && conversationSid) hub.forget(visitor, conversationSid);
+          });
 
           const ready = (async () => {
             const grant = await tokens.verify(token, clock.now());
@@ -151,7 +153,10 @@ export const webChat: ChannelFactory = ({
               grant.address,
             );
             send({ type: "ready", identity: grant.identity, conversation_sid: conversationSid ?? null });
-            if (conversationSid) await hub.watch(visitor, conversationSid, after ?? -1);
+            // Checked in the same step as joining (watch joins before its first await), so a socket
+            // that closed meanwhile never joins and is never left behind.
+            if (conversationSid && socket.readyState === socket.OPEN)
+              await hub.watch(visitor, conversationSid, after ?? -1);
             return grant;
           })();
           ready.catch((error: unknown) => {
@@ -201,7 +206,7 @@ export const webChat: ChannelFactory = ({
                   });
                   if (conversationSid === undefined) {
                     conversationSid = received.conversation.sid;
-                    await hub.watch(visitor!, conversationSid, -1);
+                    if (socket.readyState === socket.OPEN) await hub.watch(visitor!, conversationSid, -1);
                   }
                   send({
                     type: "ack",

@@ -100,11 +100,10 @@ export class VisitorHub {
     }
   }
 
-  forget(visitor: Visitor): void {
-    for (const [conversationSid, set] of this.watching) {
-      set.delete(visitor);
-      if (set.size === 0) this.watching.delete(conversationSid);
-    }
+  /** Stops sending the conversation to the visitor (its socket closed). */
+  forget(visitor: Visitor, conversationSid: string): void {
+    const set = this.watching.get(conversationSid);
+    if (set?.delete(visitor) && set.size === 0) this.watching.delete(conversationSid);
   }
 
   private async pump(): Promise<void> {
