@@ -17,6 +17,14 @@ import { ConversationStore } from "./conversations/store.ts";
 import { conversationSubscriptions } from "./conversations/subscriptions.ts";
 import { ConversationTasks } from "./conversations/tasks.ts";
 import { ConversationTimers } from "./conversations/timers.ts";
+import { ConversationDeliveries } from "./messaging/conversation-deliveries.ts";
+import { providerRoutes } from "./messaging/provider-routes.ts";
+import { providerUrls } from "./messaging/provider-urls.ts";
+import { ProviderStore } from "./messaging/providers.ts";
+import { messageRoutes } from "./messaging/routes.ts";
+import { OutboundSender } from "./messaging/sender.ts";
+import { statusCallbackSubscriptions } from "./messaging/status-callbacks.ts";
+import { MessageStore } from "./messaging/store.ts";
 import { Database } from "./platform/db/database.ts";
 import { migrateToLatest } from "./platform/db/migrate.ts";
 import { tooManyRequests, unavailable } from "./platform/errors.ts";
@@ -67,10 +75,14 @@ export class Switchboard {
     private readonly assignmentCallbacks: AssignmentCallbacks,
     private readonly conversationTimers: ConversationTimers,
     private readonly conversationTasks: ConversationTasks,
+    private readonly conversationDeliveries: ConversationDeliveries,
+    private readonly sender: OutboundSender,
     private readonly channels: Channel[],
     private readonly hub: StreamHub,
     /** Shared with the readiness probe, which answers 503 once shutdown begins. */
     private readonly lifecycle: { closing: boolean },
+    /** The origin providers call back; the bound address once listening, unless configured. */
+    private readonly origin: { url: string },
   ) {}
 
   static async open(config: Config, parts: SwitchboardParts = {}): Promise<Switchboard> {
@@ -104,12 +116,18 @@ export class Switchboard {
     const conversations = new ConversationStore(database, events, ids, clock);
     const addresses = new AddressStore(database, ids, clock);
     const inbound = new InboundRouter(conversations, addresses);
+    const messages = new MessageStore(database, events, ids, clock);
+    const providers = new ProviderStore(database, secrets, ids, clock);
+    const origin = { url: config.publicUrl ?? `http://localhost:${config.port}` };
     const channels = CHANNELS.map((create) =>
       create({
         config,
         inbound,
         conversations,
         events,
+        messages,
+        providers,
+        publicUrl: () => origin.url,
         secrets,
         clock,
         logger: logger.child({ component: "channels" }),
@@ -128,10 +146,32 @@ export class Switchboard {
       config.pollIntervalMs,
       logger.child({ component: "conversation-timers" }),
     );
-    // Subscriptions kept outside the webhooks table: workspace event callbacks, conversation webhooks.
+    const conversationDeliveries = new ConversationDeliveries(
+      database,
+      events,
+      new ConsumerCursors(database, clock),
+      conversations,
+      providers,
+      messages,
+      logger.child({ component: "conversation-deliveries" }),
+      config.pollIntervalMs,
+    );
+    const sender = new OutboundSender(
+      messages,
+      providers,
+      channels.flatMap((channel) => channel.transports ?? []),
+      events,
+      (provider) => providerUrls(origin.url, provider.sid).status_callback_url,
+      clock,
+      logger.child({ component: "outbound" }),
+      { ...config.messaging, pollIntervalMs: config.pollIntervalMs },
+    );
+    // Subscriptions kept outside the webhooks table: workspace event callbacks, conversation
+    // webhooks, messages' status callbacks.
     const webhooks = new WebhookStore(database, events, ids, clock, async (batch, accountSids) => [
       ...routing.eventCallbacks(accountSids),
       ...(await conversationSubscriptions(conversations, batch)),
+      ...(await statusCallbackSubscriptions(messages, batch)),
     ]);
     const dispatcher = new WebhookDispatcher(
       webhooks,
@@ -190,8 +230,10 @@ export class Switchboard {
       webhookRoutes(api, webhooks);
       eventRoutes(api, API_PREFIX, events);
       routingRoutes(api, routing, events);
-      conversationRoutes(api, conversations);
+      conversationRoutes(api, conversations, messages);
       addressRoutes(api, addresses, routing);
+      messageRoutes(api, messages, providers, clock);
+      providerRoutes(api, providers, config.publicUrl);
       for (const channel of channels) channel.apiRoutes?.(api);
       streamTokenRoutes(api, routing, streamTokens, clock);
     });
@@ -211,9 +253,12 @@ export class Switchboard {
       assignmentCallbacks,
       conversationTimers,
       conversationTasks,
+      conversationDeliveries,
+      sender,
       channels,
       hub,
       lifecycle,
+      origin,
     );
   }
 
@@ -222,10 +267,13 @@ export class Switchboard {
     // The hub learns the log's head first, so a client connecting at once starts from now.
     await this.hub.start();
     const address = await this.http.listen({ port: this.config.port, host: this.config.host });
+    if (!this.config.publicUrl) this.origin.url = address;
     this.dispatcher.start();
     this.assignmentCallbacks.start();
     this.conversationTimers.start();
     this.conversationTasks.start();
+    this.conversationDeliveries.start();
+    this.sender.start();
     for (const channel of this.channels) await channel.start?.();
     return address;
   }
@@ -239,6 +287,8 @@ export class Switchboard {
     await this.assignmentCallbacks.stop();
     await this.conversationTimers.stop();
     await this.conversationTasks.stop();
+    await this.conversationDeliveries.stop();
+    await this.sender.stop();
     for (const channel of this.channels) await channel.stop?.();
     await this.routing.close();
     await this.dispatcher.stop();

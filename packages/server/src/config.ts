@@ -35,6 +35,13 @@ const secretKey = z
     message: "expected 32 random bytes in base64 (e.g. the output of `openssl rand -base64 32`)",
   });
 
+const publicUrl = z
+  .string()
+  .refine((v) => /^https?:\/\/[^/]+$/.test(v.replace(/\/$/, "")), {
+    message: "expected the server's public origin, such as https://switchboard.example.com",
+  })
+  .transform((v) => v.replace(/\/$/, ""));
+
 /** Environment variable → schema. Unset variables take the default shown in the README. */
 const environmentSchema = z.object({
   SWITCHBOARD_PORT: integer(0, 65535).default(3000),
@@ -58,6 +65,12 @@ const environmentSchema = z.object({
   SWITCHBOARD_ASSIGNMENT_CALLBACK_TIMEOUT_MS: integer(100, 60_000).default(5_000),
   SWITCHBOARD_WEBCHAT_SESSIONS_PER_MINUTE: integer(0, 1_000_000).default(30),
   SWITCHBOARD_WEBCHAT_MESSAGES_PER_10S: integer(0, 1_000_000).default(20),
+  SWITCHBOARD_PUBLIC_URL: publicUrl.optional(),
+  SWITCHBOARD_MESSAGING_MAX_ATTEMPTS: integer(1, 100).default(8),
+  SWITCHBOARD_MESSAGING_BACKOFF_BASE_MS: integer(1, 3_600_000).default(2_000),
+  SWITCHBOARD_MESSAGING_BACKOFF_MAX_MS: integer(1, 86_400_000).default(300_000),
+  SWITCHBOARD_MESSAGING_TIMEOUT_MS: integer(100, 300_000).default(10_000),
+  SWITCHBOARD_MESSAGING_CONCURRENCY: integer(1, 256).default(16),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -93,6 +106,19 @@ export interface Config {
     sessionsPerMinute: number;
     /** Messages per visitor socket per 10 seconds. */
     messagesPer10s: number;
+  };
+  /**
+   * The origin providers reach this server at (for the callback URLs we give them and for checking
+   * their signatures); unset, the origin each request arrived at, and the bound address for callbacks.
+   */
+  publicUrl: string | undefined;
+  /** Sending through messaging providers. */
+  messaging: {
+    maxAttempts: number;
+    backoffBaseMs: number;
+    backoffMaxMs: number;
+    timeoutMs: number;
+    concurrency: number;
   };
 }
 
@@ -153,6 +179,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     webchat: {
       sessionsPerMinute: e.SWITCHBOARD_WEBCHAT_SESSIONS_PER_MINUTE,
       messagesPer10s: e.SWITCHBOARD_WEBCHAT_MESSAGES_PER_10S,
+    },
+    publicUrl: e.SWITCHBOARD_PUBLIC_URL,
+    messaging: {
+      maxAttempts: e.SWITCHBOARD_MESSAGING_MAX_ATTEMPTS,
+      backoffBaseMs: e.SWITCHBOARD_MESSAGING_BACKOFF_BASE_MS,
+      backoffMaxMs: e.SWITCHBOARD_MESSAGING_BACKOFF_MAX_MS,
+      timeoutMs: e.SWITCHBOARD_MESSAGING_TIMEOUT_MS,
+      concurrency: e.SWITCHBOARD_MESSAGING_CONCURRENCY,
     },
   };
 }

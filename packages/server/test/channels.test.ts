@@ -2,6 +2,7 @@ import twilio from "twilio";
 import WebSocket from "ws";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Switchboard } from "../src/app.ts";
+import { apiCalls } from "./support/api.ts";
 import { dialects, type TestDatabase } from "./support/databases.ts";
 import { supportDesk } from "./support/desk.ts";
 import { WebhookReceiver } from "./support/receiver.ts";
@@ -15,18 +16,10 @@ describe.each(dialects())("Inbound routing over a custom channel on $dialect", (
   let account: { sid: string; token: string };
   let receiver: WebhookReceiver;
 
-  /** A form POST with the account's credentials, as a business's own server would send it. */
-  const post = async (path: string, params: Record<string, string>) => {
-    const response = await fetch(baseUrl + path, {
-      method: "POST",
-      headers: {
-        Authorization: `Basic ${Buffer.from(`${account.sid}:${account.token}`).toString("base64")}`,
-        "Content-Type": "application/x-www-form-urlencoded",
-      },
-      body: new URLSearchParams(params).toString(),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, any> };
-  };
+  const { post } = apiCalls(
+    () => baseUrl,
+    () => account,
+  );
 
   beforeEach(async (context) => {
     if (unavailable) return context.skip();

@@ -1,6 +1,7 @@
 import WebSocket from "ws";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Switchboard } from "../src/app.ts";
+import { apiCalls } from "./support/api.ts";
 import { dialects, type TestDatabase } from "./support/databases.ts";
 import { supportDesk } from "./support/desk.ts";
 import { eventually, startServer } from "./support/server.ts";
@@ -60,19 +61,10 @@ describe.each(dialects())("web chat on $dialect", ({ unavailable, create }) => {
   let account: { sid: string; token: string };
   const visitors: Visitor[] = [];
 
-  const post = async (path: string, params: Record<string, string>, authenticated = true) => {
-    const response = await fetch(baseUrl + path, {
-      method: "POST",
-      headers: {
-        ...(authenticated && {
-          Authorization: `Basic ${Buffer.from(`${account.sid}:${account.token}`).toString("base64")}`,
-        }),
-        "Content-Type": "application/x-www-form-urlencoded",
-      },
-      body: new URLSearchParams(params).toString(),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, any> };
-  };
+  const { post } = apiCalls(
+    () => baseUrl,
+    () => account,
+  );
 
   const visit = async (url: string) => {
     const visitor = await Visitor.open(url);

@@ -6,6 +6,9 @@ import type { ConversationStore } from "../conversations/store.ts";
 import type { AddressType } from "../platform/db/schema.ts";
 import type { EventLog } from "../platform/events/event-log.ts";
 import type { HttpServer } from "../platform/http/server.ts";
+import type { ProviderStore } from "../messaging/providers.ts";
+import type { MessageStore } from "../messaging/store.ts";
+import type { Transport } from "../messaging/transport.ts";
 import type { SecretBox } from "../platform/secrets/secret-box.ts";
 
 /** What a channel adapter may use. */
@@ -14,7 +17,12 @@ export interface ChannelContext {
   inbound: InboundRouter;
   conversations: ConversationStore;
   events: EventLog;
+  /** Messages that cross a provider, and the accounts' providers. */
+  messages: MessageStore;
+  providers: ProviderStore;
   secrets: SecretBox;
+  /** The origin providers reach this server at (configured, or the bound address once listening). */
+  publicUrl(): string;
   clock: Clock;
   logger: Logger;
 }
@@ -32,7 +40,9 @@ export interface Channel {
    * Endpoints called without API credentials (customers' browsers, providers' webhooks); each
    * checks its own token or signature.
    */
-  openRoutes?(open: HttpServer): Promise<void>;
+  openRoutes?(open: HttpServer): void | Promise<void>;
+  /** How messages leave through the provider types this channel speaks to. */
+  transports?: Transport[];
   /** Work that runs while the server does (consuming the event log, connections to providers). */
   start?(): Promise<void>;
   stop?(): Promise<void>;

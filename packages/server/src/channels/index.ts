@@ -1,6 +1,7 @@
 import type { ChannelFactory } from "./channel.ts";
 import { customChannel } from "./custom/adapter.ts";
+import { sms } from "./sms/adapter.ts";
 import { webChat } from "./webchat/adapter.ts";
 
 /** Every channel adapter Switchboard runs. */
-export const CHANNELS: ChannelFactory[] = [customChannel, webChat];
+export const CHANNELS: ChannelFactory[] = [customChannel, webChat, sms];

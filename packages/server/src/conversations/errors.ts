@@ -22,7 +22,16 @@ export const closedConversation = (conversationSid: string) =>
   conflict(`Conversation ${conversationSid} is closed: it takes no new messages or participants`);
 
 /** Nobody configured what a message to this address starts. */
+export class NoConversationError extends ApiError {
+  constructor(channel: string, address: string) {
+    const { status, code } = notFound("");
+    super(
+      status,
+      code,
+      `No open conversation takes this message and ${channel} address ${address} has no address configuration with auto-creation enabled`,
+    );
+  }
+}
+
 export const noConversationFor = (channel: string, address: string) =>
-  notFound(
-    `No open conversation takes this message and ${channel} address ${address} has no address configuration with auto-creation enabled`,
-  );
+  new NoConversationError(channel, address);

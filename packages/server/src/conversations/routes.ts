@@ -5,6 +5,12 @@ import { origin, pageRequest, pagingQuery, v1List, type Page } from "../platform
 import { httpUrl } from "../platform/http/parameters.ts";
 import type { HttpServer } from "../platform/http/server.ts";
 import { iso8601 } from "../platform/time.ts";
+import {
+  receiptStatus,
+  type ChannelMessage,
+  type DeliverySummary,
+  type MessageStore,
+} from "../messaging/store.ts";
 import { date, eventFilters, jsonText, list, timer } from "./parameters.ts";
 import {
   type Conversation,
@@ -67,12 +73,13 @@ const webhookConfiguration = {
 
 const conversationParams = z.object({ ConversationSid: z.string() });
 const itemParams = z.object({ ConversationSid: z.string(), Sid: z.string() });
+const receiptParams = z.object({ ConversationSid: z.string(), MessageSid: z.string(), Sid: z.string() });
 
 /**
  * The Conversations v1 API on Twilio's paths: conversations (by SID or unique name), participants
  * (chat identities and messaging bindings), messages and conversation-scoped webhooks.
  */
-export function conversationRoutes(app: HttpServer, store: ConversationStore): void {
+export function conversationRoutes(app: HttpServer, store: ConversationStore, messages: MessageStore): void {
   const conversationOf = async (request: FastifyRequest): Promise<Conversation> => {
     const { ConversationSid } = request.params as { ConversationSid: string };
     const conversation = await store.get(request.principal.accountSid, ConversationSid);
@@ -323,11 +330,15 @@ export function conversationRoutes(app: HttpServer, store: ConversationStore): v
         request.query.Order ?? "asc",
         page,
       );
+      const deliveries = await messages.deliverySummaries(
+        request.principal.accountSid,
+        result.items.map((m) => m.sid),
+      );
       return v1List(
         request,
         "messages",
         page,
-        mapPage(result, (m) => messageJson(request, m)),
+        mapPage(result, (m) => messageJson(request, m, deliveries.get(m.sid))),
       );
     },
   );
@@ -338,7 +349,49 @@ export function conversationRoutes(app: HttpServer, store: ConversationStore): v
     async (request) => {
       const message = await store.getMessage(await conversationOf(request), request.params.Sid);
       if (!message) throw missing(request);
-      return messageJson(request, message);
+      const deliveries = await messages.deliverySummaries(request.principal.accountSid, [message.sid]);
+      return messageJson(request, message, deliveries.get(message.sid));
+    },
+  );
+
+  // --- Delivery receipts: one per messaging participant a message was sent to ----------------
+
+  app.get(
+    `${V1}/:ConversationSid/Messages/:MessageSid/Receipts`,
+    {
+      schema: {
+        tags,
+        summary: "List a message's delivery receipts",
+        params: receiptParams.omit({ Sid: true }),
+        querystring: pagingQuery,
+      },
+    },
+    async (request) => {
+      const page = pageRequest(request.query);
+      const message = await store.getMessage(await conversationOf(request), request.params.MessageSid);
+      if (!message) throw missing(request);
+      const result = await messages.receipts(request.principal.accountSid, message.sid, page);
+      return v1List(
+        request,
+        "delivery_receipts",
+        page,
+        mapPage(result, (r) => receiptJson(request, r)),
+      );
+    },
+  );
+
+  app.get(
+    `${V1}/:ConversationSid/Messages/:MessageSid/Receipts/:Sid`,
+    { schema: { tags, summary: "Fetch a delivery receipt", params: receiptParams } },
+    async (request) => {
+      const conversation = await conversationOf(request);
+      const receipt = await messages.receipt(
+        request.principal.accountSid,
+        request.params.MessageSid,
+        request.params.Sid,
+      );
+      if (!receipt || receipt.conversation_sid !== conversation.sid) throw missing(request);
+      return receiptJson(request, receipt);
     },
   );
 
@@ -541,7 +594,7 @@ function participantJson(request: FastifyRequest, p: Participant) {
   };
 }
 
-function messageJson(request: FastifyRequest, m: Message) {
+function messageJson(request: FastifyRequest, m: Message, delivery?: DeliverySummary) {
   const url = `${origin(request)}${V1}/${m.conversation_sid}/Messages/${m.sid}`;
   return {
     account_sid: m.account_sid,
@@ -556,9 +609,25 @@ function messageJson(request: FastifyRequest, m: Message) {
     date_created: v1Date(m.date_created),
     date_updated: v1Date(m.date_updated),
     url,
-    delivery: null,
+    delivery: delivery ?? null,
     links: { delivery_receipts: `${url}/Receipts`, channel_metadata: `${url}/ChannelMetadata` },
     content_sid: null,
+  };
+}
+
+function receiptJson(request: FastifyRequest, r: ChannelMessage) {
+  return {
+    account_sid: r.account_sid,
+    conversation_sid: r.conversation_sid,
+    sid: r.receipt_sid,
+    message_sid: r.message_sid,
+    channel_message_sid: r.sid,
+    participant_sid: r.participant_sid,
+    status: receiptStatus(r),
+    error_code: r.error_code ?? 0,
+    date_created: v1Date(r.date_created),
+    date_updated: v1Date(r.date_updated),
+    url: `${origin(request)}${V1}/${r.conversation_sid}/Messages/${r.message_sid}/Receipts/${r.receipt_sid}`,
   };
 }
 

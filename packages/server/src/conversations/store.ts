@@ -118,6 +118,7 @@ export const CONVERSATION_EVENTS = {
   "conversation.message.added": "onMessageAdded",
   "conversation.message.updated": "onMessageUpdated",
   "conversation.message.removed": "onMessageRemoved",
+  "conversation.delivery.updated": "onDeliveryUpdated",
 } as const;
 
 export type ConversationEventType = keyof typeof CONVERSATION_EVENTS;
@@ -848,6 +849,17 @@ export class ConversationStore {
       .execute();
   }
 
+  /** The participants reached through a messaging provider (SMS, WhatsApp, Messenger) of these conversations. */
+  async providerParticipants(accountSids: string[], conversationSids: string[]): Promise<Participant[]> {
+    return this.database.db
+      .selectFrom("conversation_participants")
+      .selectAll()
+      .where("account_sid", "in", accountSids)
+      .where("conversation_sid", "in", conversationSids)
+      .where("binding_type", "in", ["sms", "whatsapp", "messenger"])
+      .execute();
+  }
+
   // ------------------------------------------------------------------------------------------
   // New rows
 
@@ -1034,7 +1046,8 @@ function timersFrom(row: Conversation, now: number): Pick<Conversation, "date_in
   };
 }
 
-function bindingTypeOf(address: string): BindingType {
+/** The channel of a customer address, from its form (`whatsapp:+1…`, `messenger:…`, `a@b`, `+1…`). */
+export function bindingTypeOf(address: string): BindingType {
   if (address.startsWith("whatsapp:")) return "whatsapp";
   if (address.startsWith("messenger:")) return "messenger";
   if (address.includes("@")) return "email";

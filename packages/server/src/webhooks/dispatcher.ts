@@ -6,6 +6,8 @@ import type { AccountStore } from "../identity/accounts.ts";
 import type { ConsumerCursors } from "../platform/events/cursors.ts";
 import type { EventLog, StoredEvent } from "../platform/events/event-log.ts";
 import { Passes } from "../platform/events/passes.ts";
+import { backoffDelay, describeFetchError } from "../platform/outbound.ts";
+import { WakeTimers } from "../platform/wake-timers.ts";
 import type { Metrics } from "../platform/http/metrics.ts";
 import { twilioSignature } from "./signature.ts";
 import type { AttemptResult, Claim, WebhookStore } from "./store.ts";
@@ -41,7 +43,7 @@ export class WebhookDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   /** Wake-ups for retries that fall due between polls. */
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private readonly retries: WakeTimers;
   private readonly wake = () => this.poke();
   /** Fan-out position: the saved cursor at start, then ahead of it by batches that made no deliveries. */
   private position: number | undefined;
@@ -58,7 +60,12 @@ export class WebhookDispatcher {
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly options: DispatcherOptions,
-  ) {}
+  ) {
+    this.retries = new WakeTimers(clock, () => {
+      this.mayBeDue = true;
+      this.poke();
+    });
+  }
 
   start(): void {
     if (this.running) return;
@@ -76,10 +83,13 @@ export class WebhookDispatcher {
     this.running = false;
     this.events.appended.off("appended", this.wake);
     clearInterval(this.timer);
-    for (const timer of this.retryTimers) clearTimeout(timer);
-    this.retryTimers.clear();
+    this.retries.clear();
     await this.passes.stop();
     await Promise.allSettled([...this.inFlight]);
+  }
+
+  private retryAt(epochMs: number): void {
+    if (this.running) this.retries.at(epochMs);
   }
 
   /** Runs a pass now, or right after the one under way; never two at once. */
@@ -141,7 +151,7 @@ export class WebhookDispatcher {
       const result = await this.post(delivery.url, event, authToken, delivery.attempts);
       const status = await this.store.finishAttempt(this.owner, claim, result);
       this.metrics.webhookAttempts.inc({ outcome: result.ok ? "succeeded" : "failed" });
-      if (status === "retrying" && !result.ok && result.retryAt !== undefined) this.wakeAt(result.retryAt);
+      if (status === "retrying" && !result.ok && result.retryAt !== undefined) this.retryAt(result.retryAt);
       if (status === "dead") {
         this.metrics.webhookDeadLettered.inc();
         this.log.warn(
@@ -153,25 +163,6 @@ export class WebhookDispatcher {
       // Could not even record the outcome (database gone?): the lease will expire and a later pass retries.
       this.log.error({ err: error, delivery: delivery.sid }, "webhook attempt could not be recorded");
     }
-  }
-
-  /**
-   * Looks for due deliveries once `epochMs` has come. Timers may fire a millisecond early by the
-   * clock; claiming then would find the delivery not yet due and nothing would look again until the
-   * next poll, so an early timer waits out the rest.
-   */
-  private wakeAt(epochMs: number): void {
-    if (!this.running) return;
-    const timer = setTimeout(
-      () => {
-        this.retryTimers.delete(timer);
-        if (this.clock.now() < epochMs) return this.wakeAt(epochMs);
-        this.mayBeDue = true;
-        this.poke();
-      },
-      Math.max(0, epochMs - this.clock.now()),
-    );
-    this.retryTimers.add(timer);
   }
 
   private async post(
@@ -203,7 +194,7 @@ export class WebhookDispatcher {
       return this.failed(
         attempt,
         null,
-        describeNetworkError(error, this.options.timeoutMs),
+        describeFetchError(error, this.options.timeoutMs),
         performance.now() - started,
       );
     }
@@ -220,18 +211,7 @@ export class WebhookDispatcher {
     return { ok: false, statusCode, error, durationMs, retryAt };
   }
 
-  /** base · 2^(attempt-1), capped, with ±20 % jitter so receivers that failed together do not retry together. */
   private backoff(attempt: number): number {
-    const exponential = Math.min(this.options.backoffMaxMs, this.options.backoffBaseMs * 2 ** (attempt - 1));
-    return Math.round(exponential * (0.8 + Math.random() * 0.4));
+    return backoffDelay(attempt, this.options.backoffBaseMs, this.options.backoffMaxMs);
   }
-}
-
-function describeNetworkError(error: unknown, timeoutMs: number): string {
-  if (error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError")) {
-    return `no response within ${timeoutMs} ms`;
-  }
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  if (cause?.code) return `connection failed: ${cause.code}`;
-  return `request failed: ${cause?.message ?? (error instanceof Error ? error.message : String(error))}`;
 }

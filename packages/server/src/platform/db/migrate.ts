@@ -4,6 +4,7 @@ import * as foundation from "./migrations/0001-foundation.ts";
 import * as routing from "./migrations/0002-routing.ts";
 import * as eventScopes from "./migrations/0003-event-scopes.ts";
 import * as conversations from "./migrations/0004-conversations.ts";
+import * as messaging from "./migrations/0005-messaging.ts";
 
 /**
  * Versioned migrations, applied in name order and recorded in `kysely_migration`. A migration is
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<
   "0002-routing": routing,
   "0003-event-scopes": eventScopes,
   "0004-conversations": conversations,
+  "0005-messaging": messaging,
 };
 
 export class MigrationError extends Error {

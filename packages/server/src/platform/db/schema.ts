@@ -20,6 +20,8 @@ export interface Schema {
   conversation_messages: ConversationMessagesTable;
   conversation_webhooks: ConversationWebhooksTable;
   conversation_addresses: ConversationAddressesTable;
+  messaging_providers: MessagingProvidersTable;
+  channel_messages: ChannelMessagesTable;
 }
 
 export type AccountStatus = "active" | "suspended" | "closed";
@@ -276,4 +278,79 @@ export interface ConversationAddressesTable {
   address_country: string | null;
   date_created: string;
   date_updated: string;
+}
+
+/** The kinds of connection a provider row describes (messaging/providers.ts). */
+export type ProviderType = "twilio" | "smpp";
+
+/** An account's connection to a carrier or messaging platform, and the addresses of ours it serves. */
+export interface MessagingProvidersTable {
+  sid: string;
+  account_sid: string;
+  type: ProviderType;
+  friendly_name: string;
+  /** JSON array of our addresses (numbers, sender IDs) sent from through this provider; empty: any. */
+  addresses: string;
+  /** JSON of the type's settings that are not secret (base URL, host, port, system ID, ...). */
+  settings: string;
+  /** The type's secret (auth token, password), encrypted (platform/secrets). */
+  secret_ciphertext: string;
+  date_created: string;
+  date_updated: string;
+}
+
+/** Twilio's message statuses (2010-04-01 Message resource) that Switchboard uses. */
+export type ChannelMessageStatus =
+  | "scheduled"
+  | "queued"
+  | "sending"
+  | "sent"
+  | "delivered"
+  | "undelivered"
+  | "failed"
+  | "received"
+  | "read"
+  | "canceled";
+
+export type ChannelMessageDirection = "inbound" | "outbound-api" | "outbound-reply";
+
+/**
+ * A message that crossed a provider, in or out: the 2010-04-01 Message resource, and for a
+ * conversation message delivered to a messaging participant also its delivery receipt.
+ */
+export interface ChannelMessagesTable {
+  sid: string;
+  account_sid: string;
+  /** The provider it went or came through; null when none serves its sender (it then fails). */
+  provider_sid: string | null;
+  channel: BindingType;
+  direction: ChannelMessageDirection;
+  from_address: string;
+  to_address: string;
+  /** Card numbers masked before storage, as in conversations. */
+  body: string | null;
+  /** JSON array of media URLs sent with it. */
+  media_urls: string;
+  num_segments: number;
+  status: ChannelMessageStatus;
+  error_code: number | null;
+  error_message: string | null;
+  /** The provider's ID for it (an upstream SID, an SMSC message_id). */
+  provider_message_id: string | null;
+  status_callback: string | null;
+  /** Send attempts made so far. */
+  attempts: number;
+  /**
+   * When the sender next looks at it: due for a first or retried attempt, or (status `sending`) when
+   * the lease of the attempt under way runs out. Null once it needs no more sending.
+   */
+  next_attempt_at: string | null;
+  conversation_sid: string | null;
+  message_sid: string | null;
+  participant_sid: string | null;
+  /** The delivery receipt's SID (DY...) when this delivers a conversation message. */
+  receipt_sid: string | null;
+  date_created: string;
+  date_updated: string;
+  date_sent: string | null;
 }

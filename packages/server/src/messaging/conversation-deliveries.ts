@@ -1,0 +1,111 @@
+import type { Logger } from "pino";
+import type { ConversationStore } from "../conversations/store.ts";
+import type { Database } from "../platform/db/database.ts";
+import type { ConsumerCursors } from "../platform/events/cursors.ts";
+import type { EventLog, StoredEvent } from "../platform/events/event-log.ts";
+import { Passes } from "../platform/events/passes.ts";
+import { providerFor, type ProviderStore } from "./providers.ts";
+import type { MessageStore, OutboundDraft } from "./store.ts";
+
+const CONSUMER = "messaging.conversation-deliveries";
+const BATCH = 200;
+
+/**
+ * Replies go out on the conversation's channel: every message added to a conversation is queued for
+ * each participant reached through a messaging provider (an SMS number, a WhatsApp address), except
+ * its author and anyone who joined after it. Each queued message carries a delivery receipt, which
+ * the conversation's Receipts resource and `onDeliveryUpdated` events follow.
+ *
+ * It reads the event log by cursor and moves the cursor in the transaction that queues the batch's
+ * messages, so each conversation message is queued exactly once per participant across restarts.
+ */
+export class ConversationDeliveries {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly passes: Passes;
+  private position: number | undefined;
+  private readonly wake = () => this.passes.request();
+
+  constructor(
+    private readonly database: Database,
+    private readonly events: EventLog,
+    private readonly cursors: ConsumerCursors,
+    private readonly conversations: ConversationStore,
+    private readonly providers: ProviderStore,
+    private readonly messages: MessageStore,
+    private readonly logger: Logger,
+    private readonly pollIntervalMs: number,
+  ) {
+    this.passes = new Passes(
+      () => this.read(),
+      (error) => this.logger.error({ err: error }, "conversation delivery pass failed"),
+    );
+  }
+
+  start(): void {
+    this.events.appended.on("appended", this.wake);
+    this.timer = setInterval(this.wake, this.pollIntervalMs);
+    this.passes.request();
+  }
+
+  async stop(): Promise<void> {
+    this.events.appended.off("appended", this.wake);
+    clearInterval(this.timer);
+    await this.passes.stop();
+  }
+
+  private async read(): Promise<void> {
+    this.position ??= await this.cursors.position(CONSUMER);
+    const start = this.position;
+    for (;;) {
+      const batch = await this.events.readAfter(this.position, BATCH);
+      const last = batch.at(-1);
+      if (!last) break;
+      const added = batch.filter((e) => e.eventType === "conversation.message.added" && e.scopeSid !== null);
+      if (added.length > 0) await this.queue(added, last.seq);
+      this.position = last.seq;
+      if (batch.length < BATCH) break;
+    }
+    // Batches without messages queued nothing: re-reading them after a crash queues nothing either.
+    if (this.position > start) await this.cursors.save(CONSUMER, this.position);
+  }
+
+  private async queue(added: StoredEvent[], through: number): Promise<void> {
+    const accounts = [...new Set(added.map((e) => e.accountSid))];
+    const recipients = await this.conversations.providerParticipants(accounts, [
+      ...new Set(added.map((e) => e.scopeSid!)),
+    ]);
+    const drafts = new Map<string, OutboundDraft[]>();
+    if (recipients.length > 0) {
+      const providers = await this.providers.forAccounts(accounts);
+      for (const event of added) {
+        const { MessageSid, ParticipantSid, Body, DateCreated } = event.data;
+        for (const participant of recipients) {
+          if (participant.conversation_sid !== event.scopeSid || participant.account_sid !== event.accountSid)
+            continue;
+          if (participant.sid === ParticipantSid || participant.date_created > DateCreated!) continue;
+          if (participant.address === null || participant.proxy_address === null) continue;
+          const from = participant.proxy_address;
+          const list = drafts.get(event.accountSid) ?? [];
+          list.push({
+            providerSid: providerFor(providers, event.accountSid, from)?.provider.sid ?? null,
+            channel: participant.binding_type!,
+            direction: "outbound-api",
+            from,
+            to: participant.address,
+            body: Body ?? "",
+            delivery: {
+              conversationSid: participant.conversation_sid,
+              messageSid: MessageSid!,
+              participantSid: participant.sid,
+            },
+          });
+          drafts.set(event.accountSid, list);
+        }
+      }
+    }
+    await this.database.transaction(async (tx) => {
+      for (const [accountSid, list] of drafts) await this.messages.queue(tx, accountSid, list);
+      await this.cursors.advance(tx.db, CONSUMER, through);
+    });
+  }
+}

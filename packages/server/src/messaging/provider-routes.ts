@@ -1,0 +1,142 @@
+import type { FastifyRequest } from "fastify";
+import { z } from "zod";
+import { list } from "../conversations/parameters.ts";
+import { invalidParameter, notFound } from "../platform/errors.ts";
+import { origin, pageRequest, pagingQuery, v1List } from "../platform/http/paging.ts";
+import { httpUrl } from "../platform/http/parameters.ts";
+import { API_PREFIX, type HttpServer } from "../platform/http/server.ts";
+import { iso8601 } from "../platform/time.ts";
+import { providerUrls } from "./provider-urls.ts";
+import type { Provider, ProviderSettings, ProviderStore } from "./providers.ts";
+
+const PATH = `${API_PREFIX}/Messaging/Providers`;
+const tags = ["Messaging"];
+const itemParams = z.object({ Sid: z.string() });
+
+const settingsBody = {
+  FriendlyName: z.string().min(1).max(255).optional(),
+  Addresses: list.optional(),
+  Username: z.string().min(1).max(255).optional(),
+  Password: z.string().min(1).max(1024).optional(),
+  BaseUrl: httpUrl.optional(),
+};
+
+/**
+ * The account's messaging providers (Switchboard's own resource): how its numbers reach carriers.
+ * A provider of type `twilio` is any HTTP API shaped like Twilio's Messages resource (`BaseUrl`,
+ * `Username` = the upstream account SID, `Password` = its auth token). The answer names the two URLs
+ * to configure at the provider for inbound messages and delivery reports. Passwords are write-only.
+ */
+export function providerRoutes(
+  app: HttpServer,
+  providers: ProviderStore,
+  publicUrl: string | undefined,
+): void {
+  const missing = (request: FastifyRequest) =>
+    notFound(`The requested resource ${request.url.split("?")[0]} was not found`);
+  const json = (request: FastifyRequest, provider: Provider) =>
+    providerJson(provider, publicUrl ?? origin(request));
+
+  app.post(
+    PATH,
+    {
+      schema: {
+        tags,
+        summary: "Connect a messaging provider",
+        body: z.object({ Type: z.enum(["twilio"]), ...settingsBody }),
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      if (!body.Username) throw invalidParameter("Username is required: the provider account to send as");
+      if (!body.Password) throw invalidParameter("Password is required: the provider account's secret");
+      const provider = await providers.create(request.principal.accountSid, {
+        type: body.Type,
+        friendlyName: body.FriendlyName ?? `${body.Type} provider`,
+        addresses: body.Addresses ?? [],
+        settings: settingsOf(body) as ProviderSettings,
+        password: body.Password,
+      });
+      return reply.code(201).send(json(request, provider));
+    },
+  );
+
+  app.get(
+    PATH,
+    { schema: { tags, summary: "List messaging providers, oldest first", querystring: pagingQuery } },
+    async (request) => {
+      const page = pageRequest(request.query);
+      const result = await providers.list(request.principal.accountSid, page);
+      return v1List(request, "providers", page, {
+        ...result,
+        items: result.items.map((p) => json(request, p)),
+      });
+    },
+  );
+
+  app.get(
+    `${PATH}/:Sid`,
+    { schema: { tags, summary: "Fetch a messaging provider", params: itemParams } },
+    async (request) => {
+      const provider = await providers.get(request.principal.accountSid, request.params.Sid);
+      if (!provider) throw missing(request);
+      return json(request, provider);
+    },
+  );
+
+  app.post(
+    `${PATH}/:Sid`,
+    {
+      schema: {
+        tags,
+        summary: "Change a messaging provider",
+        params: itemParams,
+        body: z.object(settingsBody).default({}),
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      const settings = settingsOf(body);
+      const provider = await providers.update(request.principal.accountSid, request.params.Sid, {
+        friendlyName: body.FriendlyName,
+        addresses: body.Addresses,
+        password: body.Password,
+        ...(Object.keys(settings).length > 0 && { settings: settings as ProviderSettings }),
+      });
+      if (!provider) throw missing(request);
+      return json(request, provider);
+    },
+  );
+
+  app.delete(
+    `${PATH}/:Sid`,
+    { schema: { tags, summary: "Disconnect a messaging provider", params: itemParams } },
+    async (request, reply) => {
+      if (!(await providers.remove(request.principal.accountSid, request.params.Sid))) throw missing(request);
+      return reply.code(204).send();
+    },
+  );
+}
+
+function settingsOf(body: { Username?: string; BaseUrl?: string }): Partial<ProviderSettings> {
+  return {
+    ...(body.Username !== undefined && { username: body.Username }),
+    ...(body.BaseUrl !== undefined && { base_url: body.BaseUrl.replace(/\/$/, "") }),
+  };
+}
+
+function providerJson(p: Provider, base: string) {
+  return {
+    sid: p.sid,
+    account_sid: p.account_sid,
+    type: p.type,
+    friendly_name: p.friendly_name,
+    addresses: p.addresses,
+    username: p.settings.username,
+    base_url: p.settings.base_url ?? null,
+    ...providerUrls(base, p.sid),
+    date_created: iso8601(p.date_created),
+    date_updated: iso8601(p.date_updated),
+    url: `${base}${PATH}/${p.sid}`,
+  };
+}

@@ -1,0 +1,190 @@
+import type { Clock, SidGenerator } from "@switchboard/engine";
+import type { Database } from "../platform/db/database.ts";
+import type { MessagingProvidersTable, ProviderType } from "../platform/db/schema.ts";
+import { byCreation, rowCreationKey } from "../platform/http/keyset.ts";
+import { pageOf, type Page, type PageRequest } from "../platform/http/paging.ts";
+import type { SecretBox } from "../platform/secrets/secret-box.ts";
+import { isoAt } from "../platform/time.ts";
+
+/**
+ * Settings of a provider that are not secret. Every type names its login `username` (an upstream
+ * account SID, an SMPP system_id) and keeps its password in the encrypted secret.
+ * - `twilio`: an HTTP API shaped like Twilio's Messages resource at `base_url`;
+ * - `smpp`: an SMSC at `host`:`port`, bound as `username` with `system_type`.
+ */
+export interface ProviderSettings {
+  username: string;
+  base_url?: string;
+  host?: string;
+  port?: number;
+  system_type?: string;
+}
+
+export interface Provider {
+  sid: string;
+  account_sid: string;
+  type: ProviderType;
+  friendly_name: string;
+  /** Our addresses it sends from; empty: any address no other provider of the account claims. */
+  addresses: string[];
+  settings: ProviderSettings;
+  date_created: string;
+  date_updated: string;
+}
+
+export interface ProviderInput {
+  type: ProviderType;
+  friendlyName: string;
+  addresses: string[];
+  settings: ProviderSettings;
+  password: string;
+}
+
+export type ProviderChanges = Partial<Omit<ProviderInput, "type">>;
+
+/**
+ * The accounts' messaging providers. Passwords are sealed with the server's key and opened only to
+ * talk to the provider; nothing here ever returns one to an API caller.
+ */
+export class ProviderStore {
+  constructor(
+    private readonly database: Database,
+    private readonly secrets: SecretBox,
+    private readonly ids: SidGenerator,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(accountSid: string, input: ProviderInput): Promise<Provider> {
+    const now = isoAt(this.clock.now());
+    const row: MessagingProvidersTable = {
+      sid: this.ids.next("XP"),
+      account_sid: accountSid,
+      type: input.type,
+      friendly_name: input.friendlyName,
+      addresses: JSON.stringify(input.addresses),
+      settings: JSON.stringify(input.settings),
+      secret_ciphertext: this.secrets.seal(input.password),
+      date_created: now,
+      date_updated: now,
+    };
+    await this.database.db.insertInto("messaging_providers").values(row).execute();
+    return toProvider(row);
+  }
+
+  async get(accountSid: string, sid: string): Promise<Provider | undefined> {
+    const row = await this.row(accountSid, sid);
+    return row && toProvider(row);
+  }
+
+  /** A provider by SID alone, with its password: for webhooks from providers, which name it in their URL. */
+  async withPassword(sid: string): Promise<{ provider: Provider; password: string } | undefined> {
+    const row = await this.database.db
+      .selectFrom("messaging_providers")
+      .selectAll()
+      .where("sid", "=", sid)
+      .executeTakeFirst();
+    return row && { provider: toProvider(row), password: this.secrets.open(row.secret_ciphertext) };
+  }
+
+  async list(accountSid: string, request: PageRequest): Promise<Page<Provider>> {
+    const query = this.database.db
+      .selectFrom("messaging_providers")
+      .selectAll()
+      .where("account_sid", "=", accountSid);
+    const rows = await byCreation(query, request).execute();
+    return pageOf(rows.map(toProvider), request, rowCreationKey);
+  }
+
+  /** Every provider of these accounts, with passwords: what the sender needs for one batch. */
+  async forAccounts(accountSids: string[]): Promise<Array<{ provider: Provider; password: string }>> {
+    if (accountSids.length === 0) return [];
+    const rows = await this.database.db
+      .selectFrom("messaging_providers")
+      .selectAll()
+      .where("account_sid", "in", accountSids)
+      .orderBy("date_created")
+      .orderBy("sid")
+      .execute();
+    return rows.map((row) => ({
+      provider: toProvider(row),
+      password: this.secrets.open(row.secret_ciphertext),
+    }));
+  }
+
+  /** Every provider of a type, across accounts: connections kept open (SMPP binds). */
+  async ofType(type: ProviderType): Promise<Array<{ provider: Provider; password: string }>> {
+    const rows = await this.database.db
+      .selectFrom("messaging_providers")
+      .selectAll()
+      .where("type", "=", type)
+      .execute();
+    return rows.map((row) => ({
+      provider: toProvider(row),
+      password: this.secrets.open(row.secret_ciphertext),
+    }));
+  }
+
+  async update(accountSid: string, sid: string, changes: ProviderChanges): Promise<Provider | undefined> {
+    const current = await this.row(accountSid, sid);
+    if (!current) return undefined;
+    const row = await this.database.db
+      .updateTable("messaging_providers")
+      .set({
+        ...(changes.friendlyName !== undefined && { friendly_name: changes.friendlyName }),
+        ...(changes.addresses !== undefined && { addresses: JSON.stringify(changes.addresses) }),
+        ...(changes.settings !== undefined && {
+          settings: JSON.stringify({ ...(JSON.parse(current.settings) as object), ...changes.settings }),
+        }),
+        ...(changes.password !== undefined && { secret_ciphertext: this.secrets.seal(changes.password) }),
+        date_updated: isoAt(this.clock.now()),
+      })
+      .where("account_sid", "=", accountSid)
+      .where("sid", "=", sid)
+      .returningAll()
+      .executeTakeFirst();
+    return row && toProvider(row);
+  }
+
+  async remove(accountSid: string, sid: string): Promise<boolean> {
+    const row = await this.database.db
+      .deleteFrom("messaging_providers")
+      .where("account_sid", "=", accountSid)
+      .where("sid", "=", sid)
+      .returning("sid")
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  private row(accountSid: string, sid: string) {
+    return this.database.db
+      .selectFrom("messaging_providers")
+      .selectAll()
+      .where("account_sid", "=", accountSid)
+      .where("sid", "=", sid)
+      .executeTakeFirst();
+  }
+}
+
+/**
+ * The provider a message from `from` goes out through: the one that lists the address, else the
+ * oldest that lists none. Providers are given oldest first.
+ */
+export function providerFor<T extends { provider: Provider }>(
+  providers: T[],
+  accountSid: string,
+  from: string,
+) {
+  const own = providers.filter((p) => p.provider.account_sid === accountSid);
+  return (
+    own.find((p) => p.provider.addresses.includes(from)) ?? own.find((p) => p.provider.addresses.length === 0)
+  );
+}
+
+function toProvider(row: MessagingProvidersTable): Provider {
+  const { secret_ciphertext: _sealed, ...rest } = row;
+  return {
+    ...rest,
+    addresses: JSON.parse(row.addresses) as string[],
+    settings: JSON.parse(row.settings) as ProviderSettings,
+  };
+}

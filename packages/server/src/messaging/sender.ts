@@ -1,0 +1,146 @@
+import type { Clock } from "@switchboard/engine";
+import type { Logger } from "pino";
+import type { Config } from "../config.ts";
+import type { EventLog } from "../platform/events/event-log.ts";
+import { Passes } from "../platform/events/passes.ts";
+import { backoffDelay } from "../platform/outbound.ts";
+import { WakeTimers } from "../platform/wake-timers.ts";
+import { providerFor, type Provider, type ProviderStore } from "./providers.ts";
+import type { AttemptOutcome, ChannelMessage, MessageStore } from "./store.ts";
+import { NO_PROVIDER, SendFailure, UNKNOWN_ERROR, type Transport } from "./transport.ts";
+
+export type SenderOptions = Config["messaging"] & { pollIntervalMs: number };
+
+/**
+ * Sends queued messages through their providers. Each pass leases what is due (at most the free
+ * concurrency), sends each through its provider type's transport and records the outcome: taken
+ * (`sent`), refused for good (`failed` with the provider's code and reason), or a passing fault,
+ * retried with exponential backoff until the attempts run out.
+ *
+ * Delivery is at least once: a process that dies after the provider took a message but before the
+ * outcome is recorded sends it again when the lease runs out.
+ */
+export class OutboundSender {
+  private readonly transports: Map<string, Transport>;
+  private readonly passes = new Passes(
+    () => this.sendDue(),
+    (error) => this.logger.error({ err: error }, "outbound send pass failed"),
+  );
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly retries: WakeTimers;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private readonly wake = () => this.poke();
+
+  constructor(
+    private readonly store: MessageStore,
+    private readonly providers: ProviderStore,
+    transports: Transport[],
+    private readonly events: EventLog,
+    private readonly statusCallbackUrl: (provider: Provider) => string,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly options: SenderOptions,
+  ) {
+    this.transports = new Map(transports.map((t) => [t.providerType, t]));
+    this.retries = new WakeTimers(clock, () => this.poke());
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    // Queuing appends the message's event: a new message wakes the sender at once.
+    this.events.appended.on("appended", this.wake);
+    this.timer = setInterval(this.wake, this.options.pollIntervalMs);
+    this.poke();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.events.appended.off("appended", this.wake);
+    clearInterval(this.timer);
+    this.retries.clear();
+    await this.passes.stop();
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private poke(): void {
+    if (this.running) this.passes.request();
+  }
+
+  private async sendDue(): Promise<void> {
+    const free = this.options.concurrency - this.inFlight.size;
+    if (free <= 0) return;
+    // The lease outlives the transport's timeout, so a live attempt never loses its lease.
+    const leased = await this.store.claimDue(free, this.options.timeoutMs + 5_000);
+    if (leased.length === 0) return;
+    const providers = await this.providers.forAccounts([...new Set(leased.map((m) => m.account_sid))]);
+    for (const message of leased) {
+      const attempt = this.attempt(message, providers).finally(() => {
+        this.inFlight.delete(attempt);
+        this.poke();
+      });
+      this.inFlight.add(attempt);
+    }
+  }
+
+  private async attempt(
+    message: ChannelMessage,
+    providers: Array<{ provider: Provider; password: string }>,
+  ): Promise<void> {
+    const outcome = await this.send(message, providers);
+    try {
+      await this.store.finishAttempt(message, outcome);
+      if (outcome.kind === "retry" && this.running) this.retries.at(outcome.at);
+      if (outcome.kind === "failed")
+        this.logger.warn(
+          { message: message.sid, code: outcome.code, reason: outcome.reason },
+          "outbound message failed",
+        );
+    } catch (error) {
+      // The lease runs out and a later pass tries again.
+      this.logger.error({ err: error, message: message.sid }, "outbound attempt could not be recorded");
+    }
+  }
+
+  private async send(
+    message: ChannelMessage,
+    providers: Array<{ provider: Provider; password: string }>,
+  ): Promise<AttemptOutcome> {
+    // The provider named when the message was queued, else whichever serves its sender now.
+    const chosen =
+      providers.find((p) => p.provider.sid === message.provider_sid) ??
+      providerFor(providers, message.account_sid, message.from_address);
+    if (!chosen)
+      return {
+        kind: "failed",
+        code: NO_PROVIDER,
+        reason: `No messaging provider sends from ${message.from_address}`,
+      };
+    const transport = this.transports.get(chosen.provider.type);
+    if (!transport)
+      return {
+        kind: "failed",
+        code: UNKNOWN_ERROR,
+        reason: `Provider type ${chosen.provider.type} cannot send`,
+      };
+    try {
+      const { providerMessageId } = await transport.send({
+        message: { ...message, provider_sid: chosen.provider.sid },
+        provider: chosen.provider,
+        password: chosen.password,
+        statusCallbackUrl: this.statusCallbackUrl(chosen.provider),
+      });
+      return { kind: "accepted", providerMessageId, providerSid: chosen.provider.sid };
+    } catch (error) {
+      const refusal = error instanceof SendFailure ? error : undefined;
+      const code = refusal?.code ?? UNKNOWN_ERROR;
+      const reason = error instanceof Error ? error.message : String(error);
+      if (refusal?.permanent) return { kind: "failed", code, reason };
+      if (message.attempts >= this.options.maxAttempts)
+        return { kind: "failed", code, reason: `Gave up after ${message.attempts} attempts: ${reason}` };
+      const delay = backoffDelay(message.attempts, this.options.backoffBaseMs, this.options.backoffMaxMs);
+      return { kind: "retry", at: this.clock.now() + delay, code, reason };
+    }
+  }
+}
