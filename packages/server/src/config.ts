@@ -71,6 +71,8 @@ const environmentSchema = z.object({
   SWITCHBOARD_MESSAGING_BACKOFF_MAX_MS: integer(1, 86_400_000).default(300_000),
   SWITCHBOARD_MESSAGING_TIMEOUT_MS: integer(100, 300_000).default(10_000),
   SWITCHBOARD_MESSAGING_CONCURRENCY: integer(1, 256).default(16),
+  SWITCHBOARD_SMPP_ENQUIRE_LINK_MS: integer(1_000, 600_000).default(30_000),
+  SWITCHBOARD_SMPP_RECONNECT_BASE_MS: integer(10, 600_000).default(1_000),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -119,6 +121,13 @@ export interface Config {
     backoffMaxMs: number;
     timeoutMs: number;
     concurrency: number;
+  };
+  /** SMPP links to SMSCs. */
+  smpp: {
+    /** How often an idle link checks the SMSC with enquire_link. */
+    enquireLinkMs: number;
+    /** First wait before reconnecting a lost link (doubling, up to a minute). */
+    reconnectBaseMs: number;
   };
 }
 
@@ -187,6 +196,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       backoffMaxMs: e.SWITCHBOARD_MESSAGING_BACKOFF_MAX_MS,
       timeoutMs: e.SWITCHBOARD_MESSAGING_TIMEOUT_MS,
       concurrency: e.SWITCHBOARD_MESSAGING_CONCURRENCY,
+    },
+    smpp: {
+      enquireLinkMs: e.SWITCHBOARD_SMPP_ENQUIRE_LINK_MS,
+      reconnectBaseMs: e.SWITCHBOARD_SMPP_RECONNECT_BASE_MS,
     },
   };
 }

@@ -19,12 +19,16 @@ const settingsBody = {
   Username: z.string().min(1).max(255).optional(),
   Password: z.string().min(1).max(1024).optional(),
   BaseUrl: httpUrl.optional(),
+  Host: z.string().min(1).max(255).optional(),
+  Port: z.coerce.number().int().min(1).max(65535).optional(),
+  SystemType: z.string().max(12).optional(),
 };
 
 /**
  * The account's messaging providers (Switchboard's own resource): how its numbers reach carriers.
  * A provider of type `twilio` is any HTTP API shaped like Twilio's Messages resource (`BaseUrl`,
- * `Username` = the upstream account SID, `Password` = its auth token). The answer names the two URLs
+ * `Username` = the upstream account SID, `Password` = its auth token); one of type `smpp` an SMSC
+ * (`Host`, `Port`, `Username` = system_id, `Password`, `SystemType`). The answer names the two URLs
  * to configure at the provider for inbound messages and delivery reports. Passwords are write-only.
  */
 export function providerRoutes(
@@ -43,13 +47,15 @@ export function providerRoutes(
       schema: {
         tags,
         summary: "Connect a messaging provider",
-        body: z.object({ Type: z.enum(["twilio"]), ...settingsBody }),
+        body: z.object({ Type: z.enum(["twilio", "smpp"]), ...settingsBody }),
       },
     },
     async (request, reply) => {
       const body = request.body;
       if (!body.Username) throw invalidParameter("Username is required: the provider account to send as");
       if (!body.Password) throw invalidParameter("Password is required: the provider account's secret");
+      if (body.Type === "smpp" && (!body.Host || !body.Port))
+        throw invalidParameter("Host and Port are required for an SMPP provider: where its SMSC listens");
       const provider = await providers.create(request.principal.accountSid, {
         type: body.Type,
         friendlyName: body.FriendlyName ?? `${body.Type} provider`,
@@ -118,10 +124,19 @@ export function providerRoutes(
   );
 }
 
-function settingsOf(body: { Username?: string; BaseUrl?: string }): Partial<ProviderSettings> {
+function settingsOf(body: {
+  Username?: string;
+  BaseUrl?: string;
+  Host?: string;
+  Port?: number;
+  SystemType?: string;
+}): Partial<ProviderSettings> {
   return {
     ...(body.Username !== undefined && { username: body.Username }),
     ...(body.BaseUrl !== undefined && { base_url: body.BaseUrl.replace(/\/$/, "") }),
+    ...(body.Host !== undefined && { host: body.Host }),
+    ...(body.Port !== undefined && { port: body.Port }),
+    ...(body.SystemType !== undefined && { system_type: body.SystemType }),
   };
 }
 
@@ -134,7 +149,10 @@ function providerJson(p: Provider, base: string) {
     addresses: p.addresses,
     username: p.settings.username,
     base_url: p.settings.base_url ?? null,
-    ...providerUrls(base, p.sid),
+    host: p.settings.host ?? null,
+    port: p.settings.port ?? null,
+    system_type: p.settings.system_type ?? null,
+    ...(p.type === "twilio" && providerUrls(base, p.sid)),
     date_created: iso8601(p.date_created),
     date_updated: iso8601(p.date_updated),
     url: `${base}${PATH}/${p.sid}`,

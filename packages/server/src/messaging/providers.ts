@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import type { Clock, SidGenerator } from "@switchboard/engine";
 import type { Database } from "../platform/db/database.ts";
 import type { MessagingProvidersTable, ProviderType } from "../platform/db/schema.ts";
@@ -47,6 +48,9 @@ export type ProviderChanges = Partial<Omit<ProviderInput, "type">>;
  * talk to the provider; nothing here ever returns one to an API caller.
  */
 export class ProviderStore {
+  /** Emits "changed" with the provider's SID after it was created, changed or removed in this process. */
+  readonly changes = new EventEmitter();
+
   constructor(
     private readonly database: Database,
     private readonly secrets: SecretBox,
@@ -68,6 +72,7 @@ export class ProviderStore {
       date_updated: now,
     };
     await this.database.db.insertInto("messaging_providers").values(row).execute();
+    this.changes.emit("changed", row.sid);
     return toProvider(row);
   }
 
@@ -142,6 +147,7 @@ export class ProviderStore {
       .where("sid", "=", sid)
       .returningAll()
       .executeTakeFirst();
+    if (row) this.changes.emit("changed", sid);
     return row && toProvider(row);
   }
 
@@ -152,6 +158,7 @@ export class ProviderStore {
       .where("sid", "=", sid)
       .returning("sid")
       .executeTakeFirst();
+    if (row) this.changes.emit("changed", sid);
     return row !== undefined;
   }
 

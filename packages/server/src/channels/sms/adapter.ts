@@ -10,6 +10,7 @@ import { origin } from "../../platform/http/paging.ts";
 import { sameSecret } from "../../platform/secrets/secret-box.ts";
 import { twilioSignature } from "../../webhooks/signature.ts";
 import type { ChannelFactory } from "../channel.ts";
+import { SmppConnections } from "./smpp.ts";
 import { twilioTransport } from "./twilio-transport.ts";
 
 const params = z.object({ ProviderSid: z.string() });
@@ -36,6 +37,14 @@ const statusParams = z.looseObject({
 /** An empty TwiML answer: the message is taken, and nothing is said back from here. */
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 
+interface InboundText {
+  from: string;
+  to: string;
+  body: string;
+  mediaUrls?: string[];
+  providerMessageId: string;
+}
+
 const REPORTED: ReadonlySet<string> = new Set<ReportedStatus>([
   "sent",
   "delivered",
@@ -56,7 +65,42 @@ const REPORTED: ReadonlySet<string> = new Set<ReportedStatus>([
  * as the number's address configuration says. A number with no configuration still records the
  * message (it shows in the Messages list).
  */
-export const sms: ChannelFactory = ({ config, inbound, messages, providers }) => {
+export const sms: ChannelFactory = ({ config, inbound, messages, providers, logger }) => {
+  /**
+   * A customer's text, from either kind of provider: recorded once per provider message ID, then
+   * into the sender's open conversation with our number or a new one its configuration starts.
+   */
+  const take = async (provider: Provider, text: InboundText): Promise<void> => {
+    const channel = bindingTypeOf(text.from);
+    await messages.receive(provider.account_sid, { providerSid: provider.sid, channel, ...text });
+    try {
+      await inbound.receive(provider.account_sid, {
+        channel,
+        from: text.from,
+        to: text.to,
+        body: text.body,
+        externalId: `${provider.sid}:${text.providerMessageId}`,
+        ...(text.mediaUrls?.length && { attributes: JSON.stringify({ media_urls: text.mediaUrls }) }),
+      });
+    } catch (error) {
+      // No conversation takes it: it stays a plain message, and the provider must not resend it.
+      if (!(error instanceof NoConversationError)) throw error;
+    }
+  };
+  const smsc = new SmppConnections(
+    providers,
+    messages,
+    ({ provider, ...text }) => take(provider, text),
+    logger.child({ protocol: "smpp" }),
+    {
+      enquireLinkMs: config.smpp.enquireLinkMs,
+      responseTimeoutMs: config.messaging.timeoutMs,
+      reconnectBaseMs: config.smpp.reconnectBaseMs,
+      reconnectMaxMs: 60_000,
+      partsTimeoutMs: 20_000,
+    },
+  );
+
   /** The provider named in the URL and the webhook's parameters, once it is proven to come from it. */
   const verified = async <T extends z.ZodType>(
     request: FastifyRequest,
@@ -82,7 +126,9 @@ export const sms: ChannelFactory = ({ config, inbound, messages, providers }) =>
 
   return {
     type: "sms",
-    transports: [twilioTransport(config.messaging.timeoutMs)],
+    transports: [twilioTransport(config.messaging.timeoutMs), smsc.transport],
+    start: () => smsc.start(),
+    stop: () => smsc.stop(),
     openRoutes(open) {
       open.post(
         `${PROVIDER_WEBHOOKS}/Inbound`,
@@ -100,29 +146,13 @@ export const sms: ChannelFactory = ({ config, inbound, messages, providers }) =>
           const mediaUrls = Array.from({ length: body.NumMedia }, (_, i) => body[`MediaUrl${i}`]).filter(
             (url): url is string => typeof url === "string",
           );
-          const channel = bindingTypeOf(body.From);
-          await messages.receive(provider.account_sid, {
-            providerSid: provider.sid,
-            channel,
+          await take(provider, {
             from: body.From,
             to: body.To,
             body: body.Body,
             mediaUrls,
             providerMessageId,
           });
-          try {
-            await inbound.receive(provider.account_sid, {
-              channel,
-              from: body.From,
-              to: body.To,
-              body: body.Body,
-              externalId: `${provider.sid}:${providerMessageId}`,
-              ...(mediaUrls.length > 0 && { attributes: JSON.stringify({ media_urls: mediaUrls }) }),
-            });
-          } catch (error) {
-            // No conversation takes it: it stays a plain message, and the provider must not retry.
-            if (!(error instanceof NoConversationError)) throw error;
-          }
           return answerTwiml(reply);
         },
       );
