@@ -73,6 +73,7 @@ const environmentSchema = z.object({
   SWITCHBOARD_MESSAGING_CONCURRENCY: integer(1, 256).default(16),
   SWITCHBOARD_SMPP_ENQUIRE_LINK_MS: integer(1_000, 600_000).default(30_000),
   SWITCHBOARD_SMPP_RECONNECT_BASE_MS: integer(10, 600_000).default(1_000),
+  SWITCHBOARD_SMTP_PORT: integer(0, 65535).optional(),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -122,6 +123,8 @@ export interface Config {
     timeoutMs: number;
     concurrency: number;
   };
+  /** Inbound mail: the SMTP listener's port (0: any free one), or undefined for no listener. */
+  email: { smtpPort: number | undefined };
   /** SMPP links to SMSCs. */
   smpp: {
     /** How often an idle link checks the SMSC with enquire_link. */
@@ -197,6 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       timeoutMs: e.SWITCHBOARD_MESSAGING_TIMEOUT_MS,
       concurrency: e.SWITCHBOARD_MESSAGING_CONCURRENCY,
     },
+    email: { smtpPort: e.SWITCHBOARD_SMTP_PORT },
     smpp: {
       enquireLinkMs: e.SWITCHBOARD_SMPP_ENQUIRE_LINK_MS,
       reconnectBaseMs: e.SWITCHBOARD_SMPP_RECONNECT_BASE_MS,

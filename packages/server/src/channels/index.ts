@@ -1,7 +1,8 @@
 import type { ChannelFactory } from "./channel.ts";
 import { customChannel } from "./custom/adapter.ts";
+import { email } from "./email/adapter.ts";
 import { sms } from "./sms/adapter.ts";
 import { webChat } from "./webchat/adapter.ts";
 
 /** Every channel adapter Switchboard runs. */
-export const CHANNELS: ChannelFactory[] = [customChannel, webChat, sms];
+export const CHANNELS: ChannelFactory[] = [customChannel, webChat, sms, email];

@@ -97,6 +97,17 @@ export class AddressStore {
     return row && toAddress(row);
   }
 
+  /** Every account's configuration of an address (case-insensitive): where mail to it belongs. */
+  async everywhere(type: AddressType, address: string): Promise<Address[]> {
+    const rows = await this.database.db
+      .selectFrom("conversation_addresses")
+      .selectAll()
+      .where("type", "=", type)
+      .where((eb) => eb(eb.fn("lower", ["address"]), "=", address.toLowerCase()))
+      .execute();
+    return rows.map(toAddress);
+  }
+
   async list(
     accountSid: string,
     type: AddressType | undefined,

@@ -36,6 +36,11 @@ export class InboundRouter {
     return this.addresses.find(accountSid, type, address);
   }
 
+  /** Every account's configuration of one of our addresses: who a message to it (an email) is for. */
+  configurationsOf(type: AddressType, address: string): Promise<Address[]> {
+    return this.addresses.everywhere(type, address);
+  }
+
   receive(accountSid: string, inbound: InboundMessage): Promise<Received> {
     return new Promise((resolve, reject) => {
       this.queue.push({ accountSid, inbound, resolve, reject });

@@ -86,6 +86,13 @@ export interface InboundMessage {
   externalId?: string;
   /** Attributes of the conversation, if this message starts one (a web chat's pre-chat answers). */
   conversationAttributes?: string;
+  /** A subject line (email). */
+  subject?: string;
+  /**
+   * A conversation this message says it continues (an email whose References name one of its
+   * messages): it goes there, whoever sent it, while that conversation is open.
+   */
+  threadSid?: string;
 }
 
 /** What became of an inbound message. */
@@ -585,12 +592,16 @@ export class ConversationStore {
         .execute())
         open.set(key(row.account_sid, row.address, row.proxy_address), row.conversation_sid);
       const conversations = new Map<string, Conversation>();
-      if (open.size > 0)
+      const known = new Set([
+        ...open.values(),
+        ...messages.flatMap((m) => (m.inbound.threadSid === undefined ? [] : [m.inbound.threadSid])),
+      ]);
+      if (known.size > 0)
         for (const row of await tx.db
           .selectFrom("conversations")
           .selectAll()
           .where("account_sid", "in", accounts)
-          .where("sid", "in", [...new Set(open.values())])
+          .where("sid", "in", [...known])
           .execute())
           conversations.set(row.sid, row);
 
@@ -615,7 +626,11 @@ export class ConversationStore {
         }
         if (idKey !== undefined) firstOf.set(idKey, position);
         const bindingKey = key(accountSid, inbound.from, inbound.to);
-        let conversation = conversations.get(open.get(bindingKey) ?? "");
+        const thread = conversations.get(inbound.threadSid ?? "");
+        let conversation =
+          thread && thread.account_sid === accountSid && thread.state !== "closed"
+            ? thread
+            : conversations.get(open.get(bindingKey) ?? "");
         if (!conversation) {
           conversation = await this.startInbound(
             tx,
@@ -634,6 +649,7 @@ export class ConversationStore {
             body: inbound.body,
             attributes: inbound.attributes,
             externalId: inbound.externalId,
+            subject: inbound.subject,
           },
         });
       }
@@ -849,15 +865,51 @@ export class ConversationStore {
       .execute();
   }
 
-  /** The participants reached through a messaging provider (SMS, WhatsApp, Messenger) of these conversations. */
+  /** The participants reached through a messaging provider (SMS, WhatsApp, Messenger, email) of these conversations. */
   async providerParticipants(accountSids: string[], conversationSids: string[]): Promise<Participant[]> {
     return this.database.db
       .selectFrom("conversation_participants")
       .selectAll()
       .where("account_sid", "in", accountSids)
       .where("conversation_sid", "in", conversationSids)
-      .where("binding_type", "in", ["sms", "whatsapp", "messenger"])
+      .where("binding_type", "in", ["sms", "whatsapp", "messenger", "email"])
       .execute();
+  }
+
+  /** A conversation's messages in order, as email threading needs them: SID, external ID, subject. */
+  async thread(
+    accountSid: string,
+    conversationSid: string,
+  ): Promise<Array<Pick<Message, "sid" | "external_id" | "subject">>> {
+    return this.database.db
+      .selectFrom("conversation_messages")
+      .select(["sid", "external_id", "subject"])
+      .where("account_sid", "=", accountSid)
+      .where("conversation_sid", "=", conversationSid)
+      .orderBy("message_index")
+      .execute();
+  }
+
+  /** The conversation holding one of these messages (by SID or external ID), the latest first. */
+  async conversationOfMessages(
+    accountSid: string,
+    sids: string[],
+    externalIds: string[],
+  ): Promise<string | undefined> {
+    if (sids.length === 0 && externalIds.length === 0) return undefined;
+    const row = await this.database.db
+      .selectFrom("conversation_messages")
+      .select("conversation_sid")
+      .where("account_sid", "=", accountSid)
+      .where((eb) =>
+        eb.or([
+          ...(sids.length ? [eb("sid", "in", sids)] : []),
+          ...(externalIds.length ? [eb("external_id", "in", externalIds)] : []),
+        ]),
+      )
+      .orderBy("date_created", "desc")
+      .executeTakeFirst();
+    return row?.conversation_sid;
   }
 
   // ------------------------------------------------------------------------------------------

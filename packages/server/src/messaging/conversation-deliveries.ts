@@ -87,7 +87,8 @@ export class ConversationDeliveries {
           const from = participant.proxy_address;
           const list = drafts.get(event.accountSid) ?? [];
           list.push({
-            providerSid: providerFor(providers, event.accountSid, from)?.provider.sid ?? null,
+            providerSid:
+              providerFor(providers, event.accountSid, participant.binding_type!, from)?.provider.sid ?? null,
             channel: participant.binding_type!,
             direction: "outbound-api",
             from,

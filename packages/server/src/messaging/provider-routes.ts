@@ -3,7 +3,7 @@ import { z } from "zod";
 import { list } from "../conversations/parameters.ts";
 import { invalidParameter, notFound } from "../platform/errors.ts";
 import { origin, pageRequest, pagingQuery, v1List } from "../platform/http/paging.ts";
-import { httpUrl } from "../platform/http/parameters.ts";
+import { formBoolean, httpUrl } from "../platform/http/parameters.ts";
 import { API_PREFIX, type HttpServer } from "../platform/http/server.ts";
 import { iso8601 } from "../platform/time.ts";
 import { providerUrls } from "./provider-urls.ts";
@@ -22,13 +22,15 @@ const settingsBody = {
   Host: z.string().min(1).max(255).optional(),
   Port: z.coerce.number().int().min(1).max(65535).optional(),
   SystemType: z.string().max(12).optional(),
+  Secure: formBoolean.optional(),
 };
 
 /**
  * The account's messaging providers (Switchboard's own resource): how its numbers reach carriers.
  * A provider of type `twilio` is any HTTP API shaped like Twilio's Messages resource (`BaseUrl`,
  * `Username` = the upstream account SID, `Password` = its auth token); one of type `smpp` an SMSC
- * (`Host`, `Port`, `Username` = system_id, `Password`, `SystemType`). The answer names the two URLs
+ * (`Host`, `Port`, `Username` = system_id, `Password`, `SystemType`); one of type `smtp` a mail relay
+ * (`Host`, `Port`, `Username`, `Password`, `Secure` for TLS from the first byte). The answer names the two URLs
  * to configure at the provider for inbound messages and delivery reports. Passwords are write-only.
  */
 export function providerRoutes(
@@ -47,15 +49,17 @@ export function providerRoutes(
       schema: {
         tags,
         summary: "Connect a messaging provider",
-        body: z.object({ Type: z.enum(["twilio", "smpp"]), ...settingsBody }),
+        body: z.object({ Type: z.enum(["twilio", "smpp", "smtp"]), ...settingsBody }),
       },
     },
     async (request, reply) => {
       const body = request.body;
       if (!body.Username) throw invalidParameter("Username is required: the provider account to send as");
       if (!body.Password) throw invalidParameter("Password is required: the provider account's secret");
-      if (body.Type === "smpp" && (!body.Host || !body.Port))
-        throw invalidParameter("Host and Port are required for an SMPP provider: where its SMSC listens");
+      if (body.Type !== "twilio" && (!body.Host || !body.Port))
+        throw invalidParameter(
+          `Host and Port are required for an ${body.Type} provider: where its server listens`,
+        );
       const provider = await providers.create(request.principal.accountSid, {
         type: body.Type,
         friendlyName: body.FriendlyName ?? `${body.Type} provider`,
@@ -130,6 +134,7 @@ function settingsOf(body: {
   Host?: string;
   Port?: number;
   SystemType?: string;
+  Secure?: boolean;
 }): Partial<ProviderSettings> {
   return {
     ...(body.Username !== undefined && { username: body.Username }),
@@ -137,6 +142,7 @@ function settingsOf(body: {
     ...(body.Host !== undefined && { host: body.Host }),
     ...(body.Port !== undefined && { port: body.Port }),
     ...(body.SystemType !== undefined && { system_type: body.SystemType }),
+    ...(body.Secure !== undefined && { secure: body.Secure }),
   };
 }
 
@@ -152,6 +158,7 @@ function providerJson(p: Provider, base: string) {
     host: p.settings.host ?? null,
     port: p.settings.port ?? null,
     system_type: p.settings.system_type ?? null,
+    secure: p.settings.secure ?? null,
     ...(p.type === "twilio" && providerUrls(base, p.sid)),
     date_created: iso8601(p.date_created),
     date_updated: iso8601(p.date_updated),

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { Clock, SidGenerator } from "@switchboard/engine";
 import type { Database } from "../platform/db/database.ts";
-import type { MessagingProvidersTable, ProviderType } from "../platform/db/schema.ts";
+import type { BindingType, MessagingProvidersTable, ProviderType } from "../platform/db/schema.ts";
 import { byCreation, rowCreationKey } from "../platform/http/keyset.ts";
 import { pageOf, type Page, type PageRequest } from "../platform/http/paging.ts";
 import type { SecretBox } from "../platform/secrets/secret-box.ts";
@@ -11,7 +11,8 @@ import { isoAt } from "../platform/time.ts";
  * Settings of a provider that are not secret. Every type names its login `username` (an upstream
  * account SID, an SMPP system_id) and keeps its password in the encrypted secret.
  * - `twilio`: an HTTP API shaped like Twilio's Messages resource at `base_url`;
- * - `smpp`: an SMSC at `host`:`port`, bound as `username` with `system_type`.
+ * - `smpp`: an SMSC at `host`:`port`, bound as `username` with `system_type`;
+ * - `smtp`: a mail relay at `host`:`port` (TLS from the start when `secure`, else STARTTLS when offered).
  */
 export interface ProviderSettings {
   username: string;
@@ -19,6 +20,7 @@ export interface ProviderSettings {
   host?: string;
   port?: number;
   system_type?: string;
+  secure?: boolean;
 }
 
 export interface Provider {
@@ -172,16 +174,27 @@ export class ProviderStore {
   }
 }
 
+/** The channels each type of provider carries. */
+const CHANNELS_OF: Record<ProviderType, BindingType[]> = {
+  twilio: ["sms", "whatsapp", "messenger"],
+  smpp: ["sms"],
+  smtp: ["email"],
+};
+
 /**
- * The provider a message from `from` goes out through: the one that lists the address, else the
- * oldest that lists none. Providers are given oldest first.
+ * The provider a message on `channel` from `from` goes out through: among the account's providers
+ * of that channel, the one that lists the address, else the oldest that lists none. Providers are
+ * given oldest first.
  */
 export function providerFor<T extends { provider: Provider }>(
   providers: T[],
   accountSid: string,
+  channel: BindingType,
   from: string,
 ) {
-  const own = providers.filter((p) => p.provider.account_sid === accountSid);
+  const own = providers.filter(
+    (p) => p.provider.account_sid === accountSid && CHANNELS_OF[p.provider.type].includes(channel),
+  );
   return (
     own.find((p) => p.provider.addresses.includes(from)) ?? own.find((p) => p.provider.addresses.length === 0)
   );

@@ -91,7 +91,7 @@ export function messageRoutes(
       if ((body.Body ?? "").length > MAX_BODY)
         throw messagingError(21617, "The concatenated message body exceeds the 1600 character limit.");
       const sendAt = scheduled(body.SendAt, body.ScheduleType, clock.now());
-      const provider = providerFor(await providers.forAccounts([accountSid]), accountSid, body.From);
+      const provider = providerFor(await providers.forAccounts([accountSid]), accountSid, channel, body.From);
       if (!provider)
         throw messagingError(
           21606,

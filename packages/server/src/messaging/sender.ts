@@ -110,7 +110,7 @@ export class OutboundSender {
     // The provider named when the message was queued, else whichever serves its sender now.
     const chosen =
       providers.find((p) => p.provider.sid === message.provider_sid) ??
-      providerFor(providers, message.account_sid, message.from_address);
+      providerFor(providers, message.account_sid, message.channel, message.from_address);
     if (!chosen)
       return {
         kind: "failed",

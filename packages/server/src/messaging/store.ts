@@ -398,6 +398,20 @@ export class MessageStore {
     return rows.map((row) => ({ ...row, status_callback: row.status_callback! }));
   }
 
+  /** The provider IDs (Message-IDs, for email) these conversation messages went out under. */
+  async providerIdsOf(accountSid: string, messageSids: string[]): Promise<string[]> {
+    if (messageSids.length === 0) return [];
+    const rows = await this.database.db
+      .selectFrom("channel_messages")
+      .select("provider_message_id")
+      .where("account_sid", "=", accountSid)
+      .where("message_sid", "in", messageSids)
+      .where("provider_message_id", "is not", null)
+      .orderBy("date_created")
+      .execute();
+    return rows.map((row) => row.provider_message_id!);
+  }
+
   /** A conversation message's delivery receipts, oldest first. */
   async receipts(
     accountSid: string,

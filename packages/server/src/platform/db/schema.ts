@@ -281,7 +281,7 @@ export interface ConversationAddressesTable {
 }
 
 /** The kinds of connection a provider row describes (messaging/providers.ts). */
-export type ProviderType = "twilio" | "smpp";
+export type ProviderType = "twilio" | "smpp" | "smtp";
 
 /** An account's connection to a carrier or messaging platform, and the addresses of ours it serves. */
 export interface MessagingProvidersTable {
