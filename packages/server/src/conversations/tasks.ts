@@ -21,10 +21,8 @@ const DEFAULT_TASK_CHANNEL: Record<string, string> = { sms: "sms", email: "email
  * task, so every such conversation gets exactly one task, across crashes and restarts.
  */
 export class ConversationTasks {
-  private timer: NodeJS.Timeout | undefined;
   private readonly passes: Passes;
   private position: number | undefined;
-  private readonly wake = () => this.passes.request();
 
   constructor(
     private readonly events: EventLog,
@@ -41,14 +39,10 @@ export class ConversationTasks {
   }
 
   start(): void {
-    this.events.appended.on("appended", this.wake);
-    this.timer = setInterval(this.wake, this.pollIntervalMs);
-    this.passes.request();
+    this.passes.followLog(this.events, this.pollIntervalMs);
   }
 
   async stop(): Promise<void> {
-    this.events.appended.off("appended", this.wake);
-    clearInterval(this.timer);
     await this.passes.stop();
   }
 

@@ -20,10 +20,8 @@ const BATCH = 200;
  * messages, so each conversation message is queued exactly once per participant across restarts.
  */
 export class ConversationDeliveries {
-  private timer: NodeJS.Timeout | undefined;
   private readonly passes: Passes;
   private position: number | undefined;
-  private readonly wake = () => this.passes.request();
 
   constructor(
     private readonly database: Database,
@@ -42,14 +40,10 @@ export class ConversationDeliveries {
   }
 
   start(): void {
-    this.events.appended.on("appended", this.wake);
-    this.timer = setInterval(this.wake, this.pollIntervalMs);
-    this.passes.request();
+    this.passes.followLog(this.events, this.pollIntervalMs);
   }
 
   async stop(): Promise<void> {
-    this.events.appended.off("appended", this.wake);
-    clearInterval(this.timer);
     await this.passes.stop();
   }
 

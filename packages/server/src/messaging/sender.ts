@@ -28,9 +28,7 @@ export class OutboundSender {
   );
   private readonly inFlight = new Set<Promise<void>>();
   private readonly retries: WakeTimers;
-  private timer: NodeJS.Timeout | undefined;
   private running = false;
-  private readonly wake = () => this.poke();
 
   constructor(
     private readonly store: MessageStore,
@@ -50,15 +48,11 @@ export class OutboundSender {
     if (this.running) return;
     this.running = true;
     // Queuing appends the message's event: a new message wakes the sender at once.
-    this.events.appended.on("appended", this.wake);
-    this.timer = setInterval(this.wake, this.options.pollIntervalMs);
-    this.poke();
+    this.passes.followLog(this.events, this.options.pollIntervalMs);
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    this.events.appended.off("appended", this.wake);
-    clearInterval(this.timer);
     this.retries.clear();
     await this.passes.stop();
     await Promise.allSettled([...this.inFlight]);

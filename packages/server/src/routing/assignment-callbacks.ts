@@ -55,13 +55,11 @@ type Instruction =
  * pending is skipped.
  */
 export class AssignmentCallbacks {
-  private timer: NodeJS.Timeout | undefined;
   private readonly passes: Passes;
   /** Where reading has got to (ahead of the durable cursor while callbacks are in flight). */
   private readPosition: number | undefined;
   private readonly inFlight = new Map<number, Promise<void>>();
   private saved = { position: 0, at: 0 };
-  private readonly wake = () => this.passes.request();
 
   constructor(
     private readonly events: EventLog,
@@ -78,14 +76,10 @@ export class AssignmentCallbacks {
   }
 
   start(): void {
-    this.events.appended.on("appended", this.wake);
-    this.timer = setInterval(this.wake, this.options.pollIntervalMs);
-    this.passes.request();
+    this.passes.followLog(this.events, this.options.pollIntervalMs);
   }
 
   async stop(): Promise<void> {
-    this.events.appended.off("appended", this.wake);
-    clearInterval(this.timer);
     await this.passes.stop();
     await Promise.allSettled([...this.inFlight.values()]);
   }

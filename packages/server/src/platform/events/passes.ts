@@ -1,3 +1,5 @@
+import type { EventEmitter } from "node:events";
+
 /**
  * Runs an event-log consumer's pass on demand, never two at once: a request during a pass makes one
  * more pass right after it (so nothing appended meanwhile waits for the next poll). A failed pass is
@@ -7,6 +9,7 @@ export class Passes {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  private unfollow: (() => void) | undefined;
 
   constructor(
     private readonly pass: () => Promise<void>,
@@ -31,9 +34,25 @@ export class Passes {
     })().finally(() => (this.running = undefined));
   }
 
+  /**
+   * Requests a pass now, whenever `events` takes new events in this process, and every
+   * `pollIntervalMs` (for what other processes wrote), until stopped.
+   */
+  followLog(events: { appended: EventEmitter }, pollIntervalMs: number): void {
+    const wake = () => this.request();
+    events.appended.on("appended", wake);
+    const timer = setInterval(wake, pollIntervalMs);
+    this.unfollow = () => {
+      events.appended.off("appended", wake);
+      clearInterval(timer);
+    };
+    this.request();
+  }
+
   /** Takes no more requests and waits for the pass under way. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unfollow?.();
     await this.running;
   }
 }
