@@ -17,6 +17,7 @@ import { ConversationStore } from "./conversations/store.ts";
 import { conversationSubscriptions } from "./conversations/subscriptions.ts";
 import { ConversationTasks } from "./conversations/tasks.ts";
 import { ConversationTimers } from "./conversations/timers.ts";
+import { TypingRelay } from "./conversations/typing.ts";
 import { ConversationDeliveries } from "./messaging/conversation-deliveries.ts";
 import { providerRoutes } from "./messaging/provider-routes.ts";
 import { providerUrls } from "./messaging/provider-urls.ts";
@@ -116,6 +117,7 @@ export class Switchboard {
     const conversations = new ConversationStore(database, events, ids, clock);
     const addresses = new AddressStore(database, ids, clock);
     const inbound = new InboundRouter(conversations, addresses);
+    const typing = new TypingRelay();
     const messages = new MessageStore(database, events, ids, clock);
     const providers = new ProviderStore(database, secrets, ids, clock);
     const origin = { url: config.publicUrl ?? `http://localhost:${config.port}` };
@@ -124,6 +126,7 @@ export class Switchboard {
         config,
         inbound,
         conversations,
+        typing,
         events,
         messages,
         providers,
@@ -194,7 +197,7 @@ export class Switchboard {
     );
 
     const streamTokens = new StreamTokens(secrets.derive("stream-tokens"));
-    const hub = new StreamHub(events, routing, logger.child({ component: "stream" }));
+    const hub = new StreamHub(events, routing, typing, logger.child({ component: "stream" }));
 
     const lifecycle = { closing: false };
     const http = await createHttpServer({
@@ -230,7 +233,7 @@ export class Switchboard {
       webhookRoutes(api, webhooks);
       eventRoutes(api, API_PREFIX, events);
       routingRoutes(api, routing, events);
-      conversationRoutes(api, conversations, messages);
+      conversationRoutes(api, conversations, messages, typing);
       addressRoutes(api, addresses, routing);
       messageRoutes(api, messages, providers, clock);
       providerRoutes(api, providers, config.publicUrl);

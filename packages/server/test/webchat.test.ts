@@ -142,6 +142,33 @@ describe.each(dialects())("web chat on $dialect", ({ unavailable, create }) => {
       "1 alice: Let me look into it.",
     ]);
 
+    // Typing indicators travel both ways, and are never stored.
+    const grant = await post(`/switchboard/v1/Workspaces/${workspace.sid}/StreamTokens`, {
+      WorkerSid: alice.sid,
+    });
+    const agent = new WebSocket(grant.body.stream_url as string);
+    const pushed: Array<{ type: string; conversation_sid?: string; identity?: string }> = [];
+    agent.on("message", (data: Buffer) => pushed.push(JSON.parse(data.toString()) as (typeof pushed)[0]));
+    await eventually(
+      () => (pushed.some((m) => m.type === "ready") ? true : undefined),
+      10_000,
+      "the agent stream",
+    );
+    visitor.send({ type: "typing" });
+    expect(
+      await eventually(() => pushed.find((m) => m.type === "typing"), 10_000, "the visitor typing"),
+    ).toEqual({ type: "typing", conversation_sid: conversationSid, identity: session.body.identity });
+    expect(
+      await post(`/switchboard/v1/Conversations/${conversationSid}/Typing`, { Identity: "alice" }),
+    ).toMatchObject({ status: 204 });
+    expect(await visitor.until((v) => v.frames.find((f) => f.type === "typing"), "the agent typing")).toEqual(
+      { type: "typing", identity: "alice" },
+    );
+    expect(
+      await post(`/switchboard/v1/Conversations/${conversationSid}/Typing`, { Identity: "mallory" }),
+    ).toMatchObject({ status: 400 });
+    agent.close();
+
     // The visitor's network drops; the agent writes meanwhile; the widget reconnects from index 1 and
     // resends the message it had sent just before the drop, whose ack it never saw.
     await visitor.close();

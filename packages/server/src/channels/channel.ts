@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { Config } from "../config.ts";
 import type { InboundRouter } from "../conversations/inbound.ts";
 import type { ConversationStore } from "../conversations/store.ts";
+import type { TypingRelay } from "../conversations/typing.ts";
 import type { AddressType } from "../platform/db/schema.ts";
 import type { EventLog } from "../platform/events/event-log.ts";
 import type { HttpServer } from "../platform/http/server.ts";
@@ -16,6 +17,8 @@ export interface ChannelContext {
   config: Config;
   inbound: InboundRouter;
   conversations: ConversationStore;
+  /** Who is typing where: ephemeral signals between this process's sockets. */
+  typing: TypingRelay;
   events: EventLog;
   /** Messages that cross a provider, and the accounts' providers. */
   messages: MessageStore;

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { invalidParameter, notFound } from "../platform/errors.ts";
 import { origin, pageRequest, pagingQuery, v1List, type Page } from "../platform/http/paging.ts";
 import { httpUrl } from "../platform/http/parameters.ts";
-import type { HttpServer } from "../platform/http/server.ts";
+import { API_PREFIX, type HttpServer } from "../platform/http/server.ts";
 import { iso8601 } from "../platform/time.ts";
 import {
   receiptStatus,
@@ -12,6 +12,7 @@ import {
   type MessageStore,
 } from "../messaging/store.ts";
 import { date, eventFilters, jsonText, list, timer } from "./parameters.ts";
+import type { TypingRelay } from "./typing.ts";
 import {
   type Conversation,
   type ConversationStore,
@@ -79,7 +80,12 @@ const receiptParams = z.object({ ConversationSid: z.string(), MessageSid: z.stri
  * The Conversations v1 API on Twilio's paths: conversations (by SID or unique name), participants
  * (chat identities and messaging bindings), messages and conversation-scoped webhooks.
  */
-export function conversationRoutes(app: HttpServer, store: ConversationStore, messages: MessageStore): void {
+export function conversationRoutes(
+  app: HttpServer,
+  store: ConversationStore,
+  messages: MessageStore,
+  typing: TypingRelay,
+): void {
   const conversationOf = async (request: FastifyRequest): Promise<Conversation> => {
     const { ConversationSid } = request.params as { ConversationSid: string };
     const conversation = await store.get(request.principal.accountSid, ConversationSid);
@@ -351,6 +357,32 @@ export function conversationRoutes(app: HttpServer, store: ConversationStore, me
       if (!message) throw missing(request);
       const deliveries = await messages.deliverySummaries(request.principal.accountSid, [message.sid]);
       return messageJson(request, message, deliveries.get(message.sid));
+    },
+  );
+
+  // --- Typing indicator (Switchboard's: Twilio's lives in its client SDKs) ---------------------
+
+  app.post(
+    `${API_PREFIX}/Conversations/:ConversationSid/Typing`,
+    {
+      schema: {
+        tags,
+        summary: "Tell the conversation's other sockets that a participant is typing",
+        params: conversationParams,
+        body: z.object({ Identity: z.string().min(1).max(256) }),
+      },
+    },
+    async (request, reply) => {
+      const conversation = await conversationOf(request);
+      const participant = await store.getParticipant(conversation, request.body.Identity);
+      if (!participant)
+        throw invalidParameter(`Invalid parameter Identity: ${request.body.Identity} is not a participant`);
+      typing.announce({
+        accountSid: conversation.account_sid,
+        conversationSid: conversation.sid,
+        identity: request.body.Identity,
+      });
+      return reply.code(204).send();
     },
   );
 

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { EventLog, StoredEvent } from "../platform/events/event-log.ts";
 import { Passes } from "../platform/events/passes.ts";
 import { iso8601 } from "../platform/time.ts";
+import type { TypingRelay } from "../conversations/typing.ts";
 import type { RoutingService } from "../routing/service.ts";
 import type { StreamGrant } from "./tokens.ts";
 
@@ -30,7 +31,9 @@ export type StreamMessage =
       date_created: string;
       data: Record<string, string>;
     }
-  | { type: "statistics"; workspace_sid: string; workspace: unknown; task_queues: unknown[] };
+  | { type: "statistics"; workspace_sid: string; workspace: unknown; task_queues: unknown[] }
+  /** Ephemeral: someone is typing in a conversation the worker follows. */
+  | { type: "typing"; conversation_sid: string; identity: string };
 
 const BATCH = 1000;
 /** Supervisors' statistics are pushed at most this often per workspace while events flow. */
@@ -55,10 +58,12 @@ export class StreamHub {
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly statisticsDue = new Map<string, NodeJS.Timeout>();
   private readonly wake = () => this.passes.request();
+  private unsubscribeTyping: (() => void) | undefined;
 
   constructor(
     private readonly events: EventLog,
     private readonly routing: RoutingService,
+    private readonly typing: TypingRelay,
     private readonly logger: Logger,
   ) {
     this.passes = new Passes(
@@ -74,10 +79,16 @@ export class StreamHub {
       for (const workspace of this.supervisors.keys()) this.pushStatistics(workspace);
     }, STATISTICS_HEARTBEAT_MS);
     this.heartbeat.unref();
+    this.unsubscribeTyping = this.typing.subscribe(({ accountSid, conversationSid, identity }) => {
+      for (const subscriber of this.followers.get(conversationSid) ?? [])
+        if (subscriber.grant.accountSid === accountSid)
+          subscriber.send({ type: "typing", conversation_sid: conversationSid, identity });
+    });
   }
 
   async stop(): Promise<void> {
     this.events.appended.off("appended", this.wake);
+    this.unsubscribeTyping?.();
     clearInterval(this.heartbeat);
     for (const timer of this.statisticsDue.values()) clearTimeout(timer);
     this.statisticsDue.clear();

@@ -26,7 +26,11 @@ const clientFrame = z.discriminatedUnion("type", [
     client_id: z.string().min(1).max(100),
   }),
   z.object({ type: z.literal("read"), index: z.number().int().min(0) }),
+  z.object({ type: z.literal("typing") }),
 ]);
+
+/** A visitor's typing signals are passed on at most this often. */
+const TYPING_EVERY_MS = 1_000;
 
 /**
  * Web chat: the embeddable widget's channel.
@@ -41,7 +45,8 @@ const clientFrame = z.discriminatedUnion("type", [
  *    new messages, read marks and state changes as they happen. The visitor sends
  *    `{type:"message", body, client_id}` (acknowledged with the message's index; a `client_id`
  *    sent twice is stored once, so resending unacknowledged messages after a reconnect is safe)
- *    and `{type:"read", index}`.
+ *    and `{type:"read", index}`; `{type:"typing"}` tells the agents (and they the visitor, as
+ *    `{type:"typing", identity}`) that someone is typing.
  *
  * The first message starts the conversation as the address configuration says; the visitor's name
  * and answers become the conversation's attributes, and so the task's.
@@ -50,6 +55,7 @@ export const webChat: ChannelFactory = ({
   config,
   inbound,
   conversations,
+  typing,
   events,
   secrets,
   clock,
@@ -59,7 +65,7 @@ export const webChat: ChannelFactory = ({
   // nothing until a message is sent), messages per socket.
   const { sessionsPerMinute, messagesPer10s } = config.webchat;
   const tokens = new VisitorTokens(secrets.derive("webchat-tokens"));
-  const hub = new VisitorHub(events, conversations, logger.child({ component: "webchat" }));
+  const hub = new VisitorHub(events, conversations, typing, logger.child({ component: "webchat" }));
 
   return {
     type: "chat",
@@ -137,6 +143,7 @@ export const webChat: ChannelFactory = ({
           let visitor: Visitor | undefined;
           let conversationSid: string | undefined;
           let sent: number[] = [];
+          let typedAt = -Infinity;
           const send = (frame: VisitorFrame) => {
             if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
           };
@@ -179,7 +186,8 @@ export const webChat: ChannelFactory = ({
                   send({
                     type: "error",
                     code: 20001,
-                    message: "expected {type:'message', body, client_id} or {type:'read', index}",
+                    message:
+                      "expected {type:'message', body, client_id}, {type:'read', index} or {type:'typing'}",
                   });
                   return;
                 }
@@ -214,6 +222,16 @@ export const webChat: ChannelFactory = ({
                     sid: received.message.sid,
                     index: received.message.message_index,
                     duplicate: received.duplicate,
+                  });
+                } else if (frame.type === "typing") {
+                  // Before the first message there is nobody to tell; a signal too soon after the last says nothing new.
+                  const now = clock.now();
+                  if (conversationSid === undefined || now - typedAt < TYPING_EVERY_MS) return;
+                  typedAt = now;
+                  typing.announce({
+                    accountSid: grant.accountSid,
+                    conversationSid,
+                    identity: grant.identity,
                   });
                 } else {
                   if (conversationSid === undefined)

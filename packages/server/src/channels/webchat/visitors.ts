@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { ConversationStore } from "../../conversations/store.ts";
+import type { TypingRelay } from "../../conversations/typing.ts";
 import type { EventLog, StoredEvent } from "../../platform/events/event-log.ts";
 import { Passes } from "../../platform/events/passes.ts";
 import { iso8601 } from "../../platform/time.ts";
@@ -19,6 +20,7 @@ export type VisitorFrame =
   | { type: "ack"; client_id: string; sid: string; index: number; duplicate: boolean }
   | { type: "read"; participant_sid: string; index: number }
   | { type: "state"; state: string }
+  | { type: "typing"; identity: string }
   | { type: "error"; client_id?: string; code: number; message: string };
 
 /** One connected visitor socket. */
@@ -46,11 +48,13 @@ export class VisitorHub {
   private position = 0;
   private readonly watching = new Map<string, Set<Visitor>>();
   private readonly passes: Passes;
+  private unsubscribeTyping: (() => void) | undefined;
   private readonly wake = () => this.passes.request();
 
   constructor(
     private readonly events: EventLog,
     private readonly conversations: ConversationStore,
+    private readonly typing: TypingRelay,
     logger: Logger,
   ) {
     this.passes = new Passes(
@@ -62,10 +66,16 @@ export class VisitorHub {
   async start(): Promise<void> {
     this.position = await this.events.head();
     this.events.appended.on("appended", this.wake);
+    this.unsubscribeTyping = this.typing.subscribe(({ accountSid, conversationSid, identity }) => {
+      for (const visitor of this.watching.get(conversationSid) ?? [])
+        if (visitor.accountSid === accountSid && visitor.identity !== identity)
+          visitor.send({ type: "typing", identity });
+    });
   }
 
   async stop(): Promise<void> {
     this.events.appended.off("appended", this.wake);
+    this.unsubscribeTyping?.();
     await this.passes.stop();
     this.watching.clear();
   }
