@@ -9,6 +9,7 @@ import type { MessageStore, OutboundDraft } from "./store.ts";
 
 const CONSUMER = "messaging.conversation-deliveries";
 const BATCH = 200;
+const IDLE_CURSOR_SAVE_MS = 1_000;
 
 /**
  * Replies go out on the conversation's channel: every message added to a conversation is queued for
@@ -22,6 +23,9 @@ const BATCH = 200;
 export class ConversationDeliveries {
   private readonly passes: Passes;
   private position: number | undefined;
+  /** The durable cursor, and when it was last written. */
+  private saved = 0;
+  private savedAt = 0;
 
   constructor(
     private readonly database: Database,
@@ -48,22 +52,30 @@ export class ConversationDeliveries {
   }
 
   private async read(): Promise<void> {
-    this.position ??= await this.cursors.position(CONSUMER);
-    const start = this.position;
+    if (this.position === undefined) this.position = this.saved = await this.cursors.position(CONSUMER);
     for (;;) {
       const batch = await this.events.readAfter(this.position, BATCH);
       const last = batch.at(-1);
       if (!last) break;
       const added = batch.filter((e) => e.eventType === "conversation.message.added" && e.scopeSid !== null);
-      if (added.length > 0) await this.queue(added, last.seq);
+      if (added.length > 0 && (await this.queue(added, last.seq))) {
+        this.saved = last.seq;
+        this.savedAt = performance.now();
+      }
       this.position = last.seq;
       if (batch.length < BATCH) break;
     }
-    // Batches without messages queued nothing: re-reading them after a crash queues nothing either.
-    if (this.position > start) await this.cursors.save(CONSUMER, this.position);
+    // Batches that queued nothing move the cursor in memory, saved about once a second: re-reading
+    // them after a crash queues nothing either, and saving each would cost a commit per batch.
+    if (this.position > this.saved && performance.now() - this.savedAt >= IDLE_CURSOR_SAVE_MS) {
+      await this.cursors.save(CONSUMER, this.position);
+      this.saved = this.position;
+      this.savedAt = performance.now();
+    }
   }
 
-  private async queue(added: StoredEvent[], through: number): Promise<void> {
+  /** Queues the batch's deliveries with the cursor; false when there were none (nothing committed). */
+  private async queue(added: StoredEvent[], through: number): Promise<boolean> {
     const accounts = [...new Set(added.map((e) => e.accountSid))];
     const recipients = await this.conversations.providerParticipants(accounts, [
       ...new Set(added.map((e) => e.scopeSid!)),
@@ -98,9 +110,11 @@ export class ConversationDeliveries {
         }
       }
     }
+    if (drafts.size === 0) return false;
     await this.database.transaction(async (tx) => {
       for (const [accountSid, list] of drafts) await this.messages.queue(tx, accountSid, list);
       await this.cursors.advance(tx.db, CONSUMER, through);
     });
+    return true;
   }
 }
