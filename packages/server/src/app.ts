@@ -163,7 +163,6 @@ export class Switchboard {
       messages,
       providers,
       channels.flatMap((channel) => channel.transports ?? []),
-      events,
       (provider) => providerUrls(origin.url, provider.sid).status_callback_url,
       clock,
       logger.child({ component: "outbound" }),

@@ -88,6 +88,14 @@ describe.each(dialects())("SMS through an SMSC over SMPP on $dialect", ({ unavai
     });
     expect(byText.get("Merci, à bientôt")).toMatchObject({ dataCoding: smpp.ENCODING.UCS2, payload: false });
     expect(byText.get("x".repeat(200))).toMatchObject({ payload: true });
+    // SMPP carries no media: refused up front, not dropped on the way.
+    const withMedia = await post(`/2010-04-01/Accounts/${account.sid}/Messages.json`, {
+      To: CUSTOMER,
+      From: OUR_NUMBER,
+      Body: "see attached",
+      MediaUrl: "https://example.com/receipt.png",
+    });
+    expect(withMedia).toMatchObject({ status: 400, body: { code: 21620 } });
     expect(long.numSegments).toBe("2");
 
     expect(await smsc.receipt(byText.get("Your order has shipped")!.messageId, "DELIVRD")).toBe(0);

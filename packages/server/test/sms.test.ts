@@ -321,4 +321,23 @@ describe.each(dialects())("SMS through an upstream provider on $dialect", ({ una
     expect(await client.conversations.v1.conversations.list()).toHaveLength(1);
     expect(await ws.tasks.list()).toHaveLength(1);
   });
+
+  it("fails a reply visibly when its participant has no address of ours to send from", async () => {
+    const conversation = await client.conversations.v1.conversations.create({ friendlyName: "No proxy" });
+    await client.conversations.v1
+      .conversations(conversation.sid)
+      .participants.create({ "messagingBinding.address": "jane@customer.test" });
+    const message = await client.conversations.v1
+      .conversations(conversation.sid)
+      .messages.create({ author: "alice", body: "Hello Jane" });
+    const receipt = await eventually(async () => {
+      const listed = await get(`/v1/Conversations/${conversation.sid}/Messages/${message.sid}/Receipts`);
+      return listed.body.delivery_receipts?.[0]?.status === "failed"
+        ? listed.body.delivery_receipts[0]
+        : undefined;
+    });
+    expect(receipt).toMatchObject({ error_code: 21606 });
+    const sent = await client.messages(receipt.channel_message_sid as string).fetch();
+    expect(sent.errorMessage).toBe("The participant has no proxy address to send from");
+  });
 });

@@ -39,7 +39,7 @@ export class ConversationTasks {
   }
 
   start(): void {
-    this.passes.followLog(this.events, this.pollIntervalMs);
+    this.passes.follow(this.events.appended, "appended", this.pollIntervalMs);
   }
 
   async stop(): Promise<void> {

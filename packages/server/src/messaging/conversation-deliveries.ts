@@ -44,7 +44,7 @@ export class ConversationDeliveries {
   }
 
   start(): void {
-    this.passes.followLog(this.events, this.pollIntervalMs);
+    this.passes.follow(this.events.appended, "appended", this.pollIntervalMs);
   }
 
   async stop(): Promise<void> {
@@ -82,19 +82,21 @@ export class ConversationDeliveries {
     ]);
     const drafts = new Map<string, OutboundDraft[]>();
     if (recipients.length > 0) {
-      const providers = await this.providers.forAccounts(accounts);
+      const providers = await this.providers.ofAccounts(accounts);
       for (const event of added) {
         const { MessageSid, ParticipantSid, Body, DateCreated } = event.data;
         for (const participant of recipients) {
           if (participant.conversation_sid !== event.scopeSid || participant.account_sid !== event.accountSid)
             continue;
           if (participant.sid === ParticipantSid || participant.date_created > DateCreated!) continue;
-          if (participant.address === null || participant.proxy_address === null) continue;
-          const from = participant.proxy_address;
+          if (participant.address === null) continue;
+          // Without a proxy address nothing can send it: it is queued all the same and fails visibly
+          // (21606 on its delivery receipt) rather than vanishing.
+          const from = participant.proxy_address ?? "";
           const list = drafts.get(event.accountSid) ?? [];
           list.push({
             providerSid:
-              providerFor(providers, event.accountSid, participant.binding_type!, from)?.provider.sid ?? null,
+              providerFor(providers, event.accountSid, participant.binding_type!, from)?.sid ?? null,
             channel: participant.binding_type!,
             direction: "outbound-api",
             from,

@@ -102,17 +102,14 @@ export class ProviderStore {
     return pageOf(rows.map(toProvider), request, rowCreationKey);
   }
 
-  /** Every provider of these accounts, with passwords: what the sender needs for one batch. */
-  async forAccounts(accountSids: string[]): Promise<Array<{ provider: Provider; password: string }>> {
-    if (accountSids.length === 0) return [];
-    const rows = await this.database.db
-      .selectFrom("messaging_providers")
-      .selectAll()
-      .where("account_sid", "in", accountSids)
-      .orderBy("date_created")
-      .orderBy("sid")
-      .execute();
-    return rows.map((row) => ({
+  /** Every provider of these accounts, oldest first: enough to choose one. */
+  async ofAccounts(accountSids: string[]): Promise<Provider[]> {
+    return (await this.rowsOf(accountSids)).map(toProvider);
+  }
+
+  /** The same, with passwords opened: what the sender needs for one batch. */
+  async withPasswords(accountSids: string[]): Promise<Array<{ provider: Provider; password: string }>> {
+    return (await this.rowsOf(accountSids)).map((row) => ({
       provider: toProvider(row),
       password: this.secrets.open(row.secret_ciphertext),
     }));
@@ -164,6 +161,17 @@ export class ProviderStore {
     return row !== undefined;
   }
 
+  private async rowsOf(accountSids: string[]): Promise<MessagingProvidersTable[]> {
+    if (accountSids.length === 0) return [];
+    return this.database.db
+      .selectFrom("messaging_providers")
+      .selectAll()
+      .where("account_sid", "in", accountSids)
+      .orderBy("date_created")
+      .orderBy("sid")
+      .execute();
+  }
+
   private row(accountSid: string, sid: string) {
     return this.database.db
       .selectFrom("messaging_providers")
@@ -186,18 +194,17 @@ const CHANNELS_OF: Record<ProviderType, BindingType[]> = {
  * of that channel, the one that lists the address, else the oldest that lists none. Providers are
  * given oldest first.
  */
-export function providerFor<T extends { provider: Provider }>(
+export function providerFor<T extends Provider | { provider: Provider }>(
   providers: T[],
   accountSid: string,
   channel: BindingType,
   from: string,
-) {
+): T | undefined {
+  const of = (p: T): Provider => ("provider" in p ? p.provider : p);
   const own = providers.filter(
-    (p) => p.provider.account_sid === accountSid && CHANNELS_OF[p.provider.type].includes(channel),
+    (p) => of(p).account_sid === accountSid && CHANNELS_OF[of(p).type].includes(channel),
   );
-  return (
-    own.find((p) => p.provider.addresses.includes(from)) ?? own.find((p) => p.provider.addresses.length === 0)
-  );
+  return own.find((p) => of(p).addresses.includes(from)) ?? own.find((p) => of(p).addresses.length === 0);
 }
 
 function toProvider(row: MessagingProvidersTable): Provider {

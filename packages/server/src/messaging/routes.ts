@@ -91,14 +91,19 @@ export function messageRoutes(
       if ((body.Body ?? "").length > MAX_BODY)
         throw messagingError(21617, "The concatenated message body exceeds the 1600 character limit.");
       const sendAt = scheduled(body.SendAt, body.ScheduleType, clock.now());
-      const provider = providerFor(await providers.forAccounts([accountSid]), accountSid, channel, body.From);
+      const provider = providerFor(await providers.ofAccounts([accountSid]), accountSid, channel, body.From);
       if (!provider)
         throw messagingError(
           21606,
           `The 'From' phone number provided (${body.From}) is not a valid message-capable phone number for this account: no messaging provider sends from it.`,
         );
+      if (body.MediaUrl?.length && provider.type === "smpp")
+        throw messagingError(
+          21620,
+          `The provider for ${body.From} speaks SMPP, which carries no media: send the MediaUrl through an HTTP provider or as a link in the Body.`,
+        );
       const message = await messages.send(accountSid, {
-        providerSid: provider.provider.sid,
+        providerSid: provider.sid,
         channel,
         direction: "outbound-api",
         from: body.From,

@@ -1,7 +1,6 @@
 import type { Clock } from "@switchboard/engine";
 import type { Logger } from "pino";
 import type { Config } from "../config.ts";
-import type { EventLog } from "../platform/events/event-log.ts";
 import { Passes } from "../platform/events/passes.ts";
 import { backoffDelay } from "../platform/outbound.ts";
 import { WakeTimers } from "../platform/wake-timers.ts";
@@ -34,7 +33,6 @@ export class OutboundSender {
     private readonly store: MessageStore,
     private readonly providers: ProviderStore,
     transports: Transport[],
-    private readonly events: EventLog,
     private readonly statusCallbackUrl: (provider: Provider) => string,
     private readonly clock: Clock,
     private readonly logger: Logger,
@@ -47,8 +45,9 @@ export class OutboundSender {
   start(): void {
     if (this.running) return;
     this.running = true;
-    // Queuing appends the message's event: a new message wakes the sender at once.
-    this.passes.followLog(this.events, this.options.pollIntervalMs);
+    // A message queued in this process wakes the sender at once; the poll finds the rest (scheduled
+    // sends, other processes' messages). Other events in the log are none of its business.
+    this.passes.follow(this.store.queued, "queued", this.options.pollIntervalMs);
   }
 
   async stop(): Promise<void> {
@@ -68,7 +67,7 @@ export class OutboundSender {
     // The lease outlives the transport's timeout, so a live attempt never loses its lease.
     const leased = await this.store.claimDue(free, this.options.timeoutMs + 5_000);
     if (leased.length === 0) return;
-    const providers = await this.providers.forAccounts([...new Set(leased.map((m) => m.account_sid))]);
+    const providers = await this.providers.withPasswords([...new Set(leased.map((m) => m.account_sid))]);
     for (const message of leased) {
       const attempt = this.attempt(message, providers).finally(() => {
         this.inFlight.delete(attempt);
@@ -109,7 +108,9 @@ export class OutboundSender {
       return {
         kind: "failed",
         code: NO_PROVIDER,
-        reason: `No messaging provider sends from ${message.from_address}`,
+        reason: message.from_address
+          ? `No messaging provider sends from ${message.from_address}`
+          : "The participant has no proxy address to send from",
       };
     const transport = this.transports.get(chosen.provider.type);
     if (!transport)

@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import type { Clock, SidGenerator } from "@switchboard/engine";
 import { sql } from "kysely";
 import { maskCardNumbers } from "../conversations/card-numbers.ts";
@@ -95,6 +96,9 @@ export type ReportedStatus = "sent" | "delivered" | "undelivered" | "failed" | "
  * of a conversation message, the conversation's `onDeliveryUpdated`, in the same transaction.
  */
 export class MessageStore {
+  /** Emits "queued" after a commit that queued messages in this process: the sender's cue. */
+  readonly queued = new EventEmitter();
+
   constructor(
     private readonly database: Database,
     private readonly events: EventLog,
@@ -151,6 +155,7 @@ export class MessageStore {
       accountSid,
       rows.map((row) => statusDraft(row)),
     );
+    tx.afterCommit(() => this.queued.emit("queued"));
     return rows;
   }
 
@@ -296,8 +301,7 @@ export class MessageStore {
         .where("provider_message_id", "=", providerMessageId)
         .executeTakeFirst();
       if (!current || current.direction === "inbound") return undefined;
-      if (PROGRESS[status] <= PROGRESS[current.status] && !(status === "read" && current.status !== "read"))
-        return current;
+      if (PROGRESS[status] <= PROGRESS[current.status]) return current;
       const failed = status === "failed" || status === "undelivered";
       const row = await tx.db
         .updateTable("channel_messages")

@@ -76,7 +76,7 @@ export class AssignmentCallbacks {
   }
 
   start(): void {
-    this.passes.followLog(this.events, this.options.pollIntervalMs);
+    this.passes.follow(this.events.appended, "appended", this.options.pollIntervalMs);
   }
 
   async stop(): Promise<void> {

@@ -111,7 +111,9 @@ export const sms: ChannelFactory = ({ config, inbound, messages, providers, logg
     if (!found || found.provider.type !== "twilio")
       throw notFound(`The requested resource ${request.url.split("?")[0]} was not found`);
     const url = (config.publicUrl ?? origin(request)) + request.url;
-    const expected = twilioSignature(found.password, url, form.parse(request.body ?? {}));
+    const raw = form.safeParse(request.body ?? {});
+    if (!raw.success) throw invalidParameter("Expected form-encoded parameters");
+    const expected = twilioSignature(found.password, url, raw.data);
     const given = request.headers["x-twilio-signature"];
     if (typeof given !== "string" || !sameSecret(given, expected))
       throw forbidden("The request's X-Twilio-Signature does not match: it was not sent by this provider");

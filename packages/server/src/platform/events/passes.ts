@@ -35,15 +35,15 @@ export class Passes {
   }
 
   /**
-   * Requests a pass now, whenever `events` takes new events in this process, and every
-   * `pollIntervalMs` (for what other processes wrote), until stopped.
+   * Requests a pass now, whenever `source` emits `event` in this process (new events in the log, a
+   * message queued), and every `pollIntervalMs` (for what other processes wrote), until stopped.
    */
-  followLog(events: { appended: EventEmitter }, pollIntervalMs: number): void {
+  follow(source: EventEmitter, event: string, pollIntervalMs: number): void {
     const wake = () => this.request();
-    events.appended.on("appended", wake);
+    source.on(event, wake);
     const timer = setInterval(wake, pollIntervalMs);
     this.unfollow = () => {
-      events.appended.off("appended", wake);
+      source.off(event, wake);
       clearInterval(timer);
     };
     this.request();
