@@ -324,6 +324,12 @@ describe.each(dialects())("SMS through an upstream provider on $dialect", ({ una
 
   it("fails a reply visibly when its participant has no address of ours to send from", async () => {
     const conversation = await client.conversations.v1.conversations.create({ friendlyName: "No proxy" });
+    // A message before anyone is reachable by a provider: nothing to deliver, and remembered so.
+    const early = await client.conversations.v1
+      .conversations(conversation.sid)
+      .messages.create({ author: "alice", body: "Note to self" });
+    // Let the delivery consumer read it (it is woken at once) before the participant joins.
+    await new Promise((resolve) => setTimeout(resolve, 300));
     await client.conversations.v1
       .conversations(conversation.sid)
       .participants.create({ "messagingBinding.address": "jane@customer.test" });
@@ -337,6 +343,8 @@ describe.each(dialects())("SMS through an upstream provider on $dialect", ({ una
         : undefined;
     });
     expect(receipt).toMatchObject({ error_code: 21606 });
+    const none = await get(`/v1/Conversations/${conversation.sid}/Messages/${early.sid}/Receipts`);
+    expect(none.body.delivery_receipts).toEqual([]);
     const sent = await client.messages(receipt.channel_message_sid as string).fetch();
     expect(sent.errorMessage).toBe("The participant has no proxy address to send from");
   });

@@ -10,6 +10,9 @@ import type { MessageStore, OutboundDraft } from "./store.ts";
 const CONSUMER = "messaging.conversation-deliveries";
 const BATCH = 200;
 const IDLE_CURSOR_SAVE_MS = 1_000;
+/** At most this many conversations are remembered as unreached (oldest forgotten first). */
+const UNREACHED_KEPT = 50_000;
+const PARTICIPANT_CHANGES = new Set(["conversation.participant.added", "conversation.participant.updated"]);
 
 /**
  * Replies go out on the conversation's channel: every message added to a conversation is queued for
@@ -23,6 +26,13 @@ const IDLE_CURSOR_SAVE_MS = 1_000;
 export class ConversationDeliveries {
   private readonly passes: Passes;
   private position: number | undefined;
+  /**
+   * Conversations known to have no participant reached through a provider (web chats, custom
+   * channels): their messages need no query. The log says when a participant joins or changes, and
+   * this consumer reads that before any later message of the conversation, so the entry is dropped
+   * in time. Conversation SIDs are never reused.
+   */
+  private readonly unreached = new Set<string>();
   /** The durable cursor, and when it was last written. */
   private saved = 0;
   private savedAt = 0;
@@ -57,7 +67,14 @@ export class ConversationDeliveries {
       const batch = await this.events.readAfter(this.position, BATCH);
       const last = batch.at(-1);
       if (!last) break;
-      const added = batch.filter((e) => e.eventType === "conversation.message.added" && e.scopeSid !== null);
+      for (const event of batch)
+        if (PARTICIPANT_CHANGES.has(event.eventType) && event.scopeSid) this.unreached.delete(event.scopeSid);
+      const added = batch.filter(
+        (e) =>
+          e.eventType === "conversation.message.added" &&
+          e.scopeSid !== null &&
+          !this.unreached.has(e.scopeSid),
+      );
       if (added.length > 0 && (await this.queue(added, last.seq))) {
         this.saved = last.seq;
         this.savedAt = performance.now();
@@ -74,12 +91,19 @@ export class ConversationDeliveries {
     }
   }
 
+  private remember(unreachedSid: string): void {
+    if (this.unreached.size >= UNREACHED_KEPT) this.unreached.delete(this.unreached.values().next().value!);
+    this.unreached.add(unreachedSid);
+  }
+
   /** Queues the batch's deliveries with the cursor; false when there were none (nothing committed). */
   private async queue(added: StoredEvent[], through: number): Promise<boolean> {
     const accounts = [...new Set(added.map((e) => e.accountSid))];
     const recipients = await this.conversations.providerParticipants(accounts, [
       ...new Set(added.map((e) => e.scopeSid!)),
     ]);
+    for (const sid of new Set(added.map((e) => e.scopeSid!)))
+      if (!recipients.some((r) => r.conversation_sid === sid)) this.remember(sid);
     const drafts = new Map<string, OutboundDraft[]>();
     if (recipients.length > 0) {
       const providers = await this.providers.ofAccounts(accounts);
