@@ -6,7 +6,7 @@ import { origin, pageRequest, pagingQuery, v1List } from "../platform/http/pagin
 import { formBoolean, httpUrl } from "../platform/http/parameters.ts";
 import { API_PREFIX, type HttpServer } from "../platform/http/server.ts";
 import { iso8601 } from "../platform/time.ts";
-import { providerUrls } from "./provider-urls.ts";
+import { metaWebhookUrl, providerUrls } from "./provider-urls.ts";
 import type { Provider, ProviderSettings, ProviderStore } from "./providers.ts";
 
 const PATH = `${API_PREFIX}/Messaging/Providers`;
@@ -23,15 +23,23 @@ const settingsBody = {
   Port: z.coerce.number().int().min(1).max(65535).optional(),
   SystemType: z.string().max(12).optional(),
   Secure: formBoolean.optional(),
+  AppSecret: z.string().min(1).max(1024).optional(),
+  HumanAgent: formBoolean.optional(),
 };
+
+const META_TYPES: ReadonlySet<string> = new Set(["whatsapp", "messenger"]);
 
 /**
  * The account's messaging providers (Switchboard's own resource): how its numbers reach carriers.
  * A provider of type `twilio` is any HTTP API shaped like Twilio's Messages resource (`BaseUrl`,
  * `Username` = the upstream account SID, `Password` = its auth token); one of type `smpp` an SMSC
  * (`Host`, `Port`, `Username` = system_id, `Password`, `SystemType`); one of type `smtp` a mail relay
- * (`Host`, `Port`, `Username`, `Password`, `Secure` for TLS from the first byte). The answer names the two URLs
- * to configure at the provider for inbound messages and delivery reports. Passwords are write-only.
+ * (`Host`, `Port`, `Username`, `Password`, `Secure` for TLS from the first byte). Types `whatsapp`
+ * and `messenger` are Meta's APIs (`Username` = the phone number ID or page ID, `Password` = the
+ * access token, `AppSecret` = the Meta app's secret its webhooks are signed with, `BaseUrl` = the
+ * Graph API; `HumanAgent` lets a page answer for 7 days). The answer names what to configure at the
+ * provider: the URLs for inbound messages and delivery reports, or Meta's webhook URL and verify
+ * token. Passwords and app secrets are write-only.
  */
 export function providerRoutes(
   app: HttpServer,
@@ -41,7 +49,7 @@ export function providerRoutes(
   const missing = (request: FastifyRequest) =>
     notFound(`The requested resource ${request.url.split("?")[0]} was not found`);
   const json = (request: FastifyRequest, provider: Provider) =>
-    providerJson(provider, publicUrl ?? origin(request));
+    providerJson(provider, publicUrl ?? origin(request), providers);
 
   app.post(
     PATH,
@@ -49,16 +57,23 @@ export function providerRoutes(
       schema: {
         tags,
         summary: "Connect a messaging provider",
-        body: z.object({ Type: z.enum(["twilio", "smpp", "smtp"]), ...settingsBody }),
+        body: z.object({
+          Type: z.enum(["twilio", "smpp", "smtp", "whatsapp", "messenger"]),
+          ...settingsBody,
+        }),
       },
     },
     async (request, reply) => {
       const body = request.body;
       if (!body.Username) throw invalidParameter("Username is required: the provider account to send as");
       if (!body.Password) throw invalidParameter("Password is required: the provider account's secret");
-      if (body.Type !== "twilio" && (!body.Host || !body.Port))
+      if ((body.Type === "smpp" || body.Type === "smtp") && (!body.Host || !body.Port))
         throw invalidParameter(
           `Host and Port are required for an ${body.Type} provider: where its server listens`,
+        );
+      if (META_TYPES.has(body.Type) && !body.AppSecret)
+        throw invalidParameter(
+          `AppSecret is required for a ${body.Type} provider: Meta signs its webhooks with the app's secret`,
         );
       const provider = await providers.create(request.principal.accountSid, {
         type: body.Type,
@@ -66,6 +81,7 @@ export function providerRoutes(
         addresses: body.Addresses ?? [],
         settings: settingsOf(body) as ProviderSettings,
         password: body.Password,
+        webhookSecret: body.AppSecret,
       });
       return reply.code(201).send(json(request, provider));
     },
@@ -111,6 +127,7 @@ export function providerRoutes(
         friendlyName: body.FriendlyName,
         addresses: body.Addresses,
         password: body.Password,
+        webhookSecret: body.AppSecret,
         ...(Object.keys(settings).length > 0 && { settings: settings as ProviderSettings }),
       });
       if (!provider) throw missing(request);
@@ -135,6 +152,7 @@ function settingsOf(body: {
   Port?: number;
   SystemType?: string;
   Secure?: boolean;
+  HumanAgent?: boolean;
 }): Partial<ProviderSettings> {
   return {
     ...(body.Username !== undefined && { username: body.Username }),
@@ -143,10 +161,11 @@ function settingsOf(body: {
     ...(body.Port !== undefined && { port: body.Port }),
     ...(body.SystemType !== undefined && { system_type: body.SystemType }),
     ...(body.Secure !== undefined && { secure: body.Secure }),
+    ...(body.HumanAgent !== undefined && { human_agent: body.HumanAgent }),
   };
 }
 
-function providerJson(p: Provider, base: string) {
+function providerJson(p: Provider, base: string, providers: ProviderStore) {
   return {
     sid: p.sid,
     account_sid: p.account_sid,
@@ -160,6 +179,11 @@ function providerJson(p: Provider, base: string) {
     system_type: p.settings.system_type ?? null,
     secure: p.settings.secure ?? null,
     ...(p.type === "twilio" && providerUrls(base, p.sid)),
+    ...((p.type === "whatsapp" || p.type === "messenger") && {
+      human_agent: p.settings.human_agent ?? false,
+      webhook_url: metaWebhookUrl(base, p.sid, p.type),
+      verify_token: providers.verifyToken(p.sid),
+    }),
     date_created: iso8601(p.date_created),
     date_updated: iso8601(p.date_updated),
     url: `${base}${PATH}/${p.sid}`,

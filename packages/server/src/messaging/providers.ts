@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { Clock, SidGenerator } from "@switchboard/engine";
 import type { Database } from "../platform/db/database.ts";
@@ -12,7 +13,11 @@ import { isoAt } from "../platform/time.ts";
  * account SID, an SMPP system_id) and keeps its password in the encrypted secret.
  * - `twilio`: an HTTP API shaped like Twilio's Messages resource at `base_url`;
  * - `smpp`: an SMSC at `host`:`port`, bound as `username` with `system_type`;
- * - `smtp`: a mail relay at `host`:`port` (TLS from the start when `secure`, else STARTTLS when offered).
+ * - `smtp`: a mail relay at `host`:`port` (TLS from the start when `secure`, else STARTTLS when offered);
+ * - `whatsapp`: a WhatsApp Business number on Meta's Cloud API, `username` its phone number ID;
+ * - `messenger`: a Facebook Page on Meta's Messenger Platform, `username` the page ID; with
+ *   `human_agent` the page may answer for 7 days with the HUMAN_AGENT tag, not only 24 hours.
+ * Both Meta types talk to the Graph API at `base_url` with the password as access token.
  */
 export interface ProviderSettings {
   username: string;
@@ -21,6 +26,7 @@ export interface ProviderSettings {
   port?: number;
   system_type?: string;
   secure?: boolean;
+  human_agent?: boolean;
 }
 
 export interface Provider {
@@ -41,9 +47,19 @@ export interface ProviderInput {
   addresses: string[];
   settings: ProviderSettings;
   password: string;
+  /** What the provider signs its webhooks with, when not the password (Meta's app secret). */
+  webhookSecret?: string;
 }
 
 export type ProviderChanges = Partial<Omit<ProviderInput, "type">>;
+
+/** A provider with its secrets opened: only for talking to it or checking its webhooks. */
+export interface ProviderWithSecrets {
+  provider: Provider;
+  password: string;
+  /** The secret its webhooks are signed with: the webhook secret if it has one, else the password. */
+  webhookSecret: string;
+}
 
 /**
  * The accounts' messaging providers. Passwords are sealed with the server's key and opened only to
@@ -52,13 +68,16 @@ export type ProviderChanges = Partial<Omit<ProviderInput, "type">>;
 export class ProviderStore {
   /** Emits "changed" with the provider's SID after it was created, changed or removed in this process. */
   readonly changes = new EventEmitter();
+  private readonly verifyTokenKey: Uint8Array;
 
   constructor(
     private readonly database: Database,
     private readonly secrets: SecretBox,
     private readonly ids: SidGenerator,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.verifyTokenKey = secrets.derive("meta-verify-token");
+  }
 
   async create(accountSid: string, input: ProviderInput): Promise<Provider> {
     const now = isoAt(this.clock.now());
@@ -70,6 +89,8 @@ export class ProviderStore {
       addresses: JSON.stringify(input.addresses),
       settings: JSON.stringify(input.settings),
       secret_ciphertext: this.secrets.seal(input.password),
+      webhook_secret_ciphertext:
+        input.webhookSecret === undefined ? null : this.secrets.seal(input.webhookSecret),
       date_created: now,
       date_updated: now,
     };
@@ -83,14 +104,22 @@ export class ProviderStore {
     return row && toProvider(row);
   }
 
-  /** A provider by SID alone, with its password: for webhooks from providers, which name it in their URL. */
-  async withPassword(sid: string): Promise<{ provider: Provider; password: string } | undefined> {
+  /** A provider by SID alone, with its secrets: for webhooks from providers, which name it in their URL. */
+  async withSecrets(sid: string): Promise<ProviderWithSecrets | undefined> {
     const row = await this.database.db
       .selectFrom("messaging_providers")
       .selectAll()
       .where("sid", "=", sid)
       .executeTakeFirst();
-    return row && { provider: toProvider(row), password: this.secrets.open(row.secret_ciphertext) };
+    return row && this.opened(row);
+  }
+
+  /**
+   * What Meta's webhook handshake must present for this provider. Derived from the server's key, so
+   * nothing is stored and an operator copies it from the provider resource into Meta's dashboard.
+   */
+  verifyToken(sid: string): string {
+    return createHmac("sha256", this.verifyTokenKey).update(sid).digest("base64url").slice(0, 32);
   }
 
   async list(accountSid: string, request: PageRequest): Promise<Page<Provider>> {
@@ -107,25 +136,19 @@ export class ProviderStore {
     return (await this.rowsOf(accountSids)).map(toProvider);
   }
 
-  /** The same, with passwords opened: what the sender needs for one batch. */
-  async withPasswords(accountSids: string[]): Promise<Array<{ provider: Provider; password: string }>> {
-    return (await this.rowsOf(accountSids)).map((row) => ({
-      provider: toProvider(row),
-      password: this.secrets.open(row.secret_ciphertext),
-    }));
+  /** The same, with secrets opened: what the sender needs for one batch. */
+  async withPasswords(accountSids: string[]): Promise<ProviderWithSecrets[]> {
+    return (await this.rowsOf(accountSids)).map((row) => this.opened(row));
   }
 
   /** Every provider of a type, across accounts: connections kept open (SMPP binds). */
-  async ofType(type: ProviderType): Promise<Array<{ provider: Provider; password: string }>> {
+  async ofType(type: ProviderType): Promise<ProviderWithSecrets[]> {
     const rows = await this.database.db
       .selectFrom("messaging_providers")
       .selectAll()
       .where("type", "=", type)
       .execute();
-    return rows.map((row) => ({
-      provider: toProvider(row),
-      password: this.secrets.open(row.secret_ciphertext),
-    }));
+    return rows.map((row) => this.opened(row));
   }
 
   async update(accountSid: string, sid: string, changes: ProviderChanges): Promise<Provider | undefined> {
@@ -140,6 +163,9 @@ export class ProviderStore {
           settings: JSON.stringify({ ...(JSON.parse(current.settings) as object), ...changes.settings }),
         }),
         ...(changes.password !== undefined && { secret_ciphertext: this.secrets.seal(changes.password) }),
+        ...(changes.webhookSecret !== undefined && {
+          webhook_secret_ciphertext: this.secrets.seal(changes.webhookSecret),
+        }),
         date_updated: isoAt(this.clock.now()),
       })
       .where("account_sid", "=", accountSid)
@@ -159,6 +185,16 @@ export class ProviderStore {
       .executeTakeFirst();
     if (row) this.changes.emit("changed", sid);
     return row !== undefined;
+  }
+
+  private opened(row: MessagingProvidersTable): ProviderWithSecrets {
+    const password = this.secrets.open(row.secret_ciphertext);
+    return {
+      provider: toProvider(row),
+      password,
+      webhookSecret:
+        row.webhook_secret_ciphertext === null ? password : this.secrets.open(row.webhook_secret_ciphertext),
+    };
   }
 
   private async rowsOf(accountSids: string[]): Promise<MessagingProvidersTable[]> {
@@ -187,7 +223,14 @@ const CHANNELS_OF: Record<ProviderType, BindingType[]> = {
   twilio: ["sms", "whatsapp", "messenger"],
   smpp: ["sms"],
   smtp: ["email"],
+  whatsapp: ["whatsapp"],
+  messenger: ["messenger"],
 };
+
+/** Whether a provider takes media URLs with a message (SMPP carries text; Meta's APIs here, text). */
+export function carriesMedia(provider: Provider): boolean {
+  return provider.type === "twilio";
+}
 
 /**
  * The provider a message on `channel` from `from` goes out through: among the account's providers
@@ -208,7 +251,7 @@ export function providerFor<T extends Provider | { provider: Provider }>(
 }
 
 function toProvider(row: MessagingProvidersTable): Provider {
-  const { secret_ciphertext: _sealed, ...rest } = row;
+  const { secret_ciphertext: _sealed, webhook_secret_ciphertext: _sealedToo, ...rest } = row;
   return {
     ...rest,
     addresses: JSON.parse(row.addresses) as string[],

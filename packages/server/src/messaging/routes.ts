@@ -8,7 +8,8 @@ import { httpUrl } from "../platform/http/parameters.ts";
 import type { HttpServer } from "../platform/http/server.ts";
 import { isoAt, rfc2822 } from "../platform/time.ts";
 import { list } from "../conversations/parameters.ts";
-import { providerFor, type ProviderStore } from "./providers.ts";
+import { carriesMedia, providerFor, type ProviderStore } from "./providers.ts";
+import { OUTSIDE_WINDOW, outsideWindow } from "./service-window.ts";
 import type { ChannelMessage, MessageStore } from "./store.ts";
 
 const BASE = "/2010-04-01/Accounts/:AccountSid/Messages";
@@ -97,11 +98,22 @@ export function messageRoutes(
           21606,
           `The 'From' phone number provided (${body.From}) is not a valid message-capable phone number for this account: no messaging provider sends from it.`,
         );
-      if (body.MediaUrl?.length && provider.type === "smpp")
+      if (body.MediaUrl?.length && !carriesMedia(provider))
         throw messagingError(
           21620,
-          `The provider for ${body.From} speaks SMPP, which carries no media: send the MediaUrl through an HTTP provider or as a link in the Body.`,
+          `The provider for ${body.From} (${provider.type}) carries no media: send the MediaUrl through a twilio-type provider or as a link in the Body.`,
         );
+      // A send due now is refused at once outside the window; a scheduled one is checked when due.
+      if (sendAt === undefined) {
+        const refusal = outsideWindow(
+          { channel, humanAgent: provider.settings.human_agent === true },
+          body.From,
+          body.To,
+          await messages.lastInbound(accountSid, body.To, body.From),
+          clock.now(),
+        );
+        if (refusal) throw messagingError(OUTSIDE_WINDOW, refusal);
+      }
       const message = await messages.send(accountSid, {
         providerSid: provider.sid,
         channel,

@@ -4,8 +4,9 @@ import type { Config } from "../config.ts";
 import { Passes } from "../platform/events/passes.ts";
 import { backoffDelay } from "../platform/outbound.ts";
 import { WakeTimers } from "../platform/wake-timers.ts";
-import { providerFor, type Provider, type ProviderStore } from "./providers.ts";
+import { providerFor, type Provider, type ProviderStore, type ProviderWithSecrets } from "./providers.ts";
 import type { AttemptOutcome, ChannelMessage, MessageStore } from "./store.ts";
+import { OUTSIDE_WINDOW, outsideWindow, serviceWindowMs } from "./service-window.ts";
 import { NO_PROVIDER, SendFailure, UNKNOWN_ERROR, type Transport } from "./transport.ts";
 
 export type SenderOptions = Config["messaging"] & { pollIntervalMs: number };
@@ -77,10 +78,7 @@ export class OutboundSender {
     }
   }
 
-  private async attempt(
-    message: ChannelMessage,
-    providers: Array<{ provider: Provider; password: string }>,
-  ): Promise<void> {
+  private async attempt(message: ChannelMessage, providers: ProviderWithSecrets[]): Promise<void> {
     const outcome = await this.send(message, providers);
     try {
       await this.store.finishAttempt(message, outcome);
@@ -96,10 +94,7 @@ export class OutboundSender {
     }
   }
 
-  private async send(
-    message: ChannelMessage,
-    providers: Array<{ provider: Provider; password: string }>,
-  ): Promise<AttemptOutcome> {
+  private async send(message: ChannelMessage, providers: ProviderWithSecrets[]): Promise<AttemptOutcome> {
     // The provider named when the message was queued, else whichever serves its sender now.
     const chosen =
       providers.find((p) => p.provider.sid === message.provider_sid) ??
@@ -119,12 +114,26 @@ export class OutboundSender {
         code: UNKNOWN_ERROR,
         reason: `Provider type ${chosen.provider.type} cannot send`,
       };
+    const window = { channel: message.channel, humanAgent: chosen.provider.settings.human_agent === true };
     try {
+      const lastInbound =
+        serviceWindowMs(window.channel, window.humanAgent) === undefined
+          ? undefined
+          : await this.store.lastInbound(message.account_sid, message.to_address, message.from_address);
+      const closed = outsideWindow(
+        window,
+        message.from_address,
+        message.to_address,
+        lastInbound,
+        this.clock.now(),
+      );
+      if (closed) return { kind: "failed", code: OUTSIDE_WINDOW, reason: closed };
       const { providerMessageId } = await transport.send({
         message: { ...message, provider_sid: chosen.provider.sid },
         provider: chosen.provider,
         password: chosen.password,
         statusCallbackUrl: this.statusCallbackUrl(chosen.provider),
+        lastInbound,
       });
       return { kind: "accepted", providerMessageId, providerSid: chosen.provider.sid };
     } catch (error) {

@@ -320,6 +320,47 @@ export class MessageStore {
     });
   }
 
+  /** When `customer` last wrote to our address `ours` (epoch ms): where a service window opens. */
+  async lastInbound(accountSid: string, customer: string, ours: string): Promise<number | undefined> {
+    const row = await this.database.db
+      .selectFrom("channel_messages")
+      .select("date_created")
+      .where("account_sid", "=", accountSid)
+      .where("from_address", "=", customer)
+      .where("to_address", "=", ours)
+      .where("direction", "=", "inbound")
+      .orderBy("date_created", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    return row && Date.parse(row.date_created);
+  }
+
+  /**
+   * A provider's report that everything it took from `from` to `to` up to an instant arrived or
+   * was read (Messenger's watermarks). Messages are matched by when they were queued, which is
+   * before the provider timestamped them.
+   */
+  async reportThrough(
+    accountSid: string,
+    from: string,
+    to: string,
+    status: "delivered" | "read",
+    through: number,
+  ): Promise<void> {
+    const behind = await this.database.db
+      .selectFrom("channel_messages")
+      .select(["provider_sid", "provider_message_id"])
+      .where("account_sid", "=", accountSid)
+      .where("from_address", "=", from)
+      .where("to_address", "=", to)
+      .where("date_created", "<=", isoAt(through))
+      .where("status", "in", status === "read" ? ["sent", "delivered"] : ["sent"])
+      .execute();
+    for (const row of behind)
+      if (row.provider_sid && row.provider_message_id)
+        await this.report(row.provider_sid, row.provider_message_id, status);
+  }
+
   async get(accountSid: string, sid: string): Promise<ChannelMessage | undefined> {
     return this.database.db
       .selectFrom("channel_messages")

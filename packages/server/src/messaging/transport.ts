@@ -9,6 +9,8 @@ export interface SendRequest {
   password: string;
   /** Where the provider should report the message's progress, if it reports by HTTP. */
   statusCallbackUrl: string;
+  /** When the recipient last wrote to the sender (epoch ms), on channels with a service window. */
+  lastInbound?: number;
 }
 
 /**

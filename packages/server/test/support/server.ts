@@ -1,3 +1,4 @@
+import type { Clock } from "@switchboard/engine";
 import pino from "pino";
 import { Switchboard } from "../../src/app.ts";
 import { loadConfig, type Config } from "../../src/config.ts";
@@ -7,6 +8,7 @@ import type { TestDatabase } from "./databases.ts";
 export async function startServer(
   database: TestDatabase,
   env: Record<string, string> = {},
+  clock?: Clock,
 ): Promise<{ switchboard: Switchboard; baseUrl: string; config: Config }> {
   const config = loadConfig({
     SWITCHBOARD_DATABASE_URL: database.url,
@@ -20,6 +22,7 @@ export async function startServer(
   });
   const switchboard = await Switchboard.open(config, {
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+    clock,
   });
   const address = await switchboard.listen();
   return { switchboard, baseUrl: address, config };
@@ -37,5 +40,13 @@ export async function eventually<T>(
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** The system's time, moved on by `skipMs`: to see what a server does days later. */
+export class SkippingClock implements Clock {
+  skipMs = 0;
+  now(): number {
+    return Date.now() + this.skipMs;
   }
 }

@@ -1,7 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { NoConversationError } from "../../conversations/errors.ts";
-import { bindingTypeOf } from "../../conversations/store.ts";
 import { PROVIDER_WEBHOOKS } from "../../messaging/provider-urls.ts";
 import type { Provider } from "../../messaging/providers.ts";
 import type { ReportedStatus } from "../../messaging/store.ts";
@@ -10,6 +8,7 @@ import { origin } from "../../platform/http/paging.ts";
 import { sameSecret } from "../../platform/secrets/secret-box.ts";
 import { twilioSignature } from "../../webhooks/signature.ts";
 import type { ChannelFactory } from "../channel.ts";
+import { providerInbound } from "../provider-inbound.ts";
 import { SmppConnections } from "./smpp.ts";
 import { twilioTransport } from "./twilio-transport.ts";
 
@@ -37,14 +36,6 @@ const statusParams = z.looseObject({
 /** An empty TwiML answer: the message is taken, and nothing is said back from here. */
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 
-interface InboundText {
-  from: string;
-  to: string;
-  body: string;
-  mediaUrls?: string[];
-  providerMessageId: string;
-}
-
 const REPORTED: ReadonlySet<string> = new Set<ReportedStatus>([
   "sent",
   "delivered",
@@ -66,27 +57,8 @@ const REPORTED: ReadonlySet<string> = new Set<ReportedStatus>([
  * message (it shows in the Messages list).
  */
 export const sms: ChannelFactory = ({ config, inbound, messages, providers, logger }) => {
-  /**
-   * A customer's text, from either kind of provider: recorded once per provider message ID, then
-   * into the sender's open conversation with our number or a new one its configuration starts.
-   */
-  const take = async (provider: Provider, text: InboundText): Promise<void> => {
-    const channel = bindingTypeOf(text.from);
-    await messages.receive(provider.account_sid, { providerSid: provider.sid, channel, ...text });
-    try {
-      await inbound.receive(provider.account_sid, {
-        channel,
-        from: text.from,
-        to: text.to,
-        body: text.body,
-        externalId: `${provider.sid}:${text.providerMessageId}`,
-        ...(text.mediaUrls?.length && { attributes: JSON.stringify({ media_urls: text.mediaUrls }) }),
-      });
-    } catch (error) {
-      // No conversation takes it: it stays a plain message, and the provider must not resend it.
-      if (!(error instanceof NoConversationError)) throw error;
-    }
-  };
+  // A customer's text, from either kind of provider.
+  const take = providerInbound(messages, inbound);
   const smsc = new SmppConnections(
     providers,
     messages,
@@ -107,13 +79,13 @@ export const sms: ChannelFactory = ({ config, inbound, messages, providers, logg
     schema: T,
   ): Promise<{ provider: Provider; body: z.infer<T> }> => {
     const { ProviderSid } = params.parse(request.params);
-    const found = await providers.withPassword(ProviderSid);
+    const found = await providers.withSecrets(ProviderSid);
     if (!found || found.provider.type !== "twilio")
       throw notFound(`The requested resource ${request.url.split("?")[0]} was not found`);
     const url = (config.publicUrl ?? origin(request)) + request.url;
     const raw = form.safeParse(request.body ?? {});
     if (!raw.success) throw invalidParameter("Expected form-encoded parameters");
-    const expected = twilioSignature(found.password, url, raw.data);
+    const expected = twilioSignature(found.webhookSecret, url, raw.data);
     const given = request.headers["x-twilio-signature"];
     if (typeof given !== "string" || !sameSecret(given, expected))
       throw forbidden("The request's X-Twilio-Signature does not match: it was not sent by this provider");

@@ -91,7 +91,7 @@ export class SmppConnections {
     const previous = this.links.get(sid);
     this.links.delete(sid);
     await previous?.stop();
-    const found = await this.providers.withPassword(sid);
+    const found = await this.providers.withSecrets(sid);
     if (this.running && found?.provider.type === "smpp") this.open(found.provider, found.password);
   }
 

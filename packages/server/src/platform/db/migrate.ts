@@ -5,6 +5,7 @@ import * as routing from "./migrations/0002-routing.ts";
 import * as eventScopes from "./migrations/0003-event-scopes.ts";
 import * as conversations from "./migrations/0004-conversations.ts";
 import * as messaging from "./migrations/0005-messaging.ts";
+import * as serviceWindows from "./migrations/0006-service-windows.ts";
 
 /**
  * Versioned migrations, applied in name order and recorded in `kysely_migration`. A migration is
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<
   "0003-event-scopes": eventScopes,
   "0004-conversations": conversations,
   "0005-messaging": messaging,
+  "0006-service-windows": serviceWindows,
 };
 
 export class MigrationError extends Error {

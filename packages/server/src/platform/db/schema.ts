@@ -281,7 +281,7 @@ export interface ConversationAddressesTable {
 }
 
 /** The kinds of connection a provider row describes (messaging/providers.ts). */
-export type ProviderType = "twilio" | "smpp" | "smtp";
+export type ProviderType = "twilio" | "smpp" | "smtp" | "whatsapp" | "messenger";
 
 /** An account's connection to a carrier or messaging platform, and the addresses of ours it serves. */
 export interface MessagingProvidersTable {
@@ -295,6 +295,8 @@ export interface MessagingProvidersTable {
   settings: string;
   /** The type's secret (auth token, password), encrypted (platform/secrets). */
   secret_ciphertext: string;
+  /** The secret the provider signs its webhooks with, when not the one above (Meta's app secret). */
+  webhook_secret_ciphertext: string | null;
   date_created: string;
   date_updated: string;
 }
