@@ -18,6 +18,10 @@ import { conversationSubscriptions } from "./conversations/subscriptions.ts";
 import { ConversationTasks } from "./conversations/tasks.ts";
 import { ConversationTimers } from "./conversations/timers.ts";
 import { TypingRelay } from "./conversations/typing.ts";
+import { MediaLinks } from "./media/links.ts";
+import { mediaContentRoute, mediaRoutes } from "./media/routes.ts";
+import { MediaSweeper } from "./media/sweeper.ts";
+import { MediaStore } from "./media/store.ts";
 import { ConversationDeliveries } from "./messaging/conversation-deliveries.ts";
 import { providerRoutes } from "./messaging/provider-routes.ts";
 import { providerUrls } from "./messaging/provider-urls.ts";
@@ -75,6 +79,7 @@ export class Switchboard {
     private readonly dispatcher: WebhookDispatcher,
     private readonly assignmentCallbacks: AssignmentCallbacks,
     private readonly conversationTimers: ConversationTimers,
+    private readonly mediaSweeper: MediaSweeper,
     private readonly conversationTasks: ConversationTasks,
     private readonly conversationDeliveries: ConversationDeliveries,
     private readonly sender: OutboundSender,
@@ -114,7 +119,9 @@ export class Switchboard {
       await database.close();
       throw error;
     }
-    const conversations = new ConversationStore(database, events, ids, clock);
+    const media = new MediaStore(database, ids, clock);
+    const mediaLinks = new MediaLinks(secrets.derive("media-links"));
+    const conversations = new ConversationStore(database, events, ids, clock, media);
     const addresses = new AddressStore(database, ids, clock);
     const inbound = new InboundRouter(conversations, addresses);
     const typing = new TypingRelay();
@@ -130,6 +137,8 @@ export class Switchboard {
         events,
         messages,
         providers,
+        media,
+        mediaLinks,
         publicUrl: () => origin.url,
         secrets,
         clock,
@@ -164,6 +173,8 @@ export class Switchboard {
       providers,
       channels.flatMap((channel) => channel.transports ?? []),
       (provider) => providerUrls(origin.url, provider.sid).status_callback_url,
+      media,
+      (sid, expiresAt) => origin.url + mediaLinks.path(sid, expiresAt),
       clock,
       logger.child({ component: "outbound" }),
       { ...config.messaging, pollIntervalMs: config.pollIntervalMs },
@@ -212,6 +223,7 @@ export class Switchboard {
     // The stream authenticates each socket by its signed token, not by API credentials.
     await http.register(websocket, { options: { maxPayload: 64 * 1024 } });
     streamRoutes(http, hub, streamTokens, routing, clock);
+    mediaContentRoute(http, media, mediaLinks, clock);
     for (const channel of channels) await channel.openRoutes?.(http);
 
     // Everything below is the authenticated, rate-limited API; health, metrics and the OpenAPI
@@ -236,6 +248,7 @@ export class Switchboard {
       addressRoutes(api, addresses, routing);
       messageRoutes(api, messages, providers, clock);
       providerRoutes(api, providers, config.publicUrl);
+      await mediaRoutes(api, media, mediaLinks, clock, config.mediaMaxBytes);
       for (const channel of channels) channel.apiRoutes?.(api);
       streamTokenRoutes(api, routing, streamTokens, clock);
     });
@@ -254,6 +267,7 @@ export class Switchboard {
       dispatcher,
       assignmentCallbacks,
       conversationTimers,
+      new MediaSweeper(media, logger.child({ component: "media" })),
       conversationTasks,
       conversationDeliveries,
       sender,
@@ -273,6 +287,7 @@ export class Switchboard {
     this.dispatcher.start();
     this.assignmentCallbacks.start();
     this.conversationTimers.start();
+    this.mediaSweeper.start();
     this.conversationTasks.start();
     this.conversationDeliveries.start();
     this.sender.start();
@@ -288,6 +303,7 @@ export class Switchboard {
     await this.hub.stop();
     await this.assignmentCallbacks.stop();
     await this.conversationTimers.stop();
+    await this.mediaSweeper.stop();
     await this.conversationTasks.stop();
     await this.conversationDeliveries.stop();
     await this.sender.stop();

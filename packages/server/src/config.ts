@@ -74,6 +74,7 @@ const environmentSchema = z.object({
   SWITCHBOARD_SMPP_ENQUIRE_LINK_MS: integer(1_000, 600_000).default(30_000),
   SWITCHBOARD_SMPP_RECONNECT_BASE_MS: integer(10, 600_000).default(1_000),
   SWITCHBOARD_SMTP_PORT: integer(0, 65535).optional(),
+  SWITCHBOARD_MEDIA_MAX_BYTES: integer(1024, 100 * 1024 * 1024).default(16 * 1024 * 1024),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -125,6 +126,8 @@ export interface Config {
   };
   /** Inbound mail: the SMTP listener's port (0: any free one), or undefined for no listener. */
   email: { smtpPort: number | undefined };
+  /** The largest file one upload or one email attachment may be. */
+  mediaMaxBytes: number;
   /** SMPP links to SMSCs. */
   smpp: {
     /** How often an idle link checks the SMSC with enquire_link. */
@@ -201,6 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       concurrency: e.SWITCHBOARD_MESSAGING_CONCURRENCY,
     },
     email: { smtpPort: e.SWITCHBOARD_SMTP_PORT },
+    mediaMaxBytes: e.SWITCHBOARD_MEDIA_MAX_BYTES,
     smpp: {
       enquireLinkMs: e.SWITCHBOARD_SMPP_ENQUIRE_LINK_MS,
       reconnectBaseMs: e.SWITCHBOARD_SMPP_RECONNECT_BASE_MS,

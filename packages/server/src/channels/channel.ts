@@ -11,6 +11,8 @@ import type { ProviderStore } from "../messaging/providers.ts";
 import type { MessageStore } from "../messaging/store.ts";
 import type { Transport } from "../messaging/transport.ts";
 import type { SecretBox } from "../platform/secrets/secret-box.ts";
+import type { MediaLinks } from "../media/links.ts";
+import type { MediaStore } from "../media/store.ts";
 
 /** What a channel adapter may use. */
 export interface ChannelContext {
@@ -24,6 +26,9 @@ export interface ChannelContext {
   messages: MessageStore;
   providers: ProviderStore;
   secrets: SecretBox;
+  /** Files attached to conversation messages, and signed links to them. */
+  media: MediaStore;
+  mediaLinks: MediaLinks;
   /** The origin providers reach this server at (configured, or the bound address once listening). */
   publicUrl(): string;
   clock: Clock;

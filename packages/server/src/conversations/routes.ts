@@ -5,6 +5,7 @@ import { origin, pageRequest, pagingQuery, v1List, type Page } from "../platform
 import { httpUrl } from "../platform/http/parameters.ts";
 import { API_PREFIX, type HttpServer } from "../platform/http/server.ts";
 import { iso8601 } from "../platform/time.ts";
+import { mediaOf } from "../media/store.ts";
 import {
   receiptStatus,
   type ChannelMessage,
@@ -54,7 +55,8 @@ const messageBody = z.object({
   Body: z.string().max(32_000).optional(),
   Attributes: jsonText.optional(),
   Subject: z.string().max(256).optional(),
-  MediaSid: z.string().optional(),
+  /** One file, or several (the parameter repeated), uploaded through /switchboard/v1/Media. */
+  MediaSid: list.optional(),
   ContentSid: z.string().optional(),
   DateCreated: date.optional(),
   DateUpdated: date.optional(),
@@ -304,12 +306,14 @@ export function conversationRoutes(
     },
     async (request, reply) => {
       const body = request.body;
-      if (body.MediaSid !== undefined || body.ContentSid !== undefined)
-        throw invalidParameter("Media and content templates are not supported yet: send a Body");
-      if (body.Body === undefined) throw invalidParameter("Missing required parameter Body in the post body");
+      if (body.ContentSid !== undefined)
+        throw invalidParameter("Content templates are not supported yet: send a Body or MediaSid");
+      if (body.Body === undefined && !body.MediaSid?.length)
+        throw invalidParameter("Missing required parameter Body or MediaSid in the post body");
       const message = await store.addMessage(await conversationOf(request), {
         author: body.Author,
         body: body.Body,
+        media: body.MediaSid,
         attributes: body.Attributes,
         subject: body.Subject,
         dateCreated: body.DateCreated,
@@ -635,7 +639,7 @@ function messageJson(request: FastifyRequest, m: Message, delivery?: DeliverySum
     index: m.message_index,
     author: m.author,
     body: m.body,
-    media: null,
+    media: m.media === null ? null : mediaOf(m.media),
     attributes: m.attributes,
     participant_sid: m.participant_sid,
     date_created: v1Date(m.date_created),

@@ -13,6 +13,7 @@ import type { EventDraft, EventLog } from "../platform/events/event-log.ts";
 import { byCreation, rowCreationKey } from "../platform/http/keyset.ts";
 import { pageOf, type Page, type PageRequest } from "../platform/http/paging.ts";
 import { isoAt } from "../platform/time.ts";
+import type { MediaStore } from "../media/store.ts";
 import { maskCardNumbers } from "./card-numbers.ts";
 import { durationMs } from "./durations.ts";
 import type { Address } from "./addresses.ts";
@@ -62,6 +63,8 @@ export interface MessageInput {
   body?: string;
   attributes?: string;
   subject?: string;
+  /** Uploaded media (SIDs) the message carries. */
+  media?: string[];
   dateCreated?: string;
   dateUpdated?: string;
 }
@@ -88,6 +91,8 @@ export interface InboundMessage {
   conversationAttributes?: string;
   /** A subject line (email). */
   subject?: string;
+  /** Media the sender uploaded with it (SIDs): an email's attachments, a visitor's photo. */
+  media?: string[];
   /**
    * A conversation this message says it continues (an email whose References name one of its
    * messages): it goes there, whoever sent it, while that conversation is open.
@@ -147,6 +152,7 @@ export class ConversationStore {
     private readonly events: EventLog,
     private readonly ids: SidGenerator,
     private readonly clock: Clock,
+    private readonly media: MediaStore,
   ) {}
 
   // ------------------------------------------------------------------------------------------
@@ -244,6 +250,7 @@ export class ConversationStore {
           .where("account_sid", "=", accountSid)
           .where("conversation_sid", "=", row.sid)
           .execute();
+      await this.media.removeOf(tx, accountSid, row.sid);
       await tx.db
         .deleteFrom("conversations")
         .where("account_sid", "=", accountSid)
@@ -522,10 +529,33 @@ export class ConversationStore {
         participant_sid: participantOf.get(`${conversation.sid} ${author}`) ?? null,
         subject: input.subject ?? null,
         external_id: input.externalId ?? null,
+        media: null,
         date_created: input.dateCreated ?? isoAt(now),
         date_updated: input.dateUpdated ?? input.dateCreated ?? isoAt(now),
       };
     });
+    for (const account of accounts) {
+      const attached = await this.media.attach(
+        tx,
+        account,
+        items.flatMap(({ conversation, input }, i) =>
+          conversation.account_sid === account && input.media?.length
+            ? [
+                {
+                  conversationSid: conversation.sid,
+                  messageSid: rows[i]!.sid,
+                  author: rows[i]!.author,
+                  mediaSids: input.media,
+                },
+              ]
+            : [],
+        ),
+      );
+      for (const row of rows) {
+        const refs = attached.get(row.sid);
+        if (refs) row.media = JSON.stringify(refs);
+      }
+    }
     // Chunked to stay under SQLite's bound-parameter limit.
     for (let i = 0; i < rows.length; i += 200)
       await tx.db
@@ -650,6 +680,7 @@ export class ConversationStore {
             attributes: inbound.attributes,
             externalId: inbound.externalId,
             subject: inbound.subject,
+            media: inbound.media,
           },
         });
       }
@@ -781,6 +812,7 @@ export class ConversationStore {
         .where("sid", "=", sid)
         .returningAll()
         .executeTakeFirst();
+      if (row?.media) await this.media.removeOf(tx, conversation.account_sid, conversation.sid, row.sid);
       if (row)
         await this.append(
           tx,
@@ -1144,5 +1176,6 @@ function messageData(row: Message): Record<string, string> {
     Attributes: row.attributes,
     DateCreated: row.date_created,
     ...(row.participant_sid !== null && { ParticipantSid: row.participant_sid }),
+    ...(row.media !== null && { Media: row.media }),
   };
 }

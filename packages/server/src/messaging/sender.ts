@@ -1,13 +1,23 @@
 import type { Clock } from "@switchboard/engine";
 import type { Logger } from "pino";
 import type { Config } from "../config.ts";
+import type { MediaStore } from "../media/store.ts";
 import { Passes } from "../platform/events/passes.ts";
 import { backoffDelay } from "../platform/outbound.ts";
 import { WakeTimers } from "../platform/wake-timers.ts";
 import { providerFor, type Provider, type ProviderStore, type ProviderWithSecrets } from "./providers.ts";
 import type { AttemptOutcome, ChannelMessage, MessageStore } from "./store.ts";
 import { OUTSIDE_WINDOW, outsideWindow, serviceWindowMs } from "./service-window.ts";
-import { NO_PROVIDER, SendFailure, UNKNOWN_ERROR, type Transport } from "./transport.ts";
+import {
+  NO_PROVIDER,
+  SendFailure,
+  UNKNOWN_ERROR,
+  type OutboundAttachment,
+  type Transport,
+} from "./transport.ts";
+
+/** How long links to a message's files stay valid: a customer may open an SMS link days later. */
+const ATTACHMENT_LINK_MS = 7 * 86_400_000;
 
 export type SenderOptions = Config["messaging"] & { pollIntervalMs: number };
 
@@ -35,6 +45,9 @@ export class OutboundSender {
     private readonly providers: ProviderStore,
     transports: Transport[],
     private readonly statusCallbackUrl: (provider: Provider) => string,
+    private readonly media: MediaStore,
+    /** An absolute link to a file, valid until the given instant. */
+    private readonly mediaUrl: (mediaSid: string, expiresAtMs: number) => string,
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly options: SenderOptions,
@@ -94,6 +107,22 @@ export class OutboundSender {
     }
   }
 
+  /** A conversation message's files, as links a provider or customer can fetch for a week. */
+  private async attachmentsOf(message: ChannelMessage): Promise<OutboundAttachment[]> {
+    if (message.message_sid === null) return [];
+    const files = await this.media.ofMessage(message.account_sid, message.message_sid);
+    const expires = this.clock.now() + ATTACHMENT_LINK_MS;
+    return files.map((media) => ({
+      media,
+      url: this.mediaUrl(media.sid, expires),
+      content: async () => {
+        const stored = await this.media.withContent(media.sid, message.account_sid);
+        if (!stored) throw new SendFailure(UNKNOWN_ERROR, `Media ${media.sid} was deleted`, true);
+        return stored.content;
+      },
+    }));
+  }
+
   private async send(message: ChannelMessage, providers: ProviderWithSecrets[]): Promise<AttemptOutcome> {
     // The provider named when the message was queued, else whichever serves its sender now.
     const chosen =
@@ -134,6 +163,7 @@ export class OutboundSender {
         password: chosen.password,
         statusCallbackUrl: this.statusCallbackUrl(chosen.provider),
         lastInbound,
+        attachments: await this.attachmentsOf(message),
       });
       return { kind: "accepted", providerMessageId, providerSid: chosen.provider.sid };
     } catch (error) {

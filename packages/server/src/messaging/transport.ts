@@ -1,4 +1,5 @@
 import type { ProviderType } from "../platform/db/schema.ts";
+import type { Media } from "../media/store.ts";
 import type { Provider } from "./providers.ts";
 import type { ChannelMessage } from "./store.ts";
 
@@ -11,6 +12,15 @@ export interface SendRequest {
   statusCallbackUrl: string;
   /** When the recipient last wrote to the sender (epoch ms), on channels with a service window. */
   lastInbound?: number;
+  /** Files of the conversation message this delivers, if any. */
+  attachments: OutboundAttachment[];
+}
+
+/** A file to send with a message: a link anyone may fetch for a week, or its bytes. */
+export interface OutboundAttachment {
+  media: Media;
+  url: string;
+  content: () => Promise<Buffer>;
 }
 
 /**

@@ -7,12 +7,18 @@ import { smtpTransport } from "./transport.ts";
  * threaded into conversations; agents' replies leave through the account's `smtp` provider (a mail
  * relay) with the threading headers mail clients need. See docs/CHANNELS.md.
  */
-export const email: ChannelFactory = ({ config, inbound, conversations, messages, logger }) => {
+export const email: ChannelFactory = ({ config, inbound, conversations, messages, media, logger }) => {
   const transport = smtpTransport(conversations, messages, config.messaging.timeoutMs);
   const listener =
     config.email.smtpPort === undefined
       ? undefined
-      : new MailListener(inbound, conversations, logger.child({ protocol: "smtp" }));
+      : new MailListener(
+          inbound,
+          conversations,
+          media,
+          config.mediaMaxBytes,
+          logger.child({ protocol: "smtp" }),
+        );
   return {
     type: "email",
     transports: [transport],

@@ -5,6 +5,7 @@ import { SMTPServer, type SMTPServerAddress } from "smtp-server";
 import { NoConversationError } from "../../conversations/errors.ts";
 import type { InboundRouter } from "../../conversations/inbound.ts";
 import type { ConversationStore } from "../../conversations/store.ts";
+import { MAX_MEDIA_PER_MESSAGE, type MediaStore } from "../../media/store.ts";
 import { externalIdOf, referencedBy } from "./threading.ts";
 
 /** The largest message taken, as advertised in EHLO (SIZE). */
@@ -29,6 +30,9 @@ export class MailListener {
   constructor(
     private readonly inbound: InboundRouter,
     private readonly conversations: ConversationStore,
+    private readonly media: MediaStore,
+    /** Attachments larger than this are described but not kept. */
+    private readonly mediaMaxBytes: number,
     private readonly logger: Logger,
   ) {
     this.server = new SMTPServer({
@@ -91,6 +95,10 @@ export class MailListener {
         size: a.size,
       })),
     });
+    // Kept as the message's media: the first ten that fit the media limit.
+    const kept = mail.attachments
+      .filter((a) => a.content.length > 0 && a.content.length <= this.mediaMaxBytes)
+      .slice(0, MAX_MEDIA_PER_MESSAGE);
     let stored = 0;
     for (const recipient of recipients) {
       for (const configuration of await this.inbound.configurationsOf("email", recipient.address)) {
@@ -100,6 +108,20 @@ export class MailListener {
           referenced.messageSids,
           referenced.externalIds,
         );
+        // Stored before the message that carries them; a redelivered mail's copies are never
+        // attached and are swept.
+        const media = [];
+        for (const attachment of kept)
+          media.push(
+            (
+              await this.media.upload(accountSid, {
+                contentType: attachment.contentType,
+                filename: attachment.filename,
+                content: attachment.content,
+                uploadedBy: from,
+              })
+            ).sid,
+          );
         try {
           await this.inbound.receive(accountSid, {
             channel: "email",
@@ -109,6 +131,7 @@ export class MailListener {
             subject: mail.subject,
             attributes,
             externalId: externalIdOf(messageId),
+            ...(media.length > 0 && { media }),
             ...(threadSid && { threadSid }),
           });
           stored++;

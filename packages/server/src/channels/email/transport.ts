@@ -43,7 +43,7 @@ export function smtpTransport(
       for (const { transporter } of relays.values()) transporter.close();
       relays.clear();
     },
-    async send({ message, provider, password }: SendRequest) {
+    async send({ message, provider, password, attachments }: SendRequest) {
       if (!message.conversation_sid || !message.message_sid)
         throw new SendFailure(UNKNOWN_ERROR, "Email is sent for conversation messages only", true);
       const thread = await conversations.thread(message.account_sid, message.conversation_sid);
@@ -61,6 +61,13 @@ export function smtpTransport(
           to: message.to_address,
           subject: replySubject(thread.find((m) => m.subject)?.subject),
           text: message.body ?? "",
+          attachments: await Promise.all(
+            attachments.map(async ({ media, content }) => ({
+              filename: media.filename ?? media.sid,
+              contentType: media.content_type,
+              content: await content(),
+            })),
+          ),
           messageId,
           ...(theirs.length > 0 && { inReplyTo: theirs.at(-1) }),
           ...(theirs.length + ours.length > 0 && { references: [...theirs, ...ours] }),

@@ -124,32 +124,50 @@ export const messenger: ChannelFactory = ({ config, inbound, messages, providers
   };
 };
 
+/** Messenger's attachment type for a file. */
+function messengerMediaType(contentType: string): "image" | "video" | "audio" | "file" {
+  const kind = contentType.split("/")[0];
+  return kind === "image" || kind === "video" || kind === "audio" ? kind : "file";
+}
+
 /**
- * Sends a text from the provider's page to a customer's PSID: `POST {base}/{page ID}/messages`, as
- * a response within the standard 24 hours, else (the sender let it through, so the page answers as
- * a human agent) with the HUMAN_AGENT tag.
+ * Sends from the provider's page to a customer's PSID: `POST {base}/{page ID}/messages`, the text
+ * first, then each file by a link Meta fetches; as a response within the standard 24 hours, else
+ * (the sender let it through, so the page answers as a human agent) with the HUMAN_AGENT tag.
  */
 function messengerTransport(timeoutMs: number, clock: Clock): Transport {
   const standardWindow = serviceWindowMs("messenger", false)!;
   return {
     providerType: "messenger",
-    async send({ message, provider, password, lastInbound }: SendRequest) {
+    async send({ message, provider, password, lastInbound, attachments }: SendRequest) {
       const standard = lastInbound !== undefined && clock.now() - lastInbound < standardWindow;
-      const answer = await graphPost(
-        `${graphBase(provider)}/${encodeURIComponent(provider.settings.username)}/messages`,
-        password,
-        {
-          recipient: { id: message.to_address.replace(/^messenger:/, "") },
-          ...(standard
-            ? { messaging_type: "RESPONSE" }
-            : { messaging_type: "MESSAGE_TAG", tag: "HUMAN_AGENT" }),
-          message: { text: message.body ?? "" },
-        },
-        timeoutMs,
-      );
-      if (typeof answer.message_id !== "string")
-        throw new SendFailure(UNKNOWN_ERROR, "Meta's answer named no message ID", true);
-      return { providerMessageId: answer.message_id };
+      const parts: object[] = [];
+      if (message.body) parts.push({ text: message.body });
+      for (const { media, url } of attachments)
+        parts.push({
+          attachment: { type: messengerMediaType(media.content_type), payload: { url, is_reusable: false } },
+        });
+      const ids: string[] = [];
+      for (const part of parts) {
+        const answer = await graphPost(
+          `${graphBase(provider)}/${encodeURIComponent(provider.settings.username)}/messages`,
+          password,
+          {
+            recipient: { id: message.to_address.replace(/^messenger:/, "") },
+            ...(standard
+              ? { messaging_type: "RESPONSE" }
+              : { messaging_type: "MESSAGE_TAG", tag: "HUMAN_AGENT" }),
+            message: part,
+          },
+          timeoutMs,
+        );
+        if (typeof answer.message_id !== "string")
+          throw new SendFailure(UNKNOWN_ERROR, "Meta's answer named no message ID", true);
+        ids.push(answer.message_id);
+      }
+      if (ids.length === 0)
+        throw new SendFailure(UNKNOWN_ERROR, "The message has no text and no files", true);
+      return { providerMessageId: ids[0]! };
     },
   };
 }

@@ -107,10 +107,16 @@ export class SmppConnections {
     link.start();
   }
 
-  private async send({ message, provider }: SendRequest): Promise<{ providerMessageId: string }> {
+  private async send({
+    message,
+    provider,
+    attachments,
+  }: SendRequest): Promise<{ providerMessageId: string }> {
     const link = this.links.get(provider.sid);
     if (!link) throw new Error("No SMPP link is open for this provider");
-    const response = await link.submit(submitPdu(message));
+    // SMPP carries text: a conversation message's files go as links after it.
+    const body = [message.body ?? "", ...attachments.map((a) => a.url)].filter(Boolean).join("\n");
+    const response = await link.submit(submitPdu(message, body));
     if (response.command_status === 0) return { providerMessageId: String(response.message_id) };
     const status = response.command_status;
     const name = Object.entries(smpp.errors).find(([, value]) => value === status)?.[0] ?? "unknown status";
@@ -175,8 +181,7 @@ function concatenationOf(
   return undefined;
 }
 
-function submitPdu(message: ChannelMessage): PDU {
-  const body = message.body ?? "";
+function submitPdu(message: ChannelMessage, body: string): PDU {
   const { encoding, segments } = countSegments(body);
   const source = toSmpp(message.from_address);
   const destination = toSmpp(message.to_address);

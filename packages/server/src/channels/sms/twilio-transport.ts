@@ -11,7 +11,7 @@ import { SendFailure, UNKNOWN_ERROR, type SendRequest, type Transport } from "..
 export function twilioTransport(timeoutMs: number): Transport {
   return {
     providerType: "twilio",
-    async send({ message, provider, password, statusCallbackUrl }: SendRequest) {
+    async send({ message, provider, password, statusCallbackUrl, attachments }: SendRequest) {
       const base = (provider.settings.base_url ?? "https://api.twilio.com").replace(/\/$/, "");
       const url = `${base}/2010-04-01/Accounts/${encodeURIComponent(provider.settings.username)}/Messages.json`;
       const form = new URLSearchParams({
@@ -21,6 +21,8 @@ export function twilioTransport(timeoutMs: number): Transport {
       });
       if (message.body !== null) form.set("Body", message.body);
       for (const media of JSON.parse(message.media_urls) as string[]) form.append("MediaUrl", media);
+      // A conversation message's files, by links the provider fetches (MMS, WhatsApp media).
+      for (const attachment of attachments) form.append("MediaUrl", attachment.url);
       let response: Response;
       try {
         response = await fetch(url, {

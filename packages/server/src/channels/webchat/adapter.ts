@@ -2,16 +2,21 @@ import { randomBytes } from "node:crypto";
 import rateLimit from "@fastify/rate-limit";
 import { z } from "zod";
 import { noConversationFor } from "../../conversations/errors.ts";
-import { ApiError, invalidParameter, tooManyRequests } from "../../platform/errors.ts";
+import { ApiError, invalidParameter, tooManyRequests, unauthenticated } from "../../platform/errors.ts";
 import { origin } from "../../platform/http/paging.ts";
 import { API_PREFIX, type HttpServer } from "../../platform/http/server.ts";
 import { iso8601, isoAt } from "../../platform/time.ts";
+import { MAX_MEDIA_PER_MESSAGE } from "../../media/store.ts";
+import { uploadRoute } from "../../media/routes.ts";
 import type { ChannelFactory } from "../channel.ts";
 import { VisitorTokenError, VisitorTokens } from "./tokens.ts";
 import { VisitorHub, type Visitor, type VisitorFrame } from "./visitors.ts";
 
 const SESSIONS_PATH = `${API_PREFIX}/WebChat/Sessions`;
 const SOCKET_PATH = `${API_PREFIX}/WebChat/Socket`;
+const MEDIA_PATH = `${API_PREFIX}/WebChat/Media`;
+/** Links to files in a visitor's chat last a day; each catch-up after a reconnect hands out fresh ones. */
+const VISITOR_LINK_MS = 86_400_000;
 /** A visitor's session lasts a day; the widget starts a new one after that. */
 const SESSION_TTL_SECONDS = 86_400;
 
@@ -19,12 +24,16 @@ const SESSION_TTL_SECONDS = 86_400;
 const UNAUTHORIZED = 4001;
 
 const clientFrame = z.discriminatedUnion("type", [
-  z.object({
-    type: z.literal("message"),
-    body: z.string().min(1).max(32_000),
-    /** The widget's own ID for the message: resending it after a reconnect adds nothing. */
-    client_id: z.string().min(1).max(100),
-  }),
+  z
+    .object({
+      type: z.literal("message"),
+      body: z.string().max(32_000).default(""),
+      /** Files the visitor uploaded for this message (`POST …/WebChat/Media`). */
+      media: z.array(z.string().max(34)).max(MAX_MEDIA_PER_MESSAGE).default([]),
+      /** The widget's own ID for the message: resending it after a reconnect adds nothing. */
+      client_id: z.string().min(1).max(100),
+    })
+    .refine((frame) => frame.body.length > 0 || frame.media.length > 0, "a message needs a body or media"),
   z.object({ type: z.literal("read"), index: z.number().int().min(0) }),
   z.object({ type: z.literal("typing") }),
 ]);
@@ -58,6 +67,8 @@ export const webChat: ChannelFactory = ({
   typing,
   events,
   secrets,
+  media,
+  mediaLinks,
   clock,
   logger,
 }) => {
@@ -65,7 +76,13 @@ export const webChat: ChannelFactory = ({
   // nothing until a message is sent), messages per socket.
   const { sessionsPerMinute, messagesPer10s } = config.webchat;
   const tokens = new VisitorTokens(secrets.derive("webchat-tokens"));
-  const hub = new VisitorHub(events, conversations, typing, logger.child({ component: "webchat" }));
+  const hub = new VisitorHub(
+    events,
+    conversations,
+    typing,
+    (sid) => mediaLinks.path(sid, clock.now() + VISITOR_LINK_MS),
+    logger.child({ component: "webchat" }),
+  );
 
   return {
     type: "chat",
@@ -121,6 +138,38 @@ export const webChat: ChannelFactory = ({
               expires: iso8601(isoAt(issued.expiresAt)),
               socket_url: `${socketUrl}?token=${issued.token}`,
             });
+          },
+        );
+      });
+
+      // A visitor's files, uploaded before the message that carries them; the session token is the
+      // credential, and uploads count against the visitor's message allowance.
+      await open.register(async (scope: HttpServer) => {
+        if (messagesPer10s > 0)
+          await scope.register(rateLimit, {
+            max: messagesPer10s,
+            timeWindow: 10_000,
+            errorResponseBuilder: (_request, context) =>
+              tooManyRequests(Math.max(1, Math.ceil(context.ttl / 1000))),
+          });
+        await uploadRoute(
+          scope,
+          MEDIA_PATH,
+          config.mediaMaxBytes,
+          "Upload a file for a visitor's next message (Authorization: Bearer <session token>)",
+          async (request, upload) => {
+            const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1];
+            if (!bearer) throw unauthenticated("Send the session token as Authorization: Bearer <token>");
+            const grant = await tokens.verify(bearer, clock.now()).catch((error: unknown) => {
+              throw error instanceof VisitorTokenError ? unauthenticated(error.message) : error;
+            });
+            const stored = await media.upload(grant.accountSid, { ...upload, uploadedBy: grant.identity });
+            return {
+              sid: stored.sid,
+              content_type: stored.content_type,
+              filename: stored.filename,
+              size: stored.size,
+            };
           },
         );
       });
@@ -187,7 +236,7 @@ export const webChat: ChannelFactory = ({
                     type: "error",
                     code: 20001,
                     message:
-                      "expected {type:'message', body, client_id}, {type:'read', index} or {type:'typing'}",
+                      "expected {type:'message', body, media?, client_id}, {type:'read', index} or {type:'typing'}",
                   });
                   return;
                 }
@@ -209,6 +258,7 @@ export const webChat: ChannelFactory = ({
                     from: grant.identity,
                     to: grant.address,
                     body: frame.body,
+                    ...(frame.media.length > 0 && { media: frame.media }),
                     externalId: `webchat:${grant.identity}:${frame.client_id}`,
                     conversationAttributes: grant.attributes,
                   });

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { ConversationStore } from "../../conversations/store.ts";
 import type { TypingRelay } from "../../conversations/typing.ts";
+import { mediaOf, type MediaRef } from "../../media/store.ts";
 import type { EventLog, StoredEvent } from "../../platform/events/event-log.ts";
 import { Passes } from "../../platform/events/passes.ts";
 import { iso8601 } from "../../platform/time.ts";
@@ -15,6 +16,8 @@ export type VisitorFrame =
       author: string;
       body: string;
       attributes: string;
+      /** Each file with a link (a path on this server) that works without credentials for a day. */
+      media?: Array<MediaRef & { url: string }>;
       date_created: string;
     }
   | { type: "ack"; client_id: string; sid: string; index: number; duplicate: boolean }
@@ -55,6 +58,7 @@ export class VisitorHub {
     private readonly events: EventLog,
     private readonly conversations: ConversationStore,
     private readonly typing: TypingRelay,
+    private readonly mediaLink: (mediaSid: string) => string,
     logger: Logger,
   ) {
     this.passes = new Passes(
@@ -103,6 +107,7 @@ export class VisitorHub {
           author: message.author,
           body: message.body ?? "",
           attributes: message.attributes,
+          media: message.media,
           dateCreated: message.date_created,
         });
       if (!page.nextKey) break;
@@ -140,6 +145,7 @@ export class VisitorHub {
           author: data.Author!,
           body: data.Body ?? "",
           attributes: data.Attributes ?? "{}",
+          media: data.Media ?? null,
           dateCreated: data.DateCreated!,
         });
         break;
@@ -159,7 +165,15 @@ export class VisitorHub {
 
   private sendMessage(
     visitor: Visitor,
-    m: { sid: string; index: number; author: string; body: string; attributes: string; dateCreated: string },
+    m: {
+      sid: string;
+      index: number;
+      author: string;
+      body: string;
+      attributes: string;
+      media: string | null;
+      dateCreated: string;
+    },
   ): void {
     if (m.index <= visitor.lastIndex) return;
     visitor.lastIndex = m.index;
@@ -170,6 +184,9 @@ export class VisitorHub {
       author: m.author,
       body: m.body,
       attributes: m.attributes,
+      ...(m.media !== null && {
+        media: mediaOf(m.media).map((ref) => ({ ...ref, url: this.mediaLink(ref.sid) })),
+      }),
       date_created: iso8601(m.dateCreated),
     });
   }

@@ -188,30 +188,53 @@ function contentOf(message: CustomerMessage): Pick<ProviderInbound, "body" | "at
   return { body: `[${message.type}]`, attributes: { ...replyTo, whatsapp_type: message.type } };
 }
 
+/** WhatsApp's message type for a file: the kinds it shows in place, else a document. */
+function whatsappMediaType(contentType: string): "image" | "video" | "audio" | "document" {
+  if (/^image\/(jpeg|png)$/.test(contentType)) return "image";
+  if (/^video\/(mp4|3gpp)$/.test(contentType)) return "video";
+  if (/^audio\/(aac|mp4|mpeg|amr|ogg)$/.test(contentType)) return "audio";
+  return "document";
+}
+
 /**
- * Sends a text from the provider's number: `POST {base}/{phone number ID}/messages`. Meta answers
- * with the message's `wamid`, which its status webhooks name.
+ * Sends from the provider's number: `POST {base}/{phone number ID}/messages`, the text first, then
+ * each file by a link Meta fetches. The message's provider ID is the first part's `wamid`, which
+ * Meta's status webhooks name.
  */
 function whatsappTransport(timeoutMs: number): Transport {
   return {
     providerType: "whatsapp",
-    async send({ message, provider, password }: SendRequest) {
-      const answer = await graphPost(
-        `${graphBase(provider)}/${encodeURIComponent(provider.settings.username)}/messages`,
-        password,
-        {
-          messaging_product: "whatsapp",
-          recipient_type: "individual",
-          to: message.to_address.replace(/^whatsapp:\+?/, ""),
-          type: "text",
-          text: { body: message.body ?? "", preview_url: true },
-        },
-        timeoutMs,
-      );
-      const [sent] = (answer.messages as Array<{ id?: unknown }> | undefined) ?? [];
-      if (typeof sent?.id !== "string")
-        throw new SendFailure(UNKNOWN_ERROR, "Meta's answer named no message ID", true);
-      return { providerMessageId: sent.id };
+    async send({ message, provider, password, attachments }: SendRequest) {
+      const parts: object[] = [];
+      if (message.body) parts.push({ type: "text", text: { body: message.body, preview_url: true } });
+      for (const { media, url } of attachments) {
+        const type = whatsappMediaType(media.content_type);
+        parts.push({
+          type,
+          [type]: { link: url, ...(type === "document" && media.filename && { filename: media.filename }) },
+        });
+      }
+      const ids: string[] = [];
+      for (const part of parts) {
+        const answer = await graphPost(
+          `${graphBase(provider)}/${encodeURIComponent(provider.settings.username)}/messages`,
+          password,
+          {
+            messaging_product: "whatsapp",
+            recipient_type: "individual",
+            to: message.to_address.replace(/^whatsapp:\+?/, ""),
+            ...part,
+          },
+          timeoutMs,
+        );
+        const [sent] = (answer.messages as Array<{ id?: unknown }> | undefined) ?? [];
+        if (typeof sent?.id !== "string")
+          throw new SendFailure(UNKNOWN_ERROR, "Meta's answer named no message ID", true);
+        ids.push(sent.id);
+      }
+      if (ids.length === 0)
+        throw new SendFailure(UNKNOWN_ERROR, "The message has no text and no files", true);
+      return { providerMessageId: ids[0]! };
     },
   };
 }

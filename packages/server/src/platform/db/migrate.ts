@@ -6,6 +6,7 @@ import * as eventScopes from "./migrations/0003-event-scopes.ts";
 import * as conversations from "./migrations/0004-conversations.ts";
 import * as messaging from "./migrations/0005-messaging.ts";
 import * as serviceWindows from "./migrations/0006-service-windows.ts";
+import * as media from "./migrations/0007-media.ts";
 
 /**
  * Versioned migrations, applied in name order and recorded in `kysely_migration`. A migration is
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<
   "0004-conversations": conversations,
   "0005-messaging": messaging,
   "0006-service-windows": serviceWindows,
+  "0007-media": media,
 };
 
 export class MigrationError extends Error {

@@ -22,6 +22,7 @@ export interface Schema {
   conversation_addresses: ConversationAddressesTable;
   messaging_providers: MessagingProvidersTable;
   channel_messages: ChannelMessagesTable;
+  media: MediaTable;
 }
 
 export type AccountStatus = "active" | "suspended" | "closed";
@@ -237,6 +238,8 @@ export interface ConversationMessagesTable {
   subject: string | null;
   /** The channel's own ID for an inbound message, unique per account: a redelivery is recognised. */
   external_id: string | null;
+  /** JSON array of the message's media (`MediaRef`s, media/store.ts), null when it has none. */
+  media: string | null;
   date_created: string;
   date_updated: string;
 }
@@ -355,4 +358,23 @@ export interface ChannelMessagesTable {
   date_created: string;
   date_updated: string;
   date_sent: string | null;
+}
+
+/** A file attached, or to be attached, to a conversation message. */
+export interface MediaTable {
+  sid: string;
+  account_sid: string;
+  content_type: string;
+  filename: string | null;
+  size: number;
+  content: Buffer;
+  /**
+   * Who uploaded it when not an API caller (a web chat visitor's identity, an email's sender): only
+   * a message by that author may carry it. Null: any message of the account may.
+   */
+  uploaded_by: string | null;
+  conversation_sid: string | null;
+  /** The message it is attached to; null until then (and swept if it stays so). */
+  message_sid: string | null;
+  date_created: string;
 }
