@@ -62,7 +62,7 @@ describe.each(dialects())("email on $dialect", ({ unavailable, create }) => {
   let relay: Relay;
   let smtpPort: number;
   let client: ReturnType<typeof localTwilio>;
-  const { post, get } = apiCalls(
+  const { post, get, upload } = apiCalls(
     () => baseUrl,
     () => account,
   );
@@ -143,12 +143,32 @@ describe.each(dialects())("email on $dialect", ({ unavailable, create }) => {
       from_name: "Jane Doe",
       attachments: [{ filename: "receipt.txt", content_type: "text/plain", size: 11 }],
     });
+    // The attachment itself is kept, as the message's media.
+    expect(received!.media).toEqual([
+      {
+        sid: expect.stringMatching(/^ME[0-9a-f]{32}$/),
+        content_type: "text/plain",
+        filename: "receipt.txt",
+        size: 11,
+        category: "media",
+      },
+    ]);
+    const attachment = (received!.media as Array<{ sid: string }>)[0]!;
+    const content = await fetch(`${baseUrl}/switchboard/v1/Media/${attachment.sid}/Content`, {
+      headers: {
+        Authorization: `Basic ${Buffer.from(`${account.sid}:${account.token}`).toString("base64")}`,
+      },
+    });
+    expect(await content.text()).toBe("paid 20 EUR");
 
     // The agent answers: the reply leaves through the relay, threaded under the customer's mail.
     await conversation.participants.create({ identity: "alice" });
+    const label = await upload(Buffer.from("%PDF-1.4 shipping label"), "application/pdf", "label.pdf");
+    expect(label.status).toBe(201);
     const reply = await conversation.messages.create({
       author: "alice",
       body: "It ships today, sorry for the wait.",
+      mediaSid: label.body.sid as string,
     });
     const sent = await eventually(() => relay.received.at(0), 10_000, "the reply at the relay");
     expect(sent.from?.value[0]?.address).toBe(SUPPORT);
@@ -157,6 +177,9 @@ describe.each(dialects())("email on $dialect", ({ unavailable, create }) => {
     expect(sent.text?.trim()).toBe("It ships today, sorry for the wait.");
     expect(sent.inReplyTo).toBe("<m1@customer.test>");
     expect([sent.references].flat()).toContain("<m1@customer.test>");
+    expect(sent.attachments.map((a) => [a.filename, a.contentType, a.content.toString()])).toEqual([
+      ["label.pdf", "application/pdf", "%PDF-1.4 shipping label"],
+    ]);
     expect(sent.messageId).toMatch(new RegExp(`^<${reply.sid}\\.SM[0-9a-f]{32}@acme\\.test>$`));
     const receipts = await eventually(async () => {
       const listed = await get(

@@ -29,5 +29,17 @@ export function apiCalls(baseUrl: () => string, account: () => { sid: string; to
         }),
       ),
     get: async (path: string) => answer(await fetch(baseUrl() + path, { headers: headers(true) })),
+    /** Uploads a file (the raw body) to the media API. */
+    upload: async (content: string | Buffer, contentType: string, filename?: string) =>
+      answer(
+        await fetch(
+          `${baseUrl()}/switchboard/v1/Media${filename ? `?Filename=${encodeURIComponent(filename)}` : ""}`,
+          {
+            method: "POST",
+            headers: { ...headers(true), "Content-Type": contentType },
+            body: typeof content === "string" ? content : new Uint8Array(content),
+          },
+        ),
+      ),
   };
 }
