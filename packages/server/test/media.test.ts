@@ -211,21 +211,36 @@ describe.each(dialects())("media on $dialect", ({ unavailable, create }) => {
         BaseUrl: graph.url,
         Addresses: "whatsapp:+15550001111",
       });
-      // The customer wrote first (no address configuration: a plain message, which opens the window).
-      await graph.deliver(
-        provider.body.webhook_url as string,
-        whatsappChange(number, {
-          messages: [
-            { from: "15557654321", id: "wamid.in", type: "text", text: { body: "Send me the invoice" } },
-          ],
-        }),
-      );
       const conversation = await client.conversations.v1.conversations.create({});
       const chat = client.conversations.v1.conversations(conversation.sid);
       await chat.participants.create({
         "messagingBinding.address": "whatsapp:+15557654321",
         "messagingBinding.proxyAddress": "whatsapp:+15550001111",
       });
+      // The customer writes first, with a photo: Switchboard fetches it from Meta and keeps it.
+      graph.media.set("1037543291543636", { content: PNG, mimeType: "image/png" });
+      await graph.deliver(
+        provider.body.webhook_url as string,
+        whatsappChange(number, {
+          messages: [
+            { from: "15557654321", id: "wamid.in1", type: "text", text: { body: "Send me the invoice" } },
+            {
+              from: "15557654321",
+              id: "wamid.in2",
+              type: "image",
+              image: { id: "1037543291543636", mime_type: "image/png", caption: "for this parcel" },
+            },
+          ],
+        }),
+      );
+      const [, photoIn] = await chat.messages.list();
+      expect(photoIn).toMatchObject({ author: "whatsapp:+15557654321", body: "for this parcel" });
+      const kept = (photoIn!.media as Array<{ sid: string; content_type: string }>)[0]!;
+      expect(kept.content_type).toBe("image/png");
+      const keptContent = await fetch(
+        (await get(`/switchboard/v1/Media/${kept.sid}`)).body.links.content_direct_temporary as string,
+      );
+      expect(Buffer.from(await keptContent.arrayBuffer())).toEqual(PNG);
       const invoice = await upload(Buffer.from("%PDF-1.4 invoice"), "application/pdf", "invoice.pdf");
       const photo = await upload(PNG, "image/png", "parcel.png");
       await chat.messages.create({

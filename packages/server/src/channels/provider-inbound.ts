@@ -12,6 +12,8 @@ export interface ProviderInbound {
   mediaUrls?: string[];
   /** The provider's ID for it: a redelivered webhook with the same ID adds nothing. */
   providerMessageId: string;
+  /** Files the customer sent, already in the media store (SIDs uploaded as the customer). */
+  media?: string[];
   /** What else the provider said about it (a WhatsApp media ID, a button's payload). */
   attributes?: Record<string, unknown>;
   /** Facts about the customer for a conversation this message starts (their profile name). */
@@ -50,6 +52,7 @@ export function providerInbound(
         to: message.to,
         body: message.body,
         externalId: `${provider.sid}:${message.providerMessageId}`,
+        ...(message.media?.length && { media: message.media }),
         ...(Object.keys(attributes).length > 0 && { attributes: JSON.stringify(attributes) }),
         ...(message.customer && { conversationAttributes: JSON.stringify(message.customer) }),
       });

@@ -26,11 +26,14 @@ export class MetaGraph {
   readonly appSecret = randomBytes(16).toString("hex");
   readonly submitted: GraphSubmission[] = [];
   readonly answers: GraphAnswer[] = [];
+  /** Files customers sent, by media ID: described at `/{id}`, handed over at `/files/{id}`. */
+  readonly media = new Map<string, { content: Buffer; mimeType: string }>();
   url = "";
   private readonly server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
+      if (req.method === "GET") return this.serveMedia(req, res);
       const match = /^\/v21\.0\/([^/]+)\/messages$/.exec(req.url ?? "");
       if (req.method !== "POST" || !match)
         return json(res, 404, { error: { message: "Unknown path", code: 803 } });
@@ -63,6 +66,25 @@ export class MetaGraph {
     await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v21.0`;
     return this;
+  }
+
+  private serveMedia(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (req.headers.authorization !== `Bearer ${this.accessToken}`)
+      return json(res, 401, { error: { message: "Invalid OAuth access token.", code: 190 } });
+    const described = /^\/v21\.0\/([^/]+)$/.exec(req.url ?? "");
+    const download = /^\/files\/([^/]+)$/.exec(req.url ?? "");
+    const id = decodeURIComponent((described ?? download)?.[1] ?? "");
+    const file = this.media.get(id);
+    if (!file) return json(res, 404, { error: { message: "Unsupported get request", code: 100 } });
+    if (described)
+      return json(res, 200, {
+        id,
+        url: `${this.url.replace(/\/v21\.0$/, "")}/files/${encodeURIComponent(id)}`,
+        mime_type: file.mimeType,
+        file_size: file.content.length,
+        messaging_product: "whatsapp",
+      });
+    res.writeHead(200, { "Content-Type": file.mimeType }).end(file.content);
   }
 
   async stop(): Promise<void> {

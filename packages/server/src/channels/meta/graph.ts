@@ -63,6 +63,43 @@ export async function graphPost(
   throw graphFailure(response.status, answer.error);
 }
 
+/**
+ * Fetches a file a customer sent (WhatsApp media): its description from `{base}/{media ID}`, then
+ * the bytes from the URL that names, both with the access token. Rejects when Meta does not hand
+ * it over or it is larger than `maxBytes`.
+ */
+export async function graphDownload(
+  provider: Provider,
+  accessToken: string,
+  mediaId: string,
+  maxBytes: number,
+  timeoutMs: number,
+): Promise<{ content: Buffer; contentType: string }> {
+  const headers = { Authorization: `Bearer ${accessToken}` };
+  const described = await fetch(`${graphBase(provider)}/${encodeURIComponent(mediaId)}`, {
+    headers,
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const about = (await described.json().catch(() => ({}))) as {
+    url?: unknown;
+    mime_type?: unknown;
+    file_size?: unknown;
+  };
+  if (!described.ok || typeof about.url !== "string")
+    throw new Error(`Meta did not describe media ${mediaId} (HTTP ${described.status})`);
+  if (typeof about.file_size === "number" && about.file_size > maxBytes)
+    throw new Error(`Media ${mediaId} is ${about.file_size} bytes, over the ${maxBytes}-byte limit`);
+  const file = await fetch(about.url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+  if (!file.ok) throw new Error(`Meta did not hand over media ${mediaId} (HTTP ${file.status})`);
+  const content = Buffer.from(await file.arrayBuffer());
+  if (content.length > maxBytes) throw new Error(`Media ${mediaId} is over the ${maxBytes}-byte limit`);
+  const contentType =
+    typeof about.mime_type === "string"
+      ? about.mime_type
+      : (file.headers.get("content-type") ?? "application/octet-stream");
+  return { content, contentType: contentType.split(";")[0]!.trim() };
+}
+
 /** A failure Meta reported, for a send or for a message it had taken (a WhatsApp status). */
 export function graphFailure(httpStatus: number | undefined, reported: unknown): SendFailure {
   const error = graphError.safeParse(reported);

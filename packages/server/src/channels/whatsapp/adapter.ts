@@ -1,10 +1,17 @@
 import { z } from "zod";
-import type { ProviderWithSecrets } from "../../messaging/providers.ts";
+import type { Provider, ProviderWithSecrets } from "../../messaging/providers.ts";
 import { META_WEBHOOK, PROVIDER_WEBHOOKS } from "../../messaging/provider-urls.ts";
 import type { ReportedStatus } from "../../messaging/store.ts";
 import { SendFailure, UNKNOWN_ERROR, type SendRequest, type Transport } from "../../messaging/transport.ts";
 import type { ChannelFactory } from "../channel.ts";
-import { addressedProvider, graphBase, graphFailure, graphPost, graphWebhookRoutes } from "../meta/graph.ts";
+import {
+  addressedProvider,
+  graphBase,
+  graphDownload,
+  graphFailure,
+  graphPost,
+  graphWebhookRoutes,
+} from "../meta/graph.ts";
 import { providerInbound, type ProviderInbound } from "../provider-inbound.ts";
 
 const media = z.looseObject({
@@ -93,8 +100,39 @@ const addressOf = (number: string) => `whatsapp:+${number.replace(/\D/g, "")}`;
  * Free-form messages go out only within 24 hours of the customer's last message: the sender
  * refuses later ones with 63016 before Meta is asked (messaging/service-window.ts).
  */
-export const whatsapp: ChannelFactory = ({ config, inbound, messages, providers, logger }) => {
+export const whatsapp: ChannelFactory = ({ config, inbound, messages, providers, media, logger }) => {
   const take = providerInbound(messages, inbound);
+
+  /**
+   * The customer's file, fetched from Meta into the media store. A file that cannot be had (too
+   * large, gone) leaves the message with Meta's media ID only: the words still reach the agent.
+   */
+  const keep = async (provider: Provider, from: string, message: CustomerMessage): Promise<string[]> => {
+    const kind = MEDIA_TYPES.find((type) => type === message.type);
+    const file = kind && message[kind];
+    if (!file?.id) return [];
+    const found = await providers.withSecrets(provider.sid);
+    if (!found) return [];
+    try {
+      const { content, contentType } = await graphDownload(
+        provider,
+        found.password,
+        file.id,
+        config.mediaMaxBytes,
+        config.messaging.timeoutMs,
+      );
+      const stored = await media.upload(provider.account_sid, {
+        contentType,
+        filename: file.filename,
+        content,
+        uploadedBy: from,
+      });
+      return [stored.sid];
+    } catch (error) {
+      logger.warn({ err: error, provider: provider.sid, media: file.id }, "WhatsApp media not kept");
+      return [];
+    }
+  };
 
   const receive = async ({ provider: via }: ProviderWithSecrets, body: unknown): Promise<void> => {
     const parsed = payloadSchema.safeParse(body);
@@ -118,9 +156,11 @@ export const whatsapp: ChannelFactory = ({ config, inbound, messages, providers,
         const ours = addressOf(value.metadata.display_phone_number);
         for (const message of value.messages ?? []) {
           const name = value.contacts?.find((c) => c.wa_id === message.from)?.profile?.name;
+          const from = addressOf(message.from);
           await take(provider, {
             ...contentOf(message),
-            from: addressOf(message.from),
+            media: await keep(provider, from, message),
+            from,
             to: ours,
             providerMessageId: message.id,
             ...(name && { customer: { name } }),
