@@ -91,13 +91,7 @@ export const webChat: ChannelFactory = ({
 
     async openRoutes(open) {
       await open.register(async (scope: HttpServer) => {
-        if (sessionsPerMinute > 0)
-          await scope.register(rateLimit, {
-            max: sessionsPerMinute,
-            timeWindow: 60_000,
-            errorResponseBuilder: (_request, context) =>
-              tooManyRequests(Math.max(1, Math.ceil(context.ttl / 1000))),
-          });
+        await limitPerClient(scope, sessionsPerMinute, 60_000);
         scope.post(
           SESSIONS_PATH,
           {
@@ -145,13 +139,7 @@ export const webChat: ChannelFactory = ({
       // A visitor's files, uploaded before the message that carries them; the session token is the
       // credential, and uploads count against the visitor's message allowance.
       await open.register(async (scope: HttpServer) => {
-        if (messagesPer10s > 0)
-          await scope.register(rateLimit, {
-            max: messagesPer10s,
-            timeWindow: 10_000,
-            errorResponseBuilder: (_request, context) =>
-              tooManyRequests(Math.max(1, Math.ceil(context.ttl / 1000))),
-          });
+        await limitPerClient(scope, messagesPer10s, 10_000);
         await uploadRoute(
           scope,
           MEDIA_PATH,
@@ -311,6 +299,16 @@ export const webChat: ChannelFactory = ({
     },
   };
 };
+
+/** At most `max` requests per client address per window in this scope (0: no limit), else 429. */
+async function limitPerClient(scope: HttpServer, max: number, windowMs: number): Promise<void> {
+  if (max === 0) return;
+  await scope.register(rateLimit, {
+    max,
+    timeWindow: windowMs,
+    errorResponseBuilder: (_request, context) => tooManyRequests(Math.max(1, Math.ceil(context.ttl / 1000))),
+  });
+}
 
 function parseObject(text: string | undefined): Record<string, unknown> | undefined {
   if (text === undefined) return undefined;

@@ -25,6 +25,8 @@ export class Database {
   private constructor(
     readonly dialect: Dialect,
     readonly db: Kysely<Schema>,
+    /** The Postgres schema the tables live in; undefined on SQLite. */
+    readonly schema?: string,
   ) {}
 
   /** `sqlite:PATH` or `postgres://...`. Postgres URLs may carry `?schema=NAME` to use a schema other than public. */
@@ -55,7 +57,11 @@ export class Database {
       max: 10,
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     });
-    return new Database("postgres", new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) }));
+    return new Database(
+      "postgres",
+      new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) }),
+      schema ?? "public",
+    );
   }
 
   async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {

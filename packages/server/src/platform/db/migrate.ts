@@ -44,6 +44,9 @@ export class MigrationError extends Error {
 export async function migrateToLatest(database: Database): Promise<string[]> {
   const migrator = new Migrator({
     db: database.db,
+    // Named, or Kysely takes another schema's migration tables (a second deployment, or a test, in
+    // the same database) for ours.
+    migrationTableSchema: database.schema,
     provider: {
       getMigrations: () =>
         Promise.resolve(
