@@ -6,7 +6,8 @@ import { API_PREFIX, type HttpServer } from "../platform/http/server.ts";
 import { iso8601, isoAt } from "../platform/time.ts";
 import type { RoutingService } from "../routing/service.ts";
 import type { StreamHub, StreamMessage, Subscriber } from "./hub.ts";
-import { TokenError, type StreamGrant, type StreamTokens } from "./tokens.ts";
+import { TokenError } from "../platform/secrets/signed-tokens.ts";
+import type { StreamGrant, StreamTokens } from "./tokens.ts";
 
 export const STREAM_PATH = `${API_PREFIX}/Stream`;
 

@@ -9,7 +9,8 @@ import { iso8601, isoAt } from "../../platform/time.ts";
 import { MAX_MEDIA_PER_MESSAGE } from "../../media/store.ts";
 import { uploadRoute } from "../../media/routes.ts";
 import type { ChannelFactory } from "../channel.ts";
-import { VisitorTokenError, VisitorTokens } from "./tokens.ts";
+import { TokenError } from "../../platform/secrets/signed-tokens.ts";
+import { VisitorTokens } from "./tokens.ts";
 import { VisitorHub, type Visitor, type VisitorFrame } from "./visitors.ts";
 
 const SESSIONS_PATH = `${API_PREFIX}/WebChat/Sessions`;
@@ -149,7 +150,7 @@ export const webChat: ChannelFactory = ({
             const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1];
             if (!bearer) throw unauthenticated("Send the session token as Authorization: Bearer <token>");
             const grant = await tokens.verify(bearer, clock.now()).catch((error: unknown) => {
-              throw error instanceof VisitorTokenError ? unauthenticated(error.message) : error;
+              throw error instanceof TokenError ? unauthenticated(error.message) : error;
             });
             const stored = await media.upload(grant.accountSid, { ...upload, uploadedBy: grant.identity });
             return {
@@ -204,9 +205,8 @@ export const webChat: ChannelFactory = ({
             return grant;
           })();
           ready.catch((error: unknown) => {
-            const reason = error instanceof VisitorTokenError ? error.message : "try again";
-            if (!(error instanceof VisitorTokenError))
-              request.log.error({ err: error }, "web chat start failed");
+            const reason = error instanceof TokenError ? error.message : "try again";
+            if (!(error instanceof TokenError)) request.log.error({ err: error }, "web chat start failed");
             socket.close(UNAUTHORIZED, reason);
           });
 
@@ -285,7 +285,7 @@ export const webChat: ChannelFactory = ({
                 }
               })
               .catch((error: unknown) => {
-                if (error instanceof VisitorTokenError) return; // the socket is closing already
+                if (error instanceof TokenError) return; // the socket is closing already
                 if (error instanceof ApiError)
                   send({ type: "error", code: error.code, message: error.message });
                 else {

@@ -1,4 +1,4 @@
-import { errors, jwtVerify, SignJWT } from "jose";
+import { SignedTokens, TokenError } from "../../platform/secrets/signed-tokens.ts";
 
 /** A web chat visitor: who they are to us and which address of which account they write to. */
 export interface VisitorGrant {
@@ -11,56 +11,31 @@ export interface VisitorGrant {
   attributes: string;
 }
 
-const ISSUER = "switchboard";
-const AUDIENCE = "switchboard:webchat";
-
-export class VisitorTokenError extends Error {}
-
 /**
- * Web chat session tokens (JWT, HS256). The widget keeps its token (in the page's storage) so the
- * session survives reloads and network changes; the key is derived from the server's secret key.
+ * Web chat session tokens. The widget keeps its token (in the page's storage) so the session
+ * survives reloads and network changes.
  */
 export class VisitorTokens {
-  constructor(private readonly key: Uint8Array) {}
+  private readonly tokens: SignedTokens;
 
-  async issue(
+  constructor(key: Uint8Array) {
+    this.tokens = new SignedTokens(key, "switchboard:webchat");
+  }
+
+  issue(
     grant: VisitorGrant,
     nowMs: number,
     ttlSeconds: number,
   ): Promise<{ token: string; expiresAt: number }> {
-    const issuedAt = Math.floor(nowMs / 1000);
-    const token = await new SignJWT({ acc: grant.accountSid, addr: grant.address, attr: grant.attributes })
-      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-      .setSubject(grant.identity)
-      .setIssuer(ISSUER)
-      .setAudience(AUDIENCE)
-      .setIssuedAt(issuedAt)
-      .setExpirationTime(issuedAt + ttlSeconds)
-      .sign(this.key);
-    return { token, expiresAt: (issuedAt + ttlSeconds) * 1000 };
+    const claims = { acc: grant.accountSid, addr: grant.address, attr: grant.attributes };
+    return this.tokens.issue(grant.identity, claims, nowMs, ttlSeconds);
   }
 
+  /** The grant of a valid, unexpired token; a TokenError saying why otherwise. */
   async verify(token: string, nowMs: number): Promise<VisitorGrant> {
-    try {
-      const { payload } = await jwtVerify(token, this.key, {
-        issuer: ISSUER,
-        audience: AUDIENCE,
-        algorithms: ["HS256"],
-        currentDate: new Date(nowMs),
-      });
-      const { acc, addr, attr, sub } = payload as Record<string, unknown>;
-      if (
-        typeof acc !== "string" ||
-        typeof addr !== "string" ||
-        typeof sub !== "string" ||
-        typeof attr !== "string"
-      )
-        throw new VisitorTokenError("malformed token");
-      return { accountSid: acc, address: addr, identity: sub, attributes: attr };
-    } catch (error) {
-      if (error instanceof VisitorTokenError) throw error;
-      if (error instanceof errors.JWTExpired) throw new VisitorTokenError("token expired");
-      throw new VisitorTokenError("invalid token");
-    }
+    const { acc, addr, attr, sub } = await this.tokens.verify(token, nowMs);
+    if (typeof acc !== "string" || typeof addr !== "string" || typeof attr !== "string")
+      throw new TokenError("malformed token");
+    return { accountSid: acc, address: addr, identity: sub, attributes: attr };
   }
 }
