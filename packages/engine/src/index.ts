@@ -7,6 +7,8 @@
  * - Workforce math: Erlang C (`probabilityOfWaiting`, `serviceLevel`, `averageSpeedOfAnswer`, `agentsNeeded`)
  *   and `estimateWaitTime` from live queue state
  * - Simulation: `simulate` drives the real engine on a virtual clock with simulated traffic and agents
+ * - Flows: `checkFlow` validates a Studio definition; `RunnableFlow` runs executions as plain data,
+ *   asking the host for effects (messages, HTTP calls, tasks, subflows)
  */
 export { isSid, sequentialSids, assertPrefix } from "./ids.ts";
 export type { SidGenerator, SidPrefix } from "./ids.ts";
@@ -70,3 +72,4 @@ export { simulate } from "./simulation/simulator.ts";
 export type { SimulationConfig, SimulationResult, StreamResult } from "./simulation/simulator.ts";
 export type { Distribution } from "./simulation/random.ts";
 export { Scenario } from "./routing/scenario.ts";
+export * from "./flows/index.ts";
