@@ -1,6 +1,6 @@
 import rateLimit from "@fastify/rate-limit";
 import websocket from "@fastify/websocket";
-import type { Clock, SidGenerator } from "@switchboard/engine";
+import { Templates, type Clock, type SidGenerator } from "@switchboard/engine";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
 import { AccountStore } from "./identity/accounts.ts";
@@ -17,6 +17,11 @@ import { ConversationStore } from "./conversations/store.ts";
 import { conversationSubscriptions } from "./conversations/subscriptions.ts";
 import { ConversationTasks } from "./conversations/tasks.ts";
 import { ConversationTimers } from "./conversations/timers.ts";
+import { ExecutionStore } from "./flows/executions.ts";
+import { flowRoutes } from "./flows/routes.ts";
+import { FlowRunner } from "./flows/runner.ts";
+import { FlowStore } from "./flows/store.ts";
+import { FlowTriggers } from "./flows/triggers.ts";
 import { TypingRelay } from "./conversations/typing.ts";
 import { MediaLinks } from "./media/links.ts";
 import { mediaContentRoute, mediaRoutes } from "./media/routes.ts";
@@ -82,6 +87,8 @@ export class Switchboard {
     private readonly mediaSweeper: MediaSweeper,
     private readonly conversationTasks: ConversationTasks,
     private readonly conversationDeliveries: ConversationDeliveries,
+    private readonly flowRunner: FlowRunner,
+    private readonly flowTriggers: FlowTriggers,
     private readonly sender: OutboundSender,
     private readonly channels: Channel[],
     private readonly hub: StreamHub,
@@ -151,6 +158,32 @@ export class Switchboard {
       addresses,
       routing,
       logger.child({ component: "conversation-tasks" }),
+      config.pollIntervalMs,
+    );
+    const templates = new Templates(clock);
+    const flows = new FlowStore(database, ids, clock);
+    const executions = new ExecutionStore(database, ids, clock);
+    const flowRunner = new FlowRunner(
+      database,
+      flows,
+      executions,
+      conversations,
+      routing,
+      templates,
+      ids,
+      clock,
+      logger.child({ component: "flows" }),
+      { httpTimeoutMs: config.flowHttpTimeoutMs, pollIntervalMs: config.pollIntervalMs },
+    );
+    const flowTriggers = new FlowTriggers(
+      database,
+      events,
+      new ConsumerCursors(database, clock),
+      conversations,
+      flows,
+      executions,
+      flowRunner,
+      logger.child({ component: "flow-triggers" }),
       config.pollIntervalMs,
     );
     const conversationTimers = new ConversationTimers(
@@ -244,8 +277,9 @@ export class Switchboard {
       webhookRoutes(api, webhooks);
       eventRoutes(api, API_PREFIX, events);
       routingRoutes(api, routing, events);
-      conversationRoutes(api, conversations, messages, typing);
-      addressRoutes(api, addresses, routing);
+      conversationRoutes(api, conversations, messages, typing, flows);
+      addressRoutes(api, addresses, routing, flows);
+      flowRoutes(api, flows, executions, flowRunner, templates);
       messageRoutes(api, messages, providers, clock);
       providerRoutes(api, providers, config.publicUrl);
       await mediaRoutes(api, media, mediaLinks, clock, config.mediaMaxBytes);
@@ -270,6 +304,8 @@ export class Switchboard {
       new MediaSweeper(media, logger.child({ component: "media" })),
       conversationTasks,
       conversationDeliveries,
+      flowRunner,
+      flowTriggers,
       sender,
       channels,
       hub,
@@ -290,6 +326,8 @@ export class Switchboard {
     this.mediaSweeper.start();
     this.conversationTasks.start();
     this.conversationDeliveries.start();
+    this.flowRunner.start();
+    this.flowTriggers.start();
     this.sender.start();
     for (const channel of this.channels) await channel.start?.();
     return address;
@@ -306,6 +344,8 @@ export class Switchboard {
     await this.mediaSweeper.stop();
     await this.conversationTasks.stop();
     await this.conversationDeliveries.stop();
+    await this.flowTriggers.stop();
+    await this.flowRunner.stop();
     await this.sender.stop();
     for (const channel of this.channels) await channel.stop?.();
     await this.routing.close();

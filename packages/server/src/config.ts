@@ -63,6 +63,7 @@ const environmentSchema = z.object({
   SWITCHBOARD_WEBHOOK_CONCURRENCY: integer(1, 256).default(8),
   SWITCHBOARD_POLL_INTERVAL_MS: integer(10, 60_000).default(500),
   SWITCHBOARD_ASSIGNMENT_CALLBACK_TIMEOUT_MS: integer(100, 60_000).default(5_000),
+  SWITCHBOARD_FLOW_HTTP_TIMEOUT_MS: integer(100, 60_000).default(10_000),
   SWITCHBOARD_WEBCHAT_SESSIONS_PER_MINUTE: integer(0, 1_000_000).default(30),
   SWITCHBOARD_WEBCHAT_MESSAGES_PER_10S: integer(0, 1_000_000).default(20),
   SWITCHBOARD_PUBLIC_URL: publicUrl.optional(),
@@ -102,6 +103,8 @@ export interface Config {
   };
   /** How long an Assignment Callback receiver has to answer before the fallback URL is tried. */
   assignmentCallbackTimeoutMs: number;
+  /** How long a flow's make-http-request and run-function widgets wait for an answer. */
+  flowHttpTimeoutMs: number;
   /** How often consumers look at the event log when nothing woke them (another node may have written). */
   pollIntervalMs: number;
   /** Limits on web chat visitors, who call without credentials; 0 turns a limit off. */
@@ -190,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       concurrency: e.SWITCHBOARD_WEBHOOK_CONCURRENCY,
     },
     assignmentCallbackTimeoutMs: e.SWITCHBOARD_ASSIGNMENT_CALLBACK_TIMEOUT_MS,
+    flowHttpTimeoutMs: e.SWITCHBOARD_FLOW_HTTP_TIMEOUT_MS,
     pollIntervalMs: e.SWITCHBOARD_POLL_INTERVAL_MS,
     webchat: {
       sessionsPerMinute: e.SWITCHBOARD_WEBCHAT_SESSIONS_PER_MINUTE,

@@ -127,6 +127,8 @@ export type ExecutionInput =
   | { kind: "reply"; inbound: Record<string, unknown> }
   /** A send-and-wait-for-reply's wait ran out. */
   | { kind: "timeout" }
+  /** The message a send-and-wait-for-reply sent could not be delivered. */
+  | { kind: "undelivered"; error: string }
   /** Someone ended the execution (the API's Status=ended). */
   | { kind: "stop"; reason: string };
 
@@ -197,12 +199,13 @@ export class RunnableFlow {
     state.wait = null;
     if (wait.kind === "reply") {
       if (input.kind === "outcome") throw new Error(`${widgetName} waits for a reply, not an outcome`);
-      // Hearing from the contact is the progress the loop guard looks for.
+      // A wait that ended (the contact answered, or time passed) is the progress the loop guard looks for.
       state.visits = {};
-      if (input.kind === "reply") {
-        const outputs = { ...state.context.widgets[widgetName], inbound: input.inbound };
-        run.follow(widget, "incomingMessage", outputs);
-      } else run.follow(widget, "timeout", state.context.widgets[widgetName] ?? {});
+      const sent = state.context.widgets[widgetName] ?? {};
+      if (input.kind === "reply") run.follow(widget, "incomingMessage", { ...sent, inbound: input.inbound });
+      else if (input.kind === "undelivered")
+        run.follow(widget, "deliveryFailure", { ...sent, error: input.error });
+      else run.follow(widget, "timeout", sent);
       return run.progress();
     }
     if (input.kind !== "outcome") throw new Error(`${widgetName} waits for its effect's outcome`);

@@ -5,6 +5,7 @@ import { origin, pageRequest, pagingQuery, v1List } from "../platform/http/pagin
 import { formBoolean, httpUrl } from "../platform/http/parameters.ts";
 import type { HttpServer } from "../platform/http/server.ts";
 import { iso8601 } from "../platform/time.ts";
+import type { FlowStore } from "../flows/store.ts";
 import type { RoutingService } from "../routing/service.ts";
 import type { Address, AddressStore, AutoCreation } from "./addresses.ts";
 import { eventFilters } from "./parameters.ts";
@@ -38,16 +39,21 @@ type AutoCreationBody = z.infer<z.ZodObject<typeof autoCreationBody>>;
  * whether a message from a stranger starts a conversation, and what the new conversation gets —
  * a scoped webhook, and (Switchboard's binding) a task on a TaskRouter workflow.
  */
-export function addressRoutes(app: HttpServer, addresses: AddressStore, routing: RoutingService): void {
+export function addressRoutes(
+  app: HttpServer,
+  addresses: AddressStore,
+  routing: RoutingService,
+  flows: FlowStore,
+): void {
   const missing = (request: FastifyRequest) =>
     notFound(`The requested resource ${request.url.split("?")[0]} was not found`);
 
   /** The configuration after applying `body` to `current`, checked as a whole. */
-  const autoCreation = (
+  const autoCreation = async (
     request: FastifyRequest,
     body: AutoCreationBody,
     current?: AutoCreation,
-  ): AutoCreation => {
+  ): Promise<AutoCreation> => {
     const next: AutoCreation = {
       enabled: body["AutoCreation.Enabled"] ?? current?.enabled ?? false,
       type: body["AutoCreation.Type"] ?? current?.type ?? "default",
@@ -64,8 +70,17 @@ export function addressRoutes(app: HttpServer, addresses: AddressStore, routing:
     };
     if (next.type === "webhook" && next.webhook_url === null)
       throw invalidParameter("AutoCreation.Type webhook needs AutoCreation.WebhookUrl");
-    if (next.type === "studio")
-      throw invalidParameter("AutoCreation.Type studio needs Studio flows, which are not available yet");
+    if (next.type === "studio") {
+      if (next.studio_flow_sid === null)
+        throw invalidParameter("AutoCreation.Type studio needs AutoCreation.StudioFlowSid");
+      if (!(await flows.get(request.principal.accountSid, next.studio_flow_sid)))
+        throw invalidParameter(
+          `Invalid parameter AutoCreation.StudioFlowSid: no flow ${next.studio_flow_sid}`,
+        );
+      // A flow decides what happens to the conversation (its send-to-flex makes the task).
+      if (next.workflow_sid !== null)
+        throw invalidParameter("An address bound to a flow cannot also bind a workflow");
+    }
     if ((next.workspace_sid === null) !== (next.workflow_sid === null))
       throw invalidParameter("AutoCreation.WorkspaceSid and AutoCreation.WorkflowSid go together");
     if (next.workspace_sid !== null) {
@@ -113,7 +128,7 @@ export function addressRoutes(app: HttpServer, addresses: AddressStore, routing:
         address: body.Address,
         friendlyName: body.FriendlyName,
         addressCountry: body.AddressCountry,
-        autoCreation: autoCreation(request, body),
+        autoCreation: await autoCreation(request, body),
       });
       return reply.code(201).send(addressJson(request, address));
     },
@@ -165,7 +180,7 @@ export function addressRoutes(app: HttpServer, addresses: AddressStore, routing:
       if (!current) throw missing(request);
       const updated = await addresses.update(request.principal.accountSid, current.sid, {
         friendlyName: request.body.FriendlyName,
-        autoCreation: autoCreation(request, request.body, current.auto_creation),
+        autoCreation: await autoCreation(request, request.body, current.auto_creation),
       });
       if (!updated) throw missing(request);
       return addressJson(request, updated);

@@ -13,6 +13,7 @@ import {
   type MessageStore,
 } from "../messaging/store.ts";
 import { date, eventFilters, jsonText, list, timer } from "./parameters.ts";
+import type { FlowStore } from "../flows/store.ts";
 import type { TypingRelay } from "./typing.ts";
 import {
   type Conversation,
@@ -87,7 +88,14 @@ export function conversationRoutes(
   store: ConversationStore,
   messages: MessageStore,
   typing: TypingRelay,
+  flows: FlowStore,
 ): void {
+  /** A studio webhook must name one of the account's flows. */
+  const assertFlow = async (request: FastifyRequest, flowSid: string | undefined) => {
+    if (flowSid === undefined) return;
+    if (!(await flows.get(request.principal.accountSid, flowSid)))
+      throw invalidParameter(`Invalid parameter Configuration.FlowSid: no flow ${flowSid}`);
+  };
   const conversationOf = async (request: FastifyRequest): Promise<Conversation> => {
     const { ConversationSid } = request.params as { ConversationSid: string };
     const conversation = await store.get(request.principal.accountSid, ConversationSid);
@@ -486,8 +494,9 @@ export function conversationRoutes(
       const body = request.body;
       if (body.Target !== "studio" && body["Configuration.Url"] === undefined)
         throw invalidParameter("Missing required parameter Configuration.Url in the post body");
-      if (body.Target === "studio")
-        throw invalidParameter("Target studio needs Studio flows, which are not available yet");
+      if (body.Target === "studio" && body["Configuration.FlowSid"] === undefined)
+        throw invalidParameter("Missing required parameter Configuration.FlowSid in the post body");
+      await assertFlow(request, body["Configuration.FlowSid"]);
       const webhook = await store.addWebhook(await conversationOf(request), {
         target: body.Target,
         url: body["Configuration.Url"],
@@ -544,6 +553,7 @@ export function conversationRoutes(
     },
     async (request) => {
       const body = request.body;
+      await assertFlow(request, body["Configuration.FlowSid"]);
       const updated = await store.updateWebhook(await conversationOf(request), request.params.Sid, {
         url: body["Configuration.Url"],
         filters: body["Configuration.Filters"],

@@ -450,13 +450,14 @@ export class ConversationStore {
   }
 
   /**
-   * Adds messages, in order, with a few statements however many there are: each conversation's
+   * Adds messages inside the caller's transaction, in order, with a few statements however many
+   * there are: each conversation's
    * counter moves by its number of messages in one `UPDATE … RETURNING` (which also serialises
    * concurrent writers of a conversation on Postgres), so indexes are dense and never handed out
    * twice; the messages go in with one insert and their events with one append per account. A new
    * message re-activates an inactive conversation and restarts its timers; a closed one refuses.
    */
-  private async addMessages(
+  async addMessages(
     tx: Tx,
     items: Array<{ conversation: Conversation; input: MessageInput }>,
   ): Promise<Message[]> {
@@ -722,6 +723,14 @@ export class ConversationStore {
       );
       await tx.db.insertInto("conversation_webhooks").values(webhook).execute();
     }
+    if (autoCreation.type === "studio" && autoCreation.studio_flow_sid) {
+      const webhook = this.webhookRow(
+        conversation,
+        { target: "studio", flowSid: autoCreation.studio_flow_sid },
+        now,
+      );
+      await tx.db.insertInto("conversation_webhooks").values(webhook).execute();
+    }
     // AddressSid tells the consumers of the log (task creation) which configuration made it.
     await this.append(tx, conversation, "conversation.added", "Conversation added", {
       ...conversationData(conversation),
@@ -942,6 +951,74 @@ export class ConversationStore {
       .orderBy("date_created", "desc")
       .executeTakeFirst();
     return row?.conversation_sid;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Flows
+
+  /**
+   * The open conversation between a contact's address and ours, started (with the contact as a
+   * messaging participant) when there is none: where a flow that was not started by a message
+   * speaks to its contact, so the answer comes back to the same place.
+   */
+  async openWith(
+    tx: Tx,
+    accountSid: string,
+    pair: { address: string; proxyAddress: string; friendlyName?: string },
+  ): Promise<Conversation> {
+    const open = await this.openConversationOf(tx, accountSid, pair.address, pair.proxyAddress);
+    if (open) return (await this.find(tx.db, accountSid, open))!;
+    const now = this.clock.now();
+    const conversation = this.conversationRow(
+      accountSid,
+      { friendlyName: pair.friendlyName ?? pair.address },
+      now,
+    );
+    const participant = this.participantRow(
+      conversation,
+      { address: pair.address, proxyAddress: pair.proxyAddress },
+      now,
+    );
+    await tx.db.insertInto("conversations").values(conversation).execute();
+    await tx.db.insertInto("conversation_participants").values(participant).execute();
+    await this.append(
+      tx,
+      conversation,
+      "conversation.added",
+      "Conversation added",
+      conversationData(conversation),
+    );
+    await this.append(
+      tx,
+      conversation,
+      "conversation.participant.added",
+      "Participant added",
+      participantData(participant),
+    );
+    return conversation;
+  }
+
+  /** The flows a conversation's studio webhooks hand its messages to. */
+  async studioFlows(accountSid: string, conversationSid: string): Promise<string[]> {
+    const rows = await this.database.db
+      .selectFrom("conversation_webhooks")
+      .select("flow_sid")
+      .where("account_sid", "=", accountSid)
+      .where("conversation_sid", "=", conversationSid)
+      .where("target", "=", "studio")
+      .orderBy("date_created")
+      .execute();
+    return rows.flatMap((row) => (row.flow_sid ? [row.flow_sid] : []));
+  }
+
+  /** Ends flows' hold on a conversation (it was handed to an agent): its studio webhooks go. */
+  async removeStudioWebhooks(tx: Tx, accountSid: string, conversationSid: string): Promise<void> {
+    await tx.db
+      .deleteFrom("conversation_webhooks")
+      .where("account_sid", "=", accountSid)
+      .where("conversation_sid", "=", conversationSid)
+      .where("target", "=", "studio")
+      .execute();
   }
 
   // ------------------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ export class ApiError extends Error {
     readonly actor: ErrorActor = "caller",
     /** Extra response headers, e.g. Retry-After on 429. */
     readonly headers: Record<string, string> = {},
+    /** Structured detail beside the message (Studio's validation errors with property paths). */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
     this.name = "ApiError";
@@ -51,8 +53,14 @@ export interface ErrorBody {
   message: string;
   more_info: string;
   status: number;
+  details?: Record<string, unknown>;
 }
 
-export function errorBody(status: number, code: number, message: string): ErrorBody {
-  return { code, message, more_info: moreInfo(code), status };
+export function errorBody(
+  status: number,
+  code: number,
+  message: string,
+  details?: Record<string, unknown>,
+): ErrorBody {
+  return { code, message, more_info: moreInfo(code), status, ...(details && { details }) };
 }

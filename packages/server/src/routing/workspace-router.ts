@@ -67,6 +67,8 @@ class RecordingSids implements SidGenerator {
   }
 }
 
+type AlsoInTx = (tx: Tx, outcomes: Array<Outcome<unknown>>) => Promise<void>;
+
 interface CommandRow {
   seq: number;
   at: number;
@@ -76,8 +78,8 @@ interface CommandRow {
 
 interface Submission {
   commands: RoutingCommand[];
-  /** Extra writes that commit in the same transaction (e.g. the workspace row). */
-  alsoInTx: ((tx: Tx) => Promise<void>) | undefined;
+  /** Extra writes that commit in the same transaction (e.g. the workspace row), seeing the outcomes. */
+  alsoInTx: AlsoInTx | undefined;
   resolve: (outcomes: Array<Outcome<unknown>>) => void;
   reject: (error: unknown) => void;
 }
@@ -163,7 +165,7 @@ export class WorkspaceRouter {
   }
 
   /** Applies commands in order and resolves with their outcomes once committed. All or nothing. */
-  submit(commands: RoutingCommand[], alsoInTx?: (tx: Tx) => Promise<void>): Promise<Array<Outcome<unknown>>> {
+  submit(commands: RoutingCommand[], alsoInTx?: AlsoInTx): Promise<Array<Outcome<unknown>>> {
     if (this.closed) return Promise.reject(new Error("the workspace router is closed"));
     return new Promise((resolve, reject) => {
       this.queue.push({ commands, alsoInTx, resolve, reject });
@@ -238,7 +240,7 @@ export class WorkspaceRouter {
           await this.commit(
             rows,
             results.flat(),
-            accepted.map((s) => s.alsoInTx),
+            accepted.map((s, i) => s.alsoInTx && ((tx: Tx) => s.alsoInTx!(tx, results[i]!))),
           );
           accepted.forEach((submission, i) => submission.resolve(results[i]!));
         } catch (error) {

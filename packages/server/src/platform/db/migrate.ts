@@ -7,6 +7,7 @@ import * as conversations from "./migrations/0004-conversations.ts";
 import * as messaging from "./migrations/0005-messaging.ts";
 import * as serviceWindows from "./migrations/0006-service-windows.ts";
 import * as media from "./migrations/0007-media.ts";
+import * as flows from "./migrations/0008-flows.ts";
 
 /**
  * Versioned migrations, applied in name order and recorded in `kysely_migration`. A migration is
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<
   "0005-messaging": messaging,
   "0006-service-windows": serviceWindows,
   "0007-media": media,
+  "0008-flows": flows,
 };
 
 export class MigrationError extends Error {

@@ -23,6 +23,10 @@ export interface Schema {
   messaging_providers: MessagingProvidersTable;
   channel_messages: ChannelMessagesTable;
   media: MediaTable;
+  flows: FlowsTable;
+  flow_revisions: FlowRevisionsTable;
+  flow_executions: FlowExecutionsTable;
+  flow_steps: FlowStepsTable;
 }
 
 export type AccountStatus = "active" | "suspended" | "closed";
@@ -376,5 +380,85 @@ export interface MediaTable {
   conversation_sid: string | null;
   /** The message it is attached to; null until then (and swept if it stays so). */
   message_sid: string | null;
+  date_created: string;
+}
+
+export type FlowStatus = "draft" | "published";
+
+/** A saved revision of a Studio flow; `flows` holds the latest, `flow_revisions` every one. */
+export interface FlowRevisionsTable {
+  flow_sid: string;
+  account_sid: string;
+  friendly_name: string;
+  status: FlowStatus;
+  revision: number;
+  /** The definition JSON, normalised (flows/definition in the engine). */
+  definition: string;
+  commit_message: string | null;
+  /** 1 when the definition passed validation. */
+  valid: number;
+  /** JSON arrays of `{message, property_path}`. */
+  errors: string;
+  warnings: string;
+  date_created: string;
+  date_updated: string;
+}
+
+export interface FlowsTable extends Omit<FlowRevisionsTable, "flow_sid"> {
+  sid: string;
+  /** JSON array of contact addresses that run the latest revision even when it is a draft. */
+  test_users: string;
+}
+
+export type FlowExecutionStatus = "active" | "ended";
+
+/**
+ * What an active execution waits for: `effect` its host to perform a widget's effect (a message, a
+ * call, a task), `subflow` a child execution to end, `reply` its contact (until `due_at`).
+ */
+export type FlowWaiting = "effect" | "subflow" | "reply";
+
+export interface FlowExecutionsTable {
+  sid: string;
+  account_sid: string;
+  flow_sid: string;
+  flow_revision: number;
+  /** The execution whose run-subflow widget started this one. */
+  parent_sid: string | null;
+  contact_sid: string;
+  contact_channel_address: string;
+  /** Our address the execution speaks from. */
+  channel_address: string;
+  /** The conversation its messages go to and its replies come from, once it has one. */
+  conversation_sid: string | null;
+  status: FlowExecutionStatus;
+  /** The interpreter's `ExecutionState` as JSON. */
+  state: string;
+  waiting: FlowWaiting | null;
+  due_at: string | null;
+  /** Bumped by every change: a writer holding an older version lost a race and starts over. */
+  version: number;
+  /** Why it ended when not by reaching a transition with nowhere to go. */
+  ended_reason: string | null;
+  initiated_by: string;
+  date_created: string;
+  date_updated: string;
+}
+
+/** One transition an execution took (the Steps API). */
+export interface FlowStepsTable {
+  sid: string;
+  account_sid: string;
+  flow_sid: string;
+  execution_sid: string;
+  /** Order within the execution. */
+  seq: number;
+  /** The event that moved it on. */
+  name: string;
+  type: string;
+  transitioned_from: string;
+  transitioned_to: string;
+  /** JSON of what the widget produced. */
+  context: string;
   date_created: string;
 }

@@ -105,7 +105,7 @@ function sendError(error: FastifyError, request: FastifyRequest, reply: FastifyR
   if (error instanceof ApiError) {
     if (error.status === 401) void reply.header("WWW-Authenticate", 'Basic realm="Switchboard API"');
     for (const [name, value] of Object.entries(error.headers)) void reply.header(name, value);
-    return reply.code(error.status).send(errorBody(error.status, error.code, error.message));
+    return reply.code(error.status).send(errorBody(error.status, error.code, error.message, error.details));
   }
   if (error.validation) {
     return reply.code(400).send(errorBody(400, 20001, validationMessage(error)));

@@ -1,0 +1,183 @@
+import type { TriggerEvent } from "@switchboard/engine";
+import type { Logger } from "pino";
+import type { ConversationStore } from "../conversations/store.ts";
+import type { Database } from "../platform/db/database.ts";
+import type { ConsumerCursors } from "../platform/events/cursors.ts";
+import type { EventLog, StoredEvent } from "../platform/events/event-log.ts";
+import { Passes } from "../platform/events/passes.ts";
+import { StaleExecution, type ExecutionStore } from "./executions.ts";
+import type { FlowRunner } from "./runner.ts";
+import type { FlowStore } from "./store.ts";
+
+const CONSUMER = "flows.conversations";
+const BATCH = 200;
+const RACE_RETRIES = 5;
+
+/**
+ * Hands conversation messages to flows. A message from a participant goes to the conversation's
+ * execution waiting for that contact's reply; failing that, a conversation with a studio webhook
+ * (an address bound to a flow, or a webhook added through the API) starts an execution of the
+ * flow — unless one is already running there. A message that could not be delivered to the contact
+ * moves an execution waiting for the answer to it down its deliveryFailure path.
+ *
+ * It reads the event log by cursor, and each execution's move commits with the cursor, so a message
+ * moves an execution once, across crashes and restarts.
+ */
+export class FlowTriggers {
+  private readonly passes: Passes;
+  private position: number | undefined;
+
+  constructor(
+    private readonly database: Database,
+    private readonly events: EventLog,
+    private readonly cursors: ConsumerCursors,
+    private readonly conversations: ConversationStore,
+    private readonly flows: FlowStore,
+    private readonly executions: ExecutionStore,
+    private readonly runner: FlowRunner,
+    private readonly logger: Logger,
+    private readonly pollIntervalMs: number,
+  ) {
+    this.passes = new Passes(
+      () => this.read(),
+      (error) => this.logger.error({ err: error }, "flow trigger pass failed"),
+    );
+  }
+
+  start(): void {
+    this.passes.follow(this.events.appended, "appended", this.pollIntervalMs);
+  }
+
+  async stop(): Promise<void> {
+    await this.passes.stop();
+  }
+
+  private async read(): Promise<void> {
+    this.position ??= await this.cursors.position(CONSUMER);
+    const start = this.position;
+    for (;;) {
+      const batch = await this.events.readAfter(this.position, BATCH);
+      for (const event of batch) {
+        if (event.eventType === "conversation.message.added" && event.data.ParticipantSid)
+          await this.retried(event, () => this.onMessage(event));
+        else if (
+          event.eventType === "conversation.delivery.updated" &&
+          (event.data.Status === "failed" || event.data.Status === "undelivered")
+        )
+          await this.retried(event, () => this.onUndelivered(event));
+        this.position = event.seq;
+      }
+      if (batch.length < BATCH) break;
+    }
+    // Events that moved no execution: re-reading them after a crash moves none either.
+    if (this.position > start) await this.cursors.save(CONSUMER, this.position);
+  }
+
+  /** Runs `work` again when another writer moved the execution first. */
+  private async retried(event: StoredEvent, work: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (!(error instanceof StaleExecution)) throw error;
+        if (attempt >= RACE_RETRIES) {
+          this.logger.warn({ event: event.sid }, "gave up moving a flow execution that kept changing");
+          return;
+        }
+      }
+    }
+  }
+
+  private async onMessage(event: StoredEvent): Promise<void> {
+    const accountSid = event.accountSid;
+    const conversationSid = event.data.ConversationSid!;
+    const author = event.data.Author ?? "";
+    const message = {
+      Body: event.data.Body ?? "",
+      Author: author,
+      From: author,
+      MessageSid: event.data.MessageSid,
+      ConversationSid: conversationSid,
+      ParticipantSid: event.data.ParticipantSid,
+      Index: event.data.Index,
+      Attributes: event.data.Attributes,
+      DateCreated: event.data.DateCreated,
+      ...(event.data.Media && { Media: JSON.parse(event.data.Media) as unknown }),
+    };
+    const active = await this.executions.activeIn(accountSid, conversationSid);
+    const waiting = active.find((row) => row.waiting === "reply" && row.contact_channel_address === author);
+    if (waiting) {
+      const { kicks } = await this.database.transaction(async (tx) => {
+        const moved = await this.runner.advance(tx, waiting, { kind: "reply", inbound: message });
+        await this.cursors.advance(tx.db, CONSUMER, event.seq);
+        return moved;
+      });
+      this.runner.kick(kicks);
+      return;
+    }
+    // A flow busy with an effect, or waiting on someone else, keeps the conversation to itself.
+    if (active.length > 0) return;
+    const [flowSid] = await this.conversations.studioFlows(accountSid, conversationSid);
+    if (!flowSid) return;
+    const flow = await this.flows.get(accountSid, flowSid);
+    const revision = flow && (await this.runner.revisionFor(accountSid, flow, author));
+    if (!revision) {
+      this.logger.warn(
+        { flow: flowSid, conversation: conversationSid },
+        "conversation bound to a flow with nothing published",
+      );
+      return;
+    }
+    const event_ = (["incomingConversationMessage", "incomingMessage"] as TriggerEvent[]).find((candidate) =>
+      this.runner.startsOn(revision, candidate),
+    );
+    if (!event_) return;
+    const conversation = await this.conversations.get(accountSid, conversationSid);
+    const participant =
+      conversation && (await this.conversations.getParticipant(conversation, event.data.ParticipantSid!));
+    const ours = participant?.proxy_address ?? "";
+    const { kicks } = await this.database.transaction(async (tx) => {
+      const launched = await this.runner.launch(tx, {
+        accountSid,
+        revision,
+        event: event_,
+        trigger: {
+          conversation: message,
+          // Flows written for Programmable Messaging and Chat read the message here.
+          message: { ...message, To: ours, ChannelSid: conversationSid },
+        },
+        contactAddress: author,
+        channelAddress: ours,
+        data: {},
+        conversationSid,
+        parentSid: null,
+        initiatedBy: event.data.MessageSid ?? conversationSid,
+      });
+      await this.cursors.advance(tx.db, CONSUMER, event.seq);
+      return launched;
+    });
+    this.runner.kick(kicks);
+  }
+
+  private async onUndelivered(event: StoredEvent): Promise<void> {
+    const active = await this.executions.activeIn(event.accountSid, event.data.ConversationSid!);
+    const waiting = active.find((row) => {
+      if (row.waiting !== "reply") return false;
+      const state = JSON.parse(row.state) as {
+        wait: { widget: string } | null;
+        context: { widgets: Record<string, { outbound?: { Sid?: string } }> };
+      };
+      return state.wait && state.context.widgets[state.wait.widget]?.outbound?.Sid === event.data.MessageSid;
+    });
+    if (!waiting) return;
+    const { kicks } = await this.database.transaction(async (tx) => {
+      const moved = await this.runner.advance(tx, waiting, {
+        kind: "undelivered",
+        error: `The message could not be delivered (error ${event.data.ErrorCode ?? "unknown"})`,
+      });
+      await this.cursors.advance(tx.db, CONSUMER, event.seq);
+      return moved;
+    });
+    this.runner.kick(kicks);
+  }
+}
