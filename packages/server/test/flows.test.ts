@@ -451,6 +451,88 @@ describe.each(dialects())("Flows on $dialect", ({ unavailable, create }) => {
     expect(execution).toMatchObject({ status: "ended", contactChannelAddress: CUSTOMER });
   });
 
+  it("starts flows from a conversation's studio webhook, on incomingMessage when that is what the trigger wires, and follows deliveryFailure", async () => {
+    const inboundUrl = await connect();
+    const flow = await client.studio.v2.flows.create({
+      friendlyName: "Echo",
+      status: "published",
+      definition: {
+        initial_state: "Trigger",
+        states: [
+          trigger({ incomingMessage: "ask" }),
+          {
+            name: "ask",
+            type: "send-and-wait-for-reply",
+            transitions: [
+              { event: "incomingMessage" },
+              { event: "timeout" },
+              { event: "deliveryFailure", next: "note" },
+            ],
+            properties: {
+              from: "{{flow.channel.address}}",
+              body: "You said {{trigger.message.Body}}. Anything else?",
+              timeout: "600",
+            },
+          },
+          {
+            name: "note",
+            type: "set-variables",
+            transitions: [{ event: "next" }],
+            properties: { variables: [{ key: "undelivered", value: "{{widgets.ask.error}}" }] },
+          },
+        ],
+      },
+    });
+    // Binding checks: a studio address needs a flow of the account.
+    expect(
+      await post("/v1/Configuration/Addresses", {
+        Type: "sms",
+        Address: OUR_NUMBER,
+        "AutoCreation.Enabled": "true",
+        "AutoCreation.Type": "studio",
+      }),
+    ).toMatchObject({ status: 400, body: { code: 20001 } });
+    expect(
+      await post("/v1/Configuration/Addresses", {
+        Type: "sms",
+        Address: OUR_NUMBER,
+        "AutoCreation.Enabled": "true",
+        "AutoCreation.Type": "studio",
+        "AutoCreation.StudioFlowSid": "FW00000000000000000000000000000009",
+      }),
+    ).toMatchObject({
+      status: 400,
+      body: { message: expect.stringContaining("no flow FW00000000000000000000000000000009") },
+    });
+
+    const conversation = await client.conversations.v1.conversations.create({ friendlyName: "Support line" });
+    await client.conversations.v1
+      .conversations(conversation.sid)
+      .participants.create({
+        "messagingBinding.address": CUSTOMER,
+        "messagingBinding.proxyAddress": OUR_NUMBER,
+      });
+    await client.conversations.v1
+      .conversations(conversation.sid)
+      .webhooks.create({ target: "studio", "configuration.flowSid": flow.sid });
+
+    await provider.inbound(String(inboundUrl), CUSTOMER, OUR_NUMBER, "Hello there");
+    const sent = await eventually(() => provider.submitted.at(0), 10_000, "the flow's text");
+    expect(sent.params).toMatchObject({ To: CUSTOMER, Body: "You said Hello there. Anything else?" });
+    await provider.report(sent, "undelivered", { code: 30003, message: "Unreachable destination handset" });
+
+    const [execution] = await eventually(async () => {
+      const listed = await client.studio.v2.flows(flow.sid).executions.list();
+      return listed[0]?.status === "ended" ? listed : undefined;
+    });
+    expect(execution!.context).toMatchObject({
+      trigger: { message: { Body: "Hello there", From: CUSTOMER, To: OUR_NUMBER } },
+      flow: { variables: { undelivered: "The message could not be delivered (error 30003)" } },
+    });
+    const steps = await client.studio.v2.flows(flow.sid).executions(execution!.sid).steps.list();
+    expect(steps.map((s) => s.name)).toEqual(["incomingMessage", "deliveryFailure", "next"]);
+  });
+
   it("calls out with make-http-request and run-function, runs subflows, and ends visibly when a widget cannot go on", async () => {
     receiver.behave = (request) =>
       request.url.includes("/crm")

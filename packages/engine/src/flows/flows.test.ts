@@ -583,6 +583,52 @@ describe("flows: executions", () => {
     ]);
   });
 
+  it("runs the real voice exports as far as a flow without a call can go", () => {
+    const schedule = runnable(realFlow("template_example_schedule_flow.json"));
+    const call = (f: RunnableFlow) =>
+      f.start({
+        executionSid: "FN00000000000000000000000000000002",
+        flowSid: "FW00000000000000000000000000000002",
+        event: "incomingCall",
+        trigger: { call: { From: "+15550001111", To: "+15550002222" } },
+        channelAddress: "+15550002222",
+        contactAddress: "+15550001111",
+        data: {},
+      });
+    const now = clock.now();
+    const asked = call(schedule).state;
+    expect(effectOf(asked)).toEqual({
+      type: "run-function",
+      widget: "check_schedule",
+      url: "https://example/check-schedule",
+      parameters: [{ key: "name", value: "Example" }],
+    });
+    const open = schedule.resume(
+      asked,
+      { kind: "outcome", event: "success", outputs: { parsed: { isOpen: true } } },
+      now,
+    );
+    expect(effectOf(open.state)).toMatchObject({
+      type: "send-to-flex",
+      workflow: "WW00000000000000000000000000000001",
+    });
+    const closed = schedule.resume(
+      asked,
+      { kind: "outcome", event: "success", outputs: { parsed: { isOpen: false, closedReason: "holiday" } } },
+      now,
+    );
+    expect(trail(closed)).toEqual(["check_schedule-success->is_open", "is_open-noMatch->say_closed"]);
+    expect(closed.state.endReason).toBe(
+      "Widget say_closed (say-play) needs a voice call, which this execution does not have",
+    );
+
+    const callback = call(runnable(realFlow("template_example_callback_flow.json"))).state;
+    expect(effectOf(callback)).toMatchObject({
+      type: "send-to-flex",
+      attributes: { type: "inbound", name: "+15550001111", conversations: { hang_up_by: "Customer" } },
+    });
+  });
+
   it("keeps its whole state as JSON: a resumed copy does what the original would", () => {
     const f = runnable(realFlow("twilio-webchat-react-app_studio-flow.json"));
     const now = clock.now();

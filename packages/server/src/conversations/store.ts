@@ -713,8 +713,13 @@ export class ConversationStore {
       { address: inbound.from, proxyAddress: inbound.to, bindingType: inbound.channel },
       now,
     );
-    await tx.db.insertInto("conversations").values(conversation).execute();
-    await tx.db.insertInto("conversation_participants").values(participant).execute();
+    await this.insertStarted(tx, conversation, participant, {
+      ...conversationData(conversation),
+      // AddressSid tells the consumers of the log (task creation) which configuration made it.
+      AddressSid: address.sid,
+      ChannelType: inbound.channel,
+      From: inbound.from,
+    });
     if (autoCreation.type === "webhook" && autoCreation.webhook_url) {
       const webhook = this.webhookRow(
         conversation,
@@ -731,13 +736,19 @@ export class ConversationStore {
       );
       await tx.db.insertInto("conversation_webhooks").values(webhook).execute();
     }
-    // AddressSid tells the consumers of the log (task creation) which configuration made it.
-    await this.append(tx, conversation, "conversation.added", "Conversation added", {
-      ...conversationData(conversation),
-      AddressSid: address.sid,
-      ChannelType: inbound.channel,
-      From: inbound.from,
-    });
+    return conversation;
+  }
+
+  /** Writes a conversation started with its first participant, and the events saying so. */
+  private async insertStarted(
+    tx: Tx,
+    conversation: Conversation,
+    participant: Participant,
+    added: Record<string, string>,
+  ): Promise<void> {
+    await tx.db.insertInto("conversations").values(conversation).execute();
+    await tx.db.insertInto("conversation_participants").values(participant).execute();
+    await this.append(tx, conversation, "conversation.added", "Conversation added", added);
     await this.append(
       tx,
       conversation,
@@ -745,7 +756,6 @@ export class ConversationStore {
       "Participant added",
       participantData(participant),
     );
-    return conversation;
   }
 
   async getMessage(conversation: Conversation, sid: string): Promise<Message | undefined> {
@@ -979,22 +989,7 @@ export class ConversationStore {
       { address: pair.address, proxyAddress: pair.proxyAddress },
       now,
     );
-    await tx.db.insertInto("conversations").values(conversation).execute();
-    await tx.db.insertInto("conversation_participants").values(participant).execute();
-    await this.append(
-      tx,
-      conversation,
-      "conversation.added",
-      "Conversation added",
-      conversationData(conversation),
-    );
-    await this.append(
-      tx,
-      conversation,
-      "conversation.participant.added",
-      "Participant added",
-      participantData(participant),
-    );
+    await this.insertStarted(tx, conversation, participant, conversationData(conversation));
     return conversation;
   }
 

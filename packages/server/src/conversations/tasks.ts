@@ -2,12 +2,11 @@ import { RoutingError } from "@switchboard/engine";
 import type { Logger } from "pino";
 import type { ConsumerCursors } from "../platform/events/cursors.ts";
 import type { EventLog, StoredEvent } from "../platform/events/event-log.ts";
-import { Passes } from "../platform/events/passes.ts";
+import { EventConsumer } from "../platform/events/event-consumer.ts";
 import type { RoutingService } from "../routing/service.ts";
 import type { AddressStore } from "./addresses.ts";
 
 const CONSUMER = "conversations.tasks";
-const BATCH = 200;
 
 /** The task channel a conversation on each kind of address goes to, unless its configuration names one. */
 const DEFAULT_TASK_CHANNEL: Record<string, string> = { sms: "sms", email: "email" };
@@ -21,44 +20,34 @@ const DEFAULT_TASK_CHANNEL: Record<string, string> = { sms: "sms", email: "email
  * task, so every such conversation gets exactly one task, across crashes and restarts.
  */
 export class ConversationTasks {
-  private readonly passes: Passes;
-  private position: number | undefined;
+  private readonly consumer: EventConsumer;
 
   constructor(
-    private readonly events: EventLog,
-    private readonly cursors: ConsumerCursors,
+    events: EventLog,
+    cursors: ConsumerCursors,
     private readonly addresses: AddressStore,
     private readonly routing: RoutingService,
     private readonly logger: Logger,
-    private readonly pollIntervalMs: number,
+    pollIntervalMs: number,
   ) {
-    this.passes = new Passes(
-      () => this.read(),
-      (error) => this.logger.error({ err: error }, "conversation task pass failed"),
+    this.consumer = new EventConsumer(
+      CONSUMER,
+      events,
+      cursors,
+      async (event) => {
+        if (event.eventType === "conversation.added" && event.data.AddressSid) await this.createTask(event);
+      },
+      logger,
+      pollIntervalMs,
     );
   }
 
   start(): void {
-    this.passes.follow(this.events.appended, "appended", this.pollIntervalMs);
+    this.consumer.start();
   }
 
   async stop(): Promise<void> {
-    await this.passes.stop();
-  }
-
-  private async read(): Promise<void> {
-    this.position ??= await this.cursors.position(CONSUMER);
-    const start = this.position;
-    for (;;) {
-      const batch = await this.events.readAfter(this.position, BATCH);
-      for (const event of batch) {
-        if (event.eventType === "conversation.added" && event.data.AddressSid) await this.createTask(event);
-        this.position = event.seq;
-      }
-      if (batch.length < BATCH) break;
-    }
-    // Events that made no task: re-reading them after a crash makes none either.
-    if (this.position > start) await this.cursors.save(CONSUMER, this.position);
+    await this.consumer.stop();
   }
 
   private async createTask(event: StoredEvent): Promise<void> {
@@ -101,7 +90,7 @@ export class ConversationTasks {
             },
           },
         ],
-        (tx) => this.cursors.advance(tx.db, CONSUMER, event.seq),
+        (tx) => this.consumer.advanceIn(tx, event),
       )
       .catch(refused);
   }

@@ -4,13 +4,12 @@ import type { ConversationStore } from "../conversations/store.ts";
 import type { Database } from "../platform/db/database.ts";
 import type { ConsumerCursors } from "../platform/events/cursors.ts";
 import type { EventLog, StoredEvent } from "../platform/events/event-log.ts";
-import { Passes } from "../platform/events/passes.ts";
+import { EventConsumer } from "../platform/events/event-consumer.ts";
 import { StaleExecution, type ExecutionStore } from "./executions.ts";
 import type { FlowRunner } from "./runner.ts";
 import type { FlowStore } from "./store.ts";
 
 const CONSUMER = "flows.conversations";
-const BATCH = 200;
 const RACE_RETRIES = 5;
 
 /**
@@ -24,53 +23,45 @@ const RACE_RETRIES = 5;
  * moves an execution once, across crashes and restarts.
  */
 export class FlowTriggers {
-  private readonly passes: Passes;
-  private position: number | undefined;
+  private readonly consumer: EventConsumer;
 
   constructor(
     private readonly database: Database,
-    private readonly events: EventLog,
-    private readonly cursors: ConsumerCursors,
+    events: EventLog,
+    cursors: ConsumerCursors,
     private readonly conversations: ConversationStore,
     private readonly flows: FlowStore,
     private readonly executions: ExecutionStore,
     private readonly runner: FlowRunner,
     private readonly logger: Logger,
-    private readonly pollIntervalMs: number,
+    pollIntervalMs: number,
   ) {
-    this.passes = new Passes(
-      () => this.read(),
-      (error) => this.logger.error({ err: error }, "flow trigger pass failed"),
+    this.consumer = new EventConsumer(
+      CONSUMER,
+      events,
+      cursors,
+      (event) => this.take(event),
+      logger,
+      pollIntervalMs,
     );
   }
 
   start(): void {
-    this.passes.follow(this.events.appended, "appended", this.pollIntervalMs);
+    this.consumer.start();
   }
 
   async stop(): Promise<void> {
-    await this.passes.stop();
+    await this.consumer.stop();
   }
 
-  private async read(): Promise<void> {
-    this.position ??= await this.cursors.position(CONSUMER);
-    const start = this.position;
-    for (;;) {
-      const batch = await this.events.readAfter(this.position, BATCH);
-      for (const event of batch) {
-        if (event.eventType === "conversation.message.added" && event.data.ParticipantSid)
-          await this.retried(event, () => this.onMessage(event));
-        else if (
-          event.eventType === "conversation.delivery.updated" &&
-          (event.data.Status === "failed" || event.data.Status === "undelivered")
-        )
-          await this.retried(event, () => this.onUndelivered(event));
-        this.position = event.seq;
-      }
-      if (batch.length < BATCH) break;
-    }
-    // Events that moved no execution: re-reading them after a crash moves none either.
-    if (this.position > start) await this.cursors.save(CONSUMER, this.position);
+  private async take(event: StoredEvent): Promise<void> {
+    if (event.eventType === "conversation.message.added" && event.data.ParticipantSid)
+      await this.retried(event, () => this.onMessage(event));
+    else if (
+      event.eventType === "conversation.delivery.updated" &&
+      (event.data.Status === "failed" || event.data.Status === "undelivered")
+    )
+      await this.retried(event, () => this.onUndelivered(event));
   }
 
   /** Runs `work` again when another writer moved the execution first. */
@@ -109,7 +100,7 @@ export class FlowTriggers {
     if (waiting) {
       const { kicks } = await this.database.transaction(async (tx) => {
         const moved = await this.runner.advance(tx, waiting, { kind: "reply", inbound: message });
-        await this.cursors.advance(tx.db, CONSUMER, event.seq);
+        await this.consumer.advanceIn(tx, event);
         return moved;
       });
       this.runner.kick(kicks);
@@ -153,7 +144,7 @@ export class FlowTriggers {
         parentSid: null,
         initiatedBy: event.data.MessageSid ?? conversationSid,
       });
-      await this.cursors.advance(tx.db, CONSUMER, event.seq);
+      await this.consumer.advanceIn(tx, event);
       return launched;
     });
     this.runner.kick(kicks);
@@ -175,7 +166,7 @@ export class FlowTriggers {
         kind: "undelivered",
         error: `The message could not be delivered (error ${event.data.ErrorCode ?? "unknown"})`,
       });
-      await this.cursors.advance(tx.db, CONSUMER, event.seq);
+      await this.consumer.advanceIn(tx, event);
       return moved;
     });
     this.runner.kick(kicks);
