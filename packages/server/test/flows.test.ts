@@ -506,12 +506,10 @@ describe.each(dialects())("Flows on $dialect", ({ unavailable, create }) => {
     });
 
     const conversation = await client.conversations.v1.conversations.create({ friendlyName: "Support line" });
-    await client.conversations.v1
-      .conversations(conversation.sid)
-      .participants.create({
-        "messagingBinding.address": CUSTOMER,
-        "messagingBinding.proxyAddress": OUR_NUMBER,
-      });
+    await client.conversations.v1.conversations(conversation.sid).participants.create({
+      "messagingBinding.address": CUSTOMER,
+      "messagingBinding.proxyAddress": OUR_NUMBER,
+    });
     await client.conversations.v1
       .conversations(conversation.sid)
       .webhooks.create({ target: "studio", "configuration.flowSid": flow.sid });
