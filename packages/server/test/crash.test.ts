@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { dialects, type TestDatabase } from "./support/databases.ts";
+import { apiCalls } from "./support/api.ts";
+import { deflectionFlow } from "./support/flows.ts";
 import { ServerProcess, runCli } from "./support/process.ts";
+import { eventually } from "./support/server.ts";
+import { SmsProvider } from "./support/sms-provider.ts";
+import { supportDesk } from "./support/desk.ts";
 import { localTwilio } from "./support/twilio-client.ts";
 
 const cleanups: Array<() => unknown> = [];
@@ -123,5 +128,77 @@ describe.each(dialects())("routing across kill -9 on $dialect", ({ unavailable, 
         .then((list) => list.filter((c) => c.taskChannelUniqueName === "default"));
       expect(channel!.assignedTasks).toBeLessThanOrEqual(channel!.configuredCapacity);
     }
+  });
+});
+
+/**
+ * kill -9 while a flow waits for a texted answer: the execution, its wait and the conversation it
+ * texted through are all on disk, so the answer after the restart moves it on to an agent.
+ */
+describe.each(dialects())("a flow across kill -9 on $dialect", ({ unavailable, create }) => {
+  let db: TestDatabase | undefined;
+  afterEach(async () => {
+    await db?.drop();
+    db = undefined;
+  });
+
+  it("resumes an execution waiting in send-and-wait-for-reply when the contact answers after the restart", async (context) => {
+    if (unavailable) return context.skip();
+    db = await create();
+    const env = {
+      SWITCHBOARD_DATABASE_URL: db.url,
+      SWITCHBOARD_DATA_DIR: db.dataDir,
+      SWITCHBOARD_DEMO: "false",
+    };
+    const account = JSON.parse(
+      (await runCli(["account", "create", "--name", "Crash", "--json"], env)).stdout,
+    ) as { sid: string; auth_token: string };
+    const provider = await new SmsProvider().start();
+    cleanups.push(() => provider.stop());
+    const first = await ServerProcess.start(env);
+    cleanups.push(() => first.kill("SIGKILL"));
+    let baseUrl = first.baseUrl;
+    const { post } = apiCalls(
+      () => baseUrl,
+      () => ({ sid: account.sid, token: account.auth_token }),
+    );
+    const connected = await post("/switchboard/v1/Messaging/Providers", {
+      Type: "twilio",
+      FriendlyName: "Upstream",
+      BaseUrl: provider.url,
+      Username: provider.accountSid,
+      Password: provider.authToken,
+      Addresses: "+15550001111",
+    });
+    const inboundPath = new URL(connected.body.inbound_url as string).pathname;
+    const client = localTwilio(baseUrl, account.sid, account.auth_token);
+    const { workspace, workflow } = await supportDesk(client, 120, "deflectedFrom == 'ivr'");
+    const flow = await client.studio.v2.flows.create({
+      friendlyName: "IVR deflection",
+      status: "published",
+      definition: deflectionFlow(workflow.sid),
+    });
+    const execution = await client.studio.v2.flows(flow.sid).executions.create({
+      to: "+15557654321",
+      from: "+15550001111",
+    });
+    await eventually(() => provider.submitted.at(0), 10_000, "the text to the caller");
+    await first.kill("SIGKILL");
+
+    const second = await ServerProcess.start(env);
+    cleanups.push(() => second.kill("SIGKILL"));
+    baseUrl = second.baseUrl;
+    await provider.inbound(baseUrl + inboundPath, "+15557654321", "+15550001111", "Answered after the crash");
+    const again = localTwilio(baseUrl, account.sid, account.auth_token);
+    const ws = again.taskrouter.v1.workspaces(workspace.sid);
+    const task = await eventually(async () => (await ws.tasks.list()).at(0), 10_000, "the task");
+    expect(JSON.parse(task.attributes)).toMatchObject({
+      reason: "Answered after the crash",
+      deflectedFrom: "ivr",
+    });
+    const ended = await again.studio.v2.flows(flow.sid).executions(execution.sid).fetch();
+    expect(ended.status).toBe("ended");
+    // The text went out once: the restart did not send it again.
+    expect(provider.submitted).toHaveLength(1);
   });
 });
