@@ -10,6 +10,7 @@ import { eventually, SkippingClock, startServer } from "./support/server.ts";
 import { deflectionFlow, trigger } from "./support/flows.ts";
 import { SmsProvider } from "./support/sms-provider.ts";
 import { localTwilio } from "./support/twilio-client.ts";
+import { Visitor } from "./support/visitor.ts";
 
 type Client = ReturnType<typeof localTwilio>;
 
@@ -384,6 +385,86 @@ describe.each(dialects())("Flows on $dialect", ({ unavailable, create }) => {
     });
     const [execution] = await client.studio.v2.flows(flow.sid).executions.list();
     expect(execution).toMatchObject({ status: "ended", contactChannelAddress: CUSTOMER });
+  });
+
+  it("greets a web chat visitor from a flow bound to the widget, and hands the chat to an agent with the pre-chat answers", async () => {
+    const { ws, workflow } = await supportDesk(client, 120, "channelType == 'chat'");
+    const flow = await client.studio.v2.flows.create({
+      friendlyName: "Chat intake",
+      status: "published",
+      definition: {
+        initial_state: "Trigger",
+        states: [
+          trigger({ incomingConversationMessage: "order" }),
+          {
+            name: "order",
+            type: "send-and-wait-for-reply",
+            transitions: [
+              { event: "incomingMessage", next: "agent" },
+              { event: "timeout" },
+              { event: "deliveryFailure" },
+            ],
+            properties: {
+              from: "Acme Bot",
+              body: "Hi {{trigger.conversation.ChannelAttributes.customerName}}! Your order number?",
+              timeout: "600",
+            },
+          },
+          {
+            name: "agent",
+            type: "send-to-flex",
+            transitions: [{ event: "callComplete" }, { event: "failedToEnqueue" }],
+            properties: {
+              workflow: workflow.sid,
+              channel: "chat",
+              attributes: JSON.stringify({
+                order: "{{widgets.order.inbound.Body}}",
+                topic: "{{trigger.conversation.ChannelAttributes.pre_engagement_data.topic}}",
+                firstMessage: "{{trigger.conversation.Body}}",
+              }),
+            },
+          },
+        ],
+      },
+    });
+    expect(
+      await post("/v1/Configuration/Addresses", {
+        Type: "chat",
+        Address: "support-widget",
+        "AutoCreation.Enabled": "true",
+        "AutoCreation.Type": "studio",
+        "AutoCreation.StudioFlowSid": flow.sid,
+      }),
+    ).toMatchObject({ status: 201 });
+
+    const session = await post(
+      "/switchboard/v1/WebChat/Sessions",
+      {
+        AccountSid: account.sid,
+        Address: "support-widget",
+        FriendlyName: "Ada",
+        Attributes: JSON.stringify({ topic: "billing" }),
+      },
+      false,
+    );
+    const visitor = await Visitor.open(session.body.socket_url as string);
+    try {
+      visitor.send({ type: "message", body: "I need help", client_id: "c1" });
+      await visitor.until((v) => (v.messages().length >= 2 ? true : undefined), "the flow's question");
+      expect(visitor.messages()[1]).toBe("1 Acme Bot: Hi Ada! Your order number?");
+      visitor.send({ type: "message", body: "A-1234", client_id: "c2" });
+      const task = await eventually(async () => (await ws.tasks.list()).at(0), 10_000, "the chat task");
+      expect(task.taskChannelUniqueName).toBe("chat");
+      expect(JSON.parse(task.attributes)).toMatchObject({
+        order: "A-1234",
+        topic: "billing",
+        firstMessage: "I need help",
+        channelType: "chat",
+        from: session.body.identity,
+      });
+    } finally {
+      await visitor.close();
+    }
   });
 
   it("starts flows from a conversation's studio webhook, on incomingMessage when that is what the trigger wires, and follows deliveryFailure", async () => {

@@ -1202,6 +1202,18 @@ function timersFrom(row: Conversation, now: number): Pick<Conversation, "date_in
   };
 }
 
+/** Stored attributes (JSON text) as an object; anything else (absent, not an object) as {}. */
+export function parsedAttributes(text: string | null | undefined): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text ?? "{}");
+    return value !== null && typeof value === "object" && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
 /** The channel of a customer address, from its form (`whatsapp:+1…`, `messenger:…`, `a@b`, `+1…`). */
 export function bindingTypeOf(address: string): BindingType {
   if (address.startsWith("whatsapp:")) return "whatsapp";

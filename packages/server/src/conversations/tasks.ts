@@ -5,6 +5,7 @@ import type { EventLog, StoredEvent } from "../platform/events/event-log.ts";
 import { EventConsumer } from "../platform/events/event-consumer.ts";
 import type { RoutingService } from "../routing/service.ts";
 import type { AddressStore } from "./addresses.ts";
+import { parsedAttributes } from "./store.ts";
 
 const CONSUMER = "conversations.tasks";
 
@@ -80,7 +81,7 @@ export class ConversationTasks {
               attributes: {
                 // What the conversation started with (a web chat's name and pre-chat answers), then
                 // the routing facts, which always win.
-                ...conversationAttributes(event.data.Attributes),
+                ...parsedAttributes(event.data.Attributes),
                 conversationSid: event.resourceSid,
                 channelType,
                 from,
@@ -93,16 +94,5 @@ export class ConversationTasks {
         (tx) => this.consumer.advanceIn(tx, event),
       )
       .catch(refused);
-  }
-}
-
-function conversationAttributes(text: string | undefined): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(text ?? "{}");
-    return value !== null && typeof value === "object" && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : {};
-  } catch {
-    return {};
   }
 }

@@ -1,6 +1,6 @@
 import type { TriggerEvent } from "@switchboard/engine";
 import type { Logger } from "pino";
-import type { ConversationStore } from "../conversations/store.ts";
+import { parsedAttributes, type ConversationStore } from "../conversations/store.ts";
 import type { Database } from "../platform/db/database.ts";
 import type { ConsumerCursors } from "../platform/events/cursors.ts";
 import type { EventLog, StoredEvent } from "../platform/events/event-log.ts";
@@ -119,10 +119,10 @@ export class FlowTriggers {
       );
       return;
     }
-    const event_ = (["incomingConversationMessage", "incomingMessage"] as TriggerEvent[]).find((candidate) =>
-      this.runner.startsOn(revision, candidate),
+    const startEvent = (["incomingConversationMessage", "incomingMessage"] as TriggerEvent[]).find(
+      (candidate) => this.runner.startsOn(revision, candidate),
     );
-    if (!event_) return;
+    if (!startEvent) return;
     const conversation = await this.conversations.get(accountSid, conversationSid);
     const participant =
       conversation && (await this.conversations.getParticipant(conversation, event.data.ParticipantSid!));
@@ -131,11 +131,17 @@ export class FlowTriggers {
       const launched = await this.runner.launch(tx, {
         accountSid,
         revision,
-        event: event_,
+        event: startEvent,
         trigger: {
-          conversation: message,
+          // The conversation's attributes (a web chat's pre-chat answers) as Studio names them.
+          conversation: { ...message, ChannelAttributes: parsedAttributes(conversation?.attributes) },
           // Flows written for Programmable Messaging and Chat read the message here.
-          message: { ...message, To: ours, ChannelSid: conversationSid },
+          message: {
+            ...message,
+            To: ours,
+            ChannelSid: conversationSid,
+            ChannelAttributes: parsedAttributes(conversation?.attributes),
+          },
         },
         contactAddress: author,
         channelAddress: ours,
