@@ -691,9 +691,18 @@ describe.each(dialects())("Flows on $dialect", ({ unavailable, create }) => {
       status: "published",
       definition: deflectionFlow("WW00000000000000000000000000000001"),
     });
-    const asked = await client.studio.v2
-      .flows(waiting.sid)
-      .executions.create({ to: "+15550002222", from: OUR_NUMBER });
+    // Starts racing for one contact: one wins, the others are told it is busy.
+    await connect();
+    const starts = await Promise.allSettled(
+      Array.from({ length: 4 }, () =>
+        client.studio.v2.flows(waiting.sid).executions.create({ to: "+15550002222", from: OUR_NUMBER }),
+      ),
+    );
+    const won = starts.flatMap((start) => (start.status === "fulfilled" ? [start.value] : []));
+    expect(won).toHaveLength(1);
+    for (const start of starts)
+      if (start.status === "rejected") expect(start.reason).toMatchObject({ status: 409, code: 20409 });
+    const asked = won[0]!;
     const stopped = await client.studio.v2
       .flows(waiting.sid)
       .executions(asked.sid)

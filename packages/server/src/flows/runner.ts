@@ -11,7 +11,7 @@ import {
 } from "@switchboard/engine";
 import type { Logger } from "pino";
 import type { Conversation, ConversationStore } from "../conversations/store.ts";
-import type { Database, Tx } from "../platform/db/database.ts";
+import { isUniqueViolation, type Database, type Tx } from "../platform/db/database.ts";
 import type { FlowWaiting } from "../platform/db/schema.ts";
 import { ApiError, conflict, invalidParameter } from "../platform/errors.ts";
 import type { RoutingService } from "../routing/service.ts";
@@ -108,9 +108,9 @@ export class FlowRunner {
     const revision = await this.revisionFor(accountSid, flow, request.to);
     if (!revision)
       throw invalidParameter(`Flow ${flow.sid} has no valid published revision to run; publish it first`);
-    if (await this.executions.activeFor(accountSid, flow.sid, request.to))
-      throw conflict(`Execution ${flow.sid} is already active for contact ${request.to}`);
-    const { row, kicks } = await this.database.transaction((tx) =>
+    const busy = conflict(`Execution ${flow.sid} is already active for contact ${request.to}`);
+    if (await this.executions.activeFor(accountSid, flow.sid, request.to)) throw busy;
+    const launched = this.database.transaction((tx) =>
       this.launch(tx, {
         accountSid,
         revision,
@@ -124,6 +124,9 @@ export class FlowRunner {
         initiatedBy: request.initiatedBy,
       }),
     );
+    const { row, kicks } = await launched.catch((error: unknown) => {
+      throw isUniqueViolation(error) ? busy : error;
+    });
     this.kick(kicks);
     return row;
   }

@@ -76,6 +76,15 @@ export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> 
     .columns(["waiting", "due_at"])
     .where(sql.ref("status"), "=", "active")
     .execute();
+  // Studio runs one execution per contact and flow at a time (subflows aside): two starts racing
+  // on two nodes cannot both win.
+  await db.schema
+    .createIndex("flow_executions_one_active_per_contact")
+    .on("flow_executions")
+    .columns(["account_sid", "flow_sid", "contact_channel_address"])
+    .unique()
+    .where(sql<boolean>`status = 'active' and parent_sid is null`)
+    .execute();
   await db.schema
     .createIndex("flow_executions_by_parent")
     .on("flow_executions")
