@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { dialects, type TestDatabase } from "./support/databases.ts";
 import { apiCalls } from "./support/api.ts";
 import { deflectionFlow } from "./support/flows.ts";
-import { ServerProcess, runCli } from "./support/process.ts";
+import { ServerProcess, cliAccount, serverEnv } from "./support/process.ts";
 import { eventually } from "./support/server.ts";
 import { SmsProvider } from "./support/sms-provider.ts";
 import { supportDesk } from "./support/desk.ts";
@@ -28,17 +28,8 @@ describe.each(dialects())("routing across kill -9 on $dialect", ({ unavailable, 
   it("keeps every acknowledged task, acceptance and completion, and assigns no task twice", async (context) => {
     if (unavailable) return context.skip();
     db = await create();
-    const env = {
-      SWITCHBOARD_DATABASE_URL: db.url,
-      SWITCHBOARD_DATA_DIR: db.dataDir,
-      SWITCHBOARD_DEMO: "false",
-    };
-    const account = JSON.parse(
-      (await runCli(["account", "create", "--name", "Crash", "--json"], env)).stdout,
-    ) as {
-      sid: string;
-      auth_token: string;
-    };
+    const env = serverEnv(db);
+    const account = await cliAccount(env);
     const first = await ServerProcess.start(env);
     cleanups.push(() => first.kill("SIGKILL"));
     const client = localTwilio(first.baseUrl, account.sid, account.auth_token);
@@ -145,14 +136,8 @@ describe.each(dialects())("a flow across kill -9 on $dialect", ({ unavailable, c
   it("resumes an execution waiting in send-and-wait-for-reply when the contact answers after the restart", async (context) => {
     if (unavailable) return context.skip();
     db = await create();
-    const env = {
-      SWITCHBOARD_DATABASE_URL: db.url,
-      SWITCHBOARD_DATA_DIR: db.dataDir,
-      SWITCHBOARD_DEMO: "false",
-    };
-    const account = JSON.parse(
-      (await runCli(["account", "create", "--name", "Crash", "--json"], env)).stdout,
-    ) as { sid: string; auth_token: string };
+    const env = serverEnv(db);
+    const account = await cliAccount(env);
     const provider = await new SmsProvider().start();
     cleanups.push(() => provider.stop());
     const first = await ServerProcess.start(env);
@@ -162,14 +147,10 @@ describe.each(dialects())("a flow across kill -9 on $dialect", ({ unavailable, c
       () => baseUrl,
       () => ({ sid: account.sid, token: account.auth_token }),
     );
-    const connected = await post("/switchboard/v1/Messaging/Providers", {
-      Type: "twilio",
-      FriendlyName: "Upstream",
-      BaseUrl: provider.url,
-      Username: provider.accountSid,
-      Password: provider.authToken,
-      Addresses: "+15550001111",
-    });
+    const connected = await post(
+      "/switchboard/v1/Messaging/Providers",
+      provider.resourceParams("+15550001111"),
+    );
     const inboundPath = new URL(connected.body.inbound_url as string).pathname;
     const client = localTwilio(baseUrl, account.sid, account.auth_token);
     const { workspace, workflow } = await supportDesk(client, 120, "deflectedFrom == 'ivr'");
@@ -196,8 +177,11 @@ describe.each(dialects())("a flow across kill -9 on $dialect", ({ unavailable, c
       reason: "Answered after the crash",
       deflectedFrom: "ivr",
     });
-    const ended = await again.studio.v2.flows(flow.sid).executions(execution.sid).fetch();
-    expect(ended.status).toBe("ended");
+    // The task shows in the routing engine a moment before the commit that also ends the execution.
+    await eventually(async () => {
+      const fetched = await again.studio.v2.flows(flow.sid).executions(execution.sid).fetch();
+      return fetched.status === "ended" ? true : undefined;
+    });
     // The text went out once: the restart did not send it again.
     expect(provider.submitted).toHaveLength(1);
   });

@@ -28,12 +28,8 @@ describe.each(dialects())("SMS through an upstream provider on $dialect", ({ una
   /** Our provider resource for the fake upstream, sending from our number. */
   const connect = async (baseUrlOverride?: string) => {
     const created = await post("/switchboard/v1/Messaging/Providers", {
-      Type: "twilio",
-      FriendlyName: "Upstream",
-      BaseUrl: baseUrlOverride ?? provider.url,
-      Username: provider.accountSid,
-      Password: provider.authToken,
-      Addresses: OUR_NUMBER,
+      ...provider.resourceParams(OUR_NUMBER),
+      ...(baseUrlOverride && { BaseUrl: baseUrlOverride }),
     });
     expect(created.status).toBe(201);
     return created.body;

@@ -62,3 +62,22 @@ export class ServerProcess {
     return this.exited;
   }
 }
+
+/** What a server process needs to run on a test database, with the demo contact center off. */
+export function serverEnv(
+  db: { url: string; dataDir: string },
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    SWITCHBOARD_DATABASE_URL: db.url,
+    SWITCHBOARD_DATA_DIR: db.dataDir,
+    SWITCHBOARD_DEMO: "false",
+    ...extra,
+  };
+}
+
+/** An account made with the CLI, as its `--json` output describes it. */
+export async function cliAccount(env: Record<string, string>): Promise<{ sid: string; auth_token: string }> {
+  const { stdout } = await runCli(["account", "create", "--name", "Crash", "--json"], env);
+  return JSON.parse(stdout) as { sid: string; auth_token: string };
+}

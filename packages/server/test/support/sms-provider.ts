@@ -82,6 +82,18 @@ export class SmsProvider {
     });
   }
 
+  /** The parameters that make a Switchboard provider resource for this upstream, sending from `address`. */
+  resourceParams(address: string): Record<string, string> {
+    return {
+      Type: "twilio",
+      FriendlyName: "Upstream",
+      BaseUrl: this.url,
+      Username: this.accountSid,
+      Password: this.authToken,
+      Addresses: address,
+    };
+  }
+
   /** A message from a handset, POSTed to a webhook as the provider would. */
   inbound(url: string, from: string, to: string, body: string, sid = `SM${randomBytes(16).toString("hex")}`) {
     return this.signedPost(url, {
