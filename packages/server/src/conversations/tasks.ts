@@ -35,8 +35,9 @@ export class ConversationTasks {
       CONSUMER,
       events,
       cursors,
-      async (event) => {
-        if (event.eventType === "conversation.added" && event.data.AddressSid) await this.createTask(event);
+      async (batch) => {
+        for (const event of batch)
+          if (event.eventType === "conversation.added" && event.data.AddressSid) await this.createTask(event);
       },
       logger,
       pollIntervalMs,

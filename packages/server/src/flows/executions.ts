@@ -222,6 +222,27 @@ export class ExecutionStore {
       .execute();
   }
 
+  /** Of these conversations, those with an active execution or a studio webhook. */
+  async conversationsWithFlows(accountSids: string[], conversationSids: string[]): Promise<Set<string>> {
+    const running = await this.database.db
+      .selectFrom("flow_executions")
+      .select("conversation_sid")
+      .where("conversation_sid", "in", conversationSids)
+      .where("status", "=", "active")
+      .where("account_sid", "in", accountSids)
+      .execute();
+    const bound = await this.database.db
+      .selectFrom("conversation_webhooks")
+      .select("conversation_sid")
+      .where("account_sid", "in", accountSids)
+      .where("conversation_sid", "in", conversationSids)
+      .where("target", "=", "studio")
+      .execute();
+    return new Set(
+      [...running, ...bound].flatMap((row) => (row.conversation_sid ? [row.conversation_sid] : [])),
+    );
+  }
+
   /** An active execution of the flow for this contact, if any: Studio runs one per contact. */
   async activeFor(
     accountSid: string,

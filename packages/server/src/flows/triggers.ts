@@ -40,7 +40,7 @@ export class FlowTriggers {
       CONSUMER,
       events,
       cursors,
-      (event) => this.take(event),
+      (batch) => this.take(batch),
       logger,
       pollIntervalMs,
     );
@@ -54,14 +54,28 @@ export class FlowTriggers {
     await this.consumer.stop();
   }
 
-  private async take(event: StoredEvent): Promise<void> {
-    if (event.eventType === "conversation.message.added" && event.data.ParticipantSid)
-      await this.retried(event, () => this.onMessage(event));
-    else if (
-      event.eventType === "conversation.delivery.updated" &&
-      (event.data.Status === "failed" || event.data.Status === "undelivered")
-    )
-      await this.retried(event, () => this.onUndelivered(event));
+  /**
+   * Most conversations have nothing to do with flows (an agent's chat, a plain SMS thread): one
+   * query per batch finds the few that do, and only their events are looked at closely.
+   */
+  private async take(batch: StoredEvent[]): Promise<void> {
+    const relevant = batch.filter(
+      (event) =>
+        (event.eventType === "conversation.message.added" && event.data.ParticipantSid) ||
+        (event.eventType === "conversation.delivery.updated" &&
+          (event.data.Status === "failed" || event.data.Status === "undelivered")),
+    );
+    if (relevant.length === 0) return;
+    const withFlows = await this.executions.conversationsWithFlows(
+      [...new Set(relevant.map((event) => event.accountSid))],
+      [...new Set(relevant.map((event) => event.data.ConversationSid!))],
+    );
+    for (const event of relevant) {
+      if (!withFlows.has(event.data.ConversationSid!)) continue;
+      if (event.eventType === "conversation.message.added")
+        await this.retried(event, () => this.onMessage(event));
+      else await this.retried(event, () => this.onUndelivered(event));
+    }
   }
 
   /** Runs `work` again when another writer moved the execution first. */

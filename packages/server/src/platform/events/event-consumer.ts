@@ -5,23 +5,29 @@ import type { EventLog, StoredEvent } from "./event-log.ts";
 import { Passes } from "./passes.ts";
 
 const BATCH = 200;
+const IDLE_CURSOR_SAVE_MS = 1_000;
 
 /**
- * Hands every event of the log, in order, to `handle`, remembering how far it got under `name`.
+ * Hands the events of the log, in order and in batches, to `handle`, remembering how far it got
+ * under `name`. A batch lets a consumer ask the database once about many events.
  *
  * A handler that commits work for an event moves the cursor in that same transaction (`advanceIn`),
- * so the work happens once across crashes and restarts. Events that needed no work are passed over
- * by saving the cursor after the batch: re-reading them after a crash does nothing either.
+ * so the work happens once across crashes and restarts. Events that needed no work move the cursor
+ * in memory, saved about once a second and on stop: re-reading them after a crash does nothing
+ * either, and saving after every pass would cost SQLite a commit (an fsync) each time.
  */
 export class EventConsumer {
   private readonly passes: Passes;
   private position: number | undefined;
+  /** The position last saved outside a handler's transaction, and when. */
+  private saved = 0;
+  private savedAt = 0;
 
   constructor(
     private readonly name: string,
     private readonly events: EventLog,
     private readonly cursors: ConsumerCursors,
-    private readonly handle: (event: StoredEvent) => Promise<void>,
+    private readonly handle: (batch: StoredEvent[]) => Promise<void>,
     logger: Logger,
     private readonly pollIntervalMs: number,
   ) {
@@ -37,6 +43,7 @@ export class EventConsumer {
 
   async stop(): Promise<void> {
     await this.passes.stop();
+    if (this.position !== undefined && this.position > this.saved) await this.save();
   }
 
   /** Moves the cursor past `event` inside the transaction that did its work. */
@@ -45,16 +52,22 @@ export class EventConsumer {
   }
 
   private async read(): Promise<void> {
-    this.position ??= await this.cursors.position(this.name);
-    const start = this.position;
+    if (this.position === undefined) this.position = this.saved = await this.cursors.position(this.name);
     for (;;) {
       const batch = await this.events.readAfter(this.position, BATCH);
-      for (const event of batch) {
-        await this.handle(event);
-        this.position = event.seq;
-      }
+      if (batch.length === 0) break;
+      await this.handle(batch);
+      this.position = batch.at(-1)!.seq;
       if (batch.length < BATCH) break;
     }
-    if (this.position > start) await this.cursors.save(this.name, this.position);
+    if (this.position > this.saved && performance.now() - this.savedAt >= IDLE_CURSOR_SAVE_MS)
+      await this.save();
+  }
+
+  private async save(): Promise<void> {
+    const position = this.position!;
+    await this.cursors.save(this.name, position);
+    this.saved = position;
+    this.savedAt = performance.now();
   }
 }
