@@ -519,6 +519,24 @@ describe.each(dialects())("Flows on $dialect", ({ unavailable, create }) => {
       status: 400,
       body: { message: expect.stringContaining("no flow FW00000000000000000000000000000009") },
     });
+    // Nor a flow with nothing published: customers would write to a flow that cannot answer.
+    const draft = await client.studio.v2.flows.create({
+      friendlyName: "Not yet",
+      status: "draft",
+      definition: { initial_state: "Trigger", states: [trigger({})] },
+    });
+    expect(
+      await post("/v1/Configuration/Addresses", {
+        Type: "sms",
+        Address: OUR_NUMBER,
+        "AutoCreation.Enabled": "true",
+        "AutoCreation.Type": "studio",
+        "AutoCreation.StudioFlowSid": draft.sid,
+      }),
+    ).toMatchObject({
+      status: 400,
+      body: { message: expect.stringContaining("has no valid published revision; publish it first") },
+    });
 
     const conversation = await client.conversations.v1.conversations.create({ friendlyName: "Support line" });
     await client.conversations.v1.conversations(conversation.sid).participants.create({

@@ -73,10 +73,8 @@ export function addressRoutes(
     if (next.type === "studio") {
       if (next.studio_flow_sid === null)
         throw invalidParameter("AutoCreation.Type studio needs AutoCreation.StudioFlowSid");
-      if (!(await flows.get(request.principal.accountSid, next.studio_flow_sid)))
-        throw invalidParameter(
-          `Invalid parameter AutoCreation.StudioFlowSid: no flow ${next.studio_flow_sid}`,
-        );
+      const problem = await flows.bindingProblem(request.principal.accountSid, next.studio_flow_sid);
+      if (problem) throw invalidParameter(`Invalid parameter AutoCreation.StudioFlowSid: ${problem}`);
       // A flow decides what happens to the conversation (its send-to-flex makes the task).
       if (next.workflow_sid !== null)
         throw invalidParameter("An address bound to a flow cannot also bind a workflow");

@@ -90,11 +90,11 @@ export function conversationRoutes(
   typing: TypingRelay,
   flows: FlowStore,
 ): void {
-  /** A studio webhook must name one of the account's flows. */
+  /** A studio webhook must name a published flow of the account. */
   const assertFlow = async (request: FastifyRequest, flowSid: string | undefined) => {
     if (flowSid === undefined) return;
-    if (!(await flows.get(request.principal.accountSid, flowSid)))
-      throw invalidParameter(`Invalid parameter Configuration.FlowSid: no flow ${flowSid}`);
+    const problem = await flows.bindingProblem(request.principal.accountSid, flowSid);
+    if (problem) throw invalidParameter(`Invalid parameter Configuration.FlowSid: ${problem}`);
   };
   const conversationOf = async (request: FastifyRequest): Promise<Conversation> => {
     const { ConversationSid } = request.params as { ConversationSid: string };

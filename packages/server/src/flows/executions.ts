@@ -98,6 +98,7 @@ export class ExecutionStore {
       .where("version", "=", row.version)
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) !== 1) throw new StaleExecution(row.sid);
+    if (progress.steps.length === 0) return next;
     const steps = await tx.db
       .selectFrom("flow_steps")
       .select((eb) => eb.fn.max<number>("seq").as("last"))

@@ -148,6 +148,18 @@ export class FlowStore {
     });
   }
 
+  /**
+   * Why messages could not start the flow, if they could not: it does not exist, or nothing of it
+   * is published and valid. Bindings check this so that customers are never left writing to a flow
+   * that cannot answer.
+   */
+  async bindingProblem(accountSid: string, flowSid: string): Promise<string | undefined> {
+    if (!(await this.get(accountSid, flowSid))) return `no flow ${flowSid}`;
+    if (!(await this.revision(accountSid, flowSid, "LatestPublished")))
+      return `flow ${flowSid} has no valid published revision; publish it first`;
+    return undefined;
+  }
+
   async revision(
     accountSid: string,
     flowSid: string,

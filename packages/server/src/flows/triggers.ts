@@ -1,4 +1,4 @@
-import type { TriggerEvent } from "@switchboard/engine";
+import type { ExecutionState, TriggerEvent } from "@switchboard/engine";
 import type { Logger } from "pino";
 import { parsedAttributes, type ConversationStore } from "../conversations/store.ts";
 import type { Database } from "../platform/db/database.ts";
@@ -174,11 +174,10 @@ export class FlowTriggers {
     const active = await this.executions.activeIn(event.accountSid, event.data.ConversationSid!);
     const waiting = active.find((row) => {
       if (row.waiting !== "reply") return false;
-      const state = JSON.parse(row.state) as {
-        wait: { widget: string } | null;
-        context: { widgets: Record<string, { outbound?: { Sid?: string } }> };
-      };
-      return state.wait && state.context.widgets[state.wait.widget]?.outbound?.Sid === event.data.MessageSid;
+      const { wait, context } = JSON.parse(row.state) as ExecutionState;
+      if (wait?.kind !== "reply") return false;
+      const outbound = context.widgets[wait.widget]?.outbound as { Sid?: string } | undefined;
+      return outbound?.Sid === event.data.MessageSid;
     });
     if (!waiting) return;
     const { kicks } = await this.database.transaction(async (tx) => {
