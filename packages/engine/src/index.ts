@@ -24,6 +24,7 @@ export type {
   NewWorker,
   Outcome,
   TransferTarget,
+  WaitingPosition,
   Verdict,
 } from "./routing/engine.ts";
 export { describeEvent, eventCallbackParams } from "./routing/events.ts";

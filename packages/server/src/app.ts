@@ -1,3 +1,4 @@
+import cookie from "@fastify/cookie";
 import rateLimit from "@fastify/rate-limit";
 import websocket from "@fastify/websocket";
 import { Templates, type Clock, type SidGenerator } from "@switchboard/engine";
@@ -7,6 +8,11 @@ import { AccountStore } from "./identity/accounts.ts";
 import { ApiKeyStore } from "./identity/api-keys.ts";
 import { authenticator } from "./identity/authenticate.ts";
 import { identityRoutes } from "./identity/routes.ts";
+import { signInRoutes, userRoutes } from "./identity/user-routes.ts";
+import { UserStore } from "./identity/users.ts";
+import { desktopRoutes } from "./desktop/routes.ts";
+import { DesktopSettingsStore } from "./desktop/settings.ts";
+import { webRoutes } from "./web/static.ts";
 import type { Channel } from "./channels/channel.ts";
 import { CHANNELS } from "./channels/index.ts";
 import { addressRoutes } from "./conversations/address-routes.ts";
@@ -77,9 +83,12 @@ export class Switchboard {
     readonly events: EventLog,
     readonly accounts: AccountStore,
     readonly apiKeys: ApiKeyStore,
+    readonly users: UserStore,
+    readonly desktopSettings: DesktopSettingsStore,
     readonly webhooks: WebhookStore,
     readonly routing: RoutingService,
     readonly conversations: ConversationStore,
+    readonly addresses: AddressStore,
     readonly http: HttpServer,
     private readonly dispatcher: WebhookDispatcher,
     private readonly assignmentCallbacks: AssignmentCallbacks,
@@ -118,6 +127,8 @@ export class Switchboard {
     events.appended.on("appended", (count: number) => metrics.eventsAppended.inc(count));
     const accounts = new AccountStore(database, events, secrets, ids, clock);
     const apiKeys = new ApiKeyStore(database, events, ids, clock);
+    const users = new UserStore(database, events, ids, clock, config.sessionHours * 3_600_000);
+    const desktopSettings = new DesktopSettingsStore(database, clock);
     // Replays every workspace's routing log: timers that fell due while the server was down fire now.
     const routing = new RoutingService(database, events, ids, clock, logger.child({ component: "routing" }));
     try {
@@ -146,6 +157,7 @@ export class Switchboard {
         providers,
         media,
         mediaLinks,
+        routing,
         publicUrl: () => origin.url,
         secrets,
         clock,
@@ -253,16 +265,19 @@ export class Switchboard {
       },
     });
 
+    await http.register(cookie);
     // The stream authenticates each socket by its signed token, not by API credentials.
     await http.register(websocket, { options: { maxPayload: 64 * 1024 } });
     streamRoutes(http, hub, streamTokens, routing, clock);
     mediaContentRoute(http, media, mediaLinks, clock);
     for (const channel of channels) await channel.openRoutes?.(http);
+    await signInRoutes(http, users, config.signInsPerMinute);
+    await webRoutes(http);
 
     // Everything below is the authenticated, rate-limited API; health, metrics and the OpenAPI
     // document (registered by createHttpServer) stay open for probes and scrapers.
     await http.register(async (api: HttpServer) => {
-      api.addHook("onRequest", authenticator(accounts, apiKeys));
+      api.addHook("onRequest", authenticator(accounts, apiKeys, users));
       if (config.rateLimitPerSecond > 0) {
         await api.register(rateLimit, {
           max: config.rateLimitPerSecond,
@@ -285,6 +300,20 @@ export class Switchboard {
       await mediaRoutes(api, media, mediaLinks, clock, config.mediaMaxBytes);
       for (const channel of channels) channel.apiRoutes?.(api);
       streamTokenRoutes(api, routing, streamTokens, clock);
+      userRoutes(api, users);
+      await desktopRoutes(api, {
+        database,
+        events,
+        routing,
+        conversations,
+        media,
+        mediaLinks,
+        typing,
+        settings: desktopSettings,
+        streamTokens,
+        clock,
+        mediaMaxBytes: config.mediaMaxBytes,
+      });
     });
 
     return new Switchboard(
@@ -294,9 +323,12 @@ export class Switchboard {
       events,
       accounts,
       apiKeys,
+      users,
+      desktopSettings,
       webhooks,
       routing,
       conversations,
+      addresses,
       http,
       dispatcher,
       assignmentCallbacks,

@@ -53,6 +53,8 @@ const environmentSchema = z.object({
     .enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(", ")}` })
     .default("info"),
   SWITCHBOARD_DEMO: boolean.default(true),
+  SWITCHBOARD_SESSION_HOURS: integer(1, 24 * 30).default(12),
+  SWITCHBOARD_SIGN_INS_PER_MINUTE: integer(0, 100_000).default(20),
   SWITCHBOARD_BODY_LIMIT_BYTES: integer(1024, 100 * 1024 * 1024).default(1024 * 1024),
   SWITCHBOARD_RATE_LIMIT_PER_SECOND: integer(0, 1_000_000).default(500),
   SWITCHBOARD_SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(30_000),
@@ -107,6 +109,10 @@ export interface Config {
   flowHttpTimeoutMs: number;
   /** How often consumers look at the event log when nothing woke them (another node may have written). */
   pollIntervalMs: number;
+  /** How long a person stays signed in to the web apps. */
+  sessionHours: number;
+  /** Sign-in attempts per client address per minute (0: no limit). */
+  signInsPerMinute: number;
   /** Limits on web chat visitors, who call without credentials; 0 turns a limit off. */
   webchat: {
     /** Sessions started per client address per minute. */
@@ -195,6 +201,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     assignmentCallbackTimeoutMs: e.SWITCHBOARD_ASSIGNMENT_CALLBACK_TIMEOUT_MS,
     flowHttpTimeoutMs: e.SWITCHBOARD_FLOW_HTTP_TIMEOUT_MS,
     pollIntervalMs: e.SWITCHBOARD_POLL_INTERVAL_MS,
+    sessionHours: e.SWITCHBOARD_SESSION_HOURS,
+    signInsPerMinute: e.SWITCHBOARD_SIGN_INS_PER_MINUTE,
     webchat: {
       sessionsPerMinute: e.SWITCHBOARD_WEBCHAT_SESSIONS_PER_MINUTE,
       messagesPer10s: e.SWITCHBOARD_WEBCHAT_MESSAGES_PER_10S,

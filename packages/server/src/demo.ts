@@ -10,7 +10,16 @@ export interface DemoContactCenter {
   workflowSid: string;
   availableActivitySid: string;
   agents: Array<{ name: string; sid: string; skills: string[] }>;
+  /** People who sign in to the web apps, all with DEMO_PASSWORD. */
+  people: Array<{ email: string; role: string }>;
+  /** The web chat address the demo widget writes to. */
+  chatAddress: string;
 }
+
+/** Every demo person's password; the demo is for trying Switchboard out, so it is printed. */
+export const DEMO_PASSWORD = "switchboard-demo";
+const DEMO_DOMAIN = "switchboard.demo";
+const CHAT_ADDRESS = "demo-web-chat";
 
 const WORKSPACE_NAME = "Demo contact center";
 
@@ -41,7 +50,67 @@ export async function ensureDemo(switchboard: Switchboard): Promise<DemoContactC
       .list(credentials.accountSid)
       .find((e) => e.workspace.friendlyName === WORKSPACE_NAME) ??
     (await seedWorkspace(switchboard.routing, credentials.accountSid));
-  return { ...credentials, ...describe(entry) };
+  const people = await seedPeople(switchboard, credentials.accountSid, entry);
+  await seedWebChat(switchboard, credentials.accountSid, entry);
+  return { ...credentials, ...describe(entry), people, chatAddress: CHAT_ADDRESS };
+}
+
+/**
+ * An admin, a supervisor (Grace) and one agent per demo worker, made once; and the desktop's canned
+ * responses and disposition codes.
+ */
+async function seedPeople(switchboard: Switchboard, accountSid: string, entry: WorkspaceEntry) {
+  const workers = entry.router.routing.allWorkers();
+  const wanted = [
+    { email: `admin@${DEMO_DOMAIN}`, friendlyName: "Admin", role: "admin" as const },
+    { email: `grace@${DEMO_DOMAIN}`, friendlyName: "Grace", role: "supervisor" as const },
+    ...workers.map((w) => ({
+      email: `${w.friendlyName}@${DEMO_DOMAIN}`,
+      friendlyName: w.friendlyName.charAt(0).toUpperCase() + w.friendlyName.slice(1),
+      role: "agent" as const,
+      workspaceSid: entry.workspace.sid,
+      workerSid: w.sid,
+    })),
+  ];
+  if ((await switchboard.users.list(accountSid)).length === 0) {
+    for (const person of wanted)
+      await switchboard.users.create(accountSid, { ...person, password: DEMO_PASSWORD });
+    await switchboard.desktopSettings.put(accountSid, {
+      canned_responses: [
+        { title: "Greeting", body: "Hello! Thanks for reaching out. How can I help you today?" },
+        { title: "One moment", body: "Thanks — let me look into that for you. One moment please." },
+        { title: "Anything else", body: "Is there anything else I can help you with?" },
+        { title: "Goodbye", body: "Thanks for contacting us. Have a great day!" },
+      ],
+      disposition_codes: ["Resolved", "Follow-up needed", "Escalated", "Customer left"],
+      crm_url_template: "",
+    });
+  }
+  return wanted.map(({ email, role }) => ({ email, role }));
+}
+
+/** The web chat address the demo widget uses, routed straight to the skills workflow. */
+async function seedWebChat(switchboard: Switchboard, accountSid: string, entry: WorkspaceEntry) {
+  if (await switchboard.addresses.find(accountSid, "chat", CHAT_ADDRESS)) return;
+  const workflow = [...entry.router.catalog.workflows.values()][0];
+  await switchboard.addresses.create(accountSid, {
+    type: "chat",
+    address: CHAT_ADDRESS,
+    friendlyName: "Demo web chat",
+    autoCreation: {
+      enabled: true,
+      type: "default",
+      conversation_service_sid: null,
+      webhook_url: null,
+      webhook_method: null,
+      webhook_filters: [],
+      studio_flow_sid: null,
+      studio_retry_count: null,
+      workspace_sid: entry.workspace.sid,
+      workflow_sid: workflow?.record.sid ?? null,
+      task_channel: "chat",
+    },
+  });
 }
 
 async function demoAccount(switchboard: Switchboard): Promise<{ accountSid: string; authToken: string }> {
@@ -143,7 +212,9 @@ async function seedWorkspace(routing: RoutingService, accountSid: string): Promi
   return entry;
 }
 
-function describe(entry: WorkspaceEntry): Omit<DemoContactCenter, "accountSid" | "authToken"> {
+function describe(
+  entry: WorkspaceEntry,
+): Omit<DemoContactCenter, "accountSid" | "authToken" | "people" | "chatAddress"> {
   const { router, workspace } = entry;
   const available = [...router.catalog.activities.values()].find(
     (a) => a.record.friendlyName === "Available",
@@ -181,6 +252,11 @@ export function banner(baseUrl: string, demo: DemoContactCenter | undefined): st
       `  curl ${auth} ${workspace}/Workers/${demo.agents[0]?.sid ?? "WK…"} -d ActivitySid=${demo.availableActivitySid}`,
       "Send a support task; it rings the longest-idle available agent with the skill:",
       `  curl ${auth} ${workspace}/Tasks -d WorkflowSid=${demo.workflowSid} --data-urlencode 'Attributes={"type":"support"}'`,
+      "",
+      `Sign in at ${baseUrl}/ with password ${DEMO_PASSWORD} as:`,
+      ...demo.people.map((p) => `    ${p.email.padEnd(28)} ${p.role}`),
+      "Put the web chat widget on any page:",
+      `  <script src="${baseUrl}/widget.js" data-account="${demo.accountSid}" data-address="${demo.chatAddress}"></script>`,
       "",
       "Turn the demo off with SWITCHBOARD_DEMO=false; make accounts with `npx switchboard account create --name NAME`.",
     );

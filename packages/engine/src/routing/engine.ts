@@ -88,6 +88,18 @@ export interface NewTask {
   routingTarget?: { queueSid: string; workerSid?: string; reservationTimeout?: number };
 }
 
+/** Where a waiting task stands in its queue (see `waitingPosition`). */
+export interface WaitingPosition {
+  taskSid: string;
+  queueSid: string;
+  /** Waiting tasks of the queue offered before it: higher priority, or equal and in the queue longer. */
+  ahead: number;
+  /** Queue members in an available activity. */
+  staffedAgents: number;
+  /** Of those, how many could take a task on its channel right now. */
+  idleAgents: number;
+}
+
 export type TransferTarget = { workerSid: string; queueSid: string } | { queueSid: string };
 
 // ---------------------------------------------------------------------------------------------
@@ -980,7 +992,8 @@ export class RoutingEngine {
   transferTask(
     sid: string,
     to: TransferTarget,
-    options: { priority?: number; timeout?: number } = {},
+    /** `attributes` are added to the original's on the new task (a note for whoever takes it, say). */
+    options: { priority?: number; timeout?: number; attributes?: Attributes } = {},
   ): Outcome<string> {
     const task = this.require(this.tasks, sid, "Task");
     if (task.status !== "assigned")
@@ -999,7 +1012,7 @@ export class RoutingEngine {
         task: this.taskSnapshot(task),
       });
       const created = this.createTask({
-        attributes: { ...task.attributes, transferredFrom: sid },
+        attributes: { ...task.attributes, ...options.attributes, transferredFrom: sid },
         channel: task.channel.sid,
         priority: options.priority ?? task.priority,
         timeout: options.timeout ?? 120,
@@ -1203,6 +1216,37 @@ export class RoutingEngine {
   }
 
   /** Real-time statistics of the workspace, a queue or a workflow, in Twilio's field names. */
+  /**
+   * Where the waiting task whose attribute `name` is `value` stands, for "estimated wait" lines.
+   * It is found by a scan of the tasks, so this serves occasional reads (a waiting customer's widget
+   * every few seconds), not the routing path.
+   */
+  waitingPosition(name: string, value: string): WaitingPosition | undefined {
+    for (const task of this.tasks.values()) {
+      const { queue } = task;
+      if (!isWaiting(task.status) || !queue || task.attributes[name] !== value) continue;
+      const enteredAt = task.queueEnteredAt ?? task.dateCreated;
+      let ahead = 0;
+      for (const other of queue.waitingTasks) {
+        if (other === task) continue;
+        const otherEnteredAt = other.queueEnteredAt ?? other.dateCreated;
+        if (
+          other.priority > task.priority ||
+          (other.priority === task.priority && otherEnteredAt < enteredAt)
+        )
+          ahead++;
+      }
+      return {
+        taskSid: task.sid,
+        queueSid: queue.config.sid,
+        ahead,
+        staffedAgents: queue.availableMembers,
+        idleAgents: queue.ready.get(task.channel.sid)?.size ?? 0,
+      };
+    }
+    return undefined;
+  }
+
   realtimeStatistics(scope: Scope): RealtimeStatistics {
     const now = this.clock.now();
     let counters: ScopeCounters;

@@ -1,3 +1,4 @@
+import type { RoutingService } from "../routing/service.ts";
 import type { Clock } from "@switchboard/engine";
 import type { Logger } from "pino";
 import type { Config } from "../config.ts";
@@ -29,6 +30,8 @@ export interface ChannelContext {
   /** Files attached to conversation messages, and signed links to them. */
   media: MediaStore;
   mediaLinks: MediaLinks;
+  /** TaskRouter workspaces: where a conversation's task waits (web chat's "estimated wait"). */
+  routing: RoutingService;
   /** The origin providers reach this server at (configured, or the bound address once listening). */
   publicUrl(): string;
   clock: Clock;

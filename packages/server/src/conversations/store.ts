@@ -758,6 +758,17 @@ export class ConversationStore {
     );
   }
 
+  /** The message of the conversation that a sender's own ID named, if it was stored. */
+  async messageByExternalId(conversation: Conversation, externalId: string): Promise<Message | undefined> {
+    return this.database.db
+      .selectFrom("conversation_messages")
+      .selectAll()
+      .where("account_sid", "=", conversation.account_sid)
+      .where("conversation_sid", "=", conversation.sid)
+      .where("external_id", "=", externalId)
+      .executeTakeFirst();
+  }
+
   async getMessage(conversation: Conversation, sid: string): Promise<Message | undefined> {
     return this.database.db
       .selectFrom("conversation_messages")

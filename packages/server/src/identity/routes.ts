@@ -9,6 +9,8 @@ import type { Account, AccountStore } from "./accounts.ts";
 import type { ApiKey, ApiKeyStore } from "./api-keys.ts";
 
 const BASE = "/2010-04-01/Accounts";
+/** People signed in to the web apps manage credentials only as admins. */
+const ADMIN_ONLY = { access: "admin" } as const;
 const accountParams = z.object({ AccountSid: z.string() });
 const keyParams = z.object({ AccountSid: z.string(), Sid: z.string() });
 const keyBody = z
@@ -43,6 +45,7 @@ export function identityRoutes(app: HttpServer, accounts: AccountStore, apiKeys:
   app.post(
     `${BASE}/:AccountSid/Keys.json`,
     {
+      config: ADMIN_ONLY,
       schema: {
         tags: ["Keys"],
         summary: "Create an API key; its secret is returned this once",
@@ -59,7 +62,10 @@ export function identityRoutes(app: HttpServer, accounts: AccountStore, apiKeys:
 
   app.get(
     `${BASE}/:AccountSid/Keys.json`,
-    { schema: { tags: ["Keys"], summary: "List API keys", params: accountParams, querystring: pagingQuery } },
+    {
+      config: ADMIN_ONLY,
+      schema: { tags: ["Keys"], summary: "List API keys", params: accountParams, querystring: pagingQuery },
+    },
     async (request) => {
       requireAuthToken(request.principal);
       const page = pageRequest(request.query);
@@ -70,7 +76,7 @@ export function identityRoutes(app: HttpServer, accounts: AccountStore, apiKeys:
 
   app.get(
     `${BASE}/:AccountSid/Keys/:Sid.json`,
-    { schema: { tags: ["Keys"], summary: "Fetch an API key", params: keyParams } },
+    { config: ADMIN_ONLY, schema: { tags: ["Keys"], summary: "Fetch an API key", params: keyParams } },
     async (request) => {
       requireAuthToken(request.principal);
       const { Sid } = request.params;
@@ -82,7 +88,10 @@ export function identityRoutes(app: HttpServer, accounts: AccountStore, apiKeys:
 
   app.post(
     `${BASE}/:AccountSid/Keys/:Sid.json`,
-    { schema: { tags: ["Keys"], summary: "Rename an API key", params: keyParams, body: keyBody } },
+    {
+      config: ADMIN_ONLY,
+      schema: { tags: ["Keys"], summary: "Rename an API key", params: keyParams, body: keyBody },
+    },
     async (request) => {
       requireAuthToken(request.principal);
       const { Sid } = request.params;
@@ -95,7 +104,10 @@ export function identityRoutes(app: HttpServer, accounts: AccountStore, apiKeys:
 
   app.delete(
     `${BASE}/:AccountSid/Keys/:Sid.json`,
-    { schema: { tags: ["Keys"], summary: "Delete an API key; it stops working at once", params: keyParams } },
+    {
+      config: ADMIN_ONLY,
+      schema: { tags: ["Keys"], summary: "Delete an API key; it stops working at once", params: keyParams },
+    },
     async (request, reply) => {
       requireAuthToken(request.principal);
       const { Sid } = request.params;

@@ -1,5 +1,5 @@
 import type { Clock } from "@switchboard/engine";
-import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyContextConfig, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { forbidden, invalidParameter, notFound } from "../platform/errors.ts";
 import { origin } from "../platform/http/paging.ts";
@@ -47,6 +47,7 @@ export async function uploadRoute(
     request: FastifyRequest,
     upload: { contentType: string; filename?: string; content: Buffer },
   ) => Promise<unknown>,
+  config: FastifyContextConfig = {},
 ): Promise<void> {
   await app.register((scoped: HttpServer, _options, registered) => {
     scoped.removeAllContentTypeParsers();
@@ -57,6 +58,7 @@ export async function uploadRoute(
       path,
       {
         bodyLimit: maxBytes,
+        config,
         schema: { tags, summary, querystring: z.object({ Filename: z.string().min(1).max(255).optional() }) },
       },
       async (request, reply) => {

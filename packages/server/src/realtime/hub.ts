@@ -142,6 +142,23 @@ export class StreamHub {
       leave(this.followers, conversationSid, subscriber);
   }
 
+  /**
+   * A supervisor watches a conversation (live monitor): from now on its events — messages, typing,
+   * whispers — reach them too. What came before they read through the API; the watch lasts as long
+   * as the socket, so a client re-sends it after reconnecting.
+   */
+  watch(subscriber: Subscriber, conversationSid: string): void {
+    if (subscriber.grant.role !== "supervisor" || subscriber.conversations.has(conversationSid)) return;
+    subscriber.conversations.add(conversationSid);
+    if (this.live.get(subscriber.grant.workspaceSid)?.has(subscriber))
+      join(this.followers, conversationSid, subscriber);
+  }
+
+  unwatch(subscriber: Subscriber, conversationSid: string): void {
+    if (subscriber.grant.role !== "supervisor" || !subscriber.conversations.delete(conversationSid)) return;
+    leave(this.followers, conversationSid, subscriber);
+  }
+
   private async pump(): Promise<void> {
     for (;;) {
       const batch = await this.events.readAfter(this.position, BATCH);

@@ -22,6 +22,19 @@ const CLOSE = {
 /** A client further behind than this (bytes queued) is dropped; it reconnects and resumes from the log. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
+const clientMessage = z.object({
+  type: z.enum(["watch", "unwatch"]),
+  conversation_sid: z.string().regex(/^CH[0-9a-f]{32}$/),
+});
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Issues stream tokens: an authenticated API route, for a backend to hand to a browser. */
 export function streamTokenRoutes(
   app: HttpServer,
@@ -113,8 +126,13 @@ export function streamRoutes(
         clearTimeout(expiry);
         if (subscriber) hub.detach(subscriber);
       });
-      socket.on("message", () => {
-        // The stream is one-way; clients have nothing to say but keep-alives, which need no answer.
+      // Clients send keep-alives (no answer needed) and, supervisors, which conversations they watch.
+      socket.on("message", (data: Buffer) => {
+        const parsed = clientMessage.safeParse(safeJson(data.toString("utf8")));
+        if (!parsed.success || !subscriber) return;
+        const { type, conversation_sid } = parsed.data;
+        if (type === "watch") hub.watch(subscriber, conversation_sid);
+        else hub.unwatch(subscriber, conversation_sid);
       });
       void (async () => {
         let verified: Awaited<ReturnType<StreamTokens["verify"]>>;

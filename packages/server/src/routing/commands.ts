@@ -7,6 +7,7 @@ import type {
   RoutingEngine,
   TaskChannel,
   TaskQueueConfig,
+  TransferTarget,
   WorkflowConfig,
   WorkspaceSettings,
 } from "@switchboard/engine";
@@ -46,6 +47,7 @@ export type RoutingCommand =
   | { op: "deleteTask"; sid: string }
   | { op: "acceptReservation" | "wrapUpReservation" | "completeReservation"; sid: string }
   | { op: "rejectReservation"; sid: string; activitySid?: string }
+  | { op: "transferTask"; sid: string; to: TransferTarget; attributes?: Attributes }
   | { op: "fireDueTimers" };
 
 export interface ChannelRecord extends TaskChannel {
@@ -162,6 +164,12 @@ export function applyCommand(
       return engine.wrapUpReservation(command.sid);
     case "completeReservation":
       return engine.completeReservation(command.sid);
+    case "transferTask":
+      return engine.transferTask(
+        command.sid,
+        command.to,
+        command.attributes !== undefined ? { attributes: command.attributes } : {},
+      );
     case "fireDueTimers":
       return engine.fireDueTimers();
   }

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import rateLimit from "@fastify/rate-limit";
 import { z } from "zod";
 import { noConversationFor } from "../../conversations/errors.ts";
-import { ApiError, invalidParameter, tooManyRequests, unauthenticated } from "../../platform/errors.ts";
+import { ApiError, invalidParameter, unauthenticated } from "../../platform/errors.ts";
+import { limitPerClient } from "../../platform/http/client-limits.ts";
 import { origin } from "../../platform/http/paging.ts";
 import { API_PREFIX, type HttpServer } from "../../platform/http/server.ts";
 import { iso8601, isoAt } from "../../platform/time.ts";
@@ -12,10 +12,14 @@ import type { ChannelFactory } from "../channel.ts";
 import { TokenError } from "../../platform/secrets/signed-tokens.ts";
 import { VisitorTokens } from "./tokens.ts";
 import { VisitorHub, type Visitor, type VisitorFrame } from "./visitors.ts";
+import { waitLine } from "./wait.ts";
 
 const SESSIONS_PATH = `${API_PREFIX}/WebChat/Sessions`;
 const SOCKET_PATH = `${API_PREFIX}/WebChat/Socket`;
 const MEDIA_PATH = `${API_PREFIX}/WebChat/Media`;
+const WAIT_PATH = `${API_PREFIX}/WebChat/Wait`;
+/** A waiting widget asks every 10 s; this leaves room for several visitors behind one address. */
+const WAIT_READS_PER_MINUTE = 600;
 /** Links to files in a visitor's chat last a day; each catch-up after a reconnect hands out fresh ones. */
 const VISITOR_LINK_MS = 86_400_000;
 /** A visitor's session lasts a day; the widget starts a new one after that. */
@@ -70,6 +74,7 @@ export const webChat: ChannelFactory = ({
   secrets,
   media,
   mediaLinks,
+  routing,
   clock,
   logger,
 }) => {
@@ -84,6 +89,15 @@ export const webChat: ChannelFactory = ({
     (sid) => mediaLinks.path(sid, clock.now() + VISITOR_LINK_MS),
     logger.child({ component: "webchat" }),
   );
+
+  /** The visitor a request's `Authorization: Bearer <session token>` names, or 401. */
+  const visitorOf = async (authorization: string | undefined) => {
+    const bearer = /^Bearer (.+)$/.exec(authorization ?? "")?.[1];
+    if (!bearer) throw unauthenticated("Send the session token as Authorization: Bearer <token>");
+    return tokens.verify(bearer, clock.now()).catch((error: unknown) => {
+      throw error instanceof TokenError ? unauthenticated(error.message) : error;
+    });
+  };
 
   return {
     type: "chat",
@@ -147,11 +161,7 @@ export const webChat: ChannelFactory = ({
           config.mediaMaxBytes,
           "Upload a file for a visitor's next message (Authorization: Bearer <session token>)",
           async (request, upload) => {
-            const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1];
-            if (!bearer) throw unauthenticated("Send the session token as Authorization: Bearer <token>");
-            const grant = await tokens.verify(bearer, clock.now()).catch((error: unknown) => {
-              throw error instanceof TokenError ? unauthenticated(error.message) : error;
-            });
+            const grant = await visitorOf(request.headers.authorization);
             const stored = await media.upload(grant.accountSid, { ...upload, uploadedBy: grant.identity });
             return {
               sid: stored.sid,
@@ -159,6 +169,30 @@ export const webChat: ChannelFactory = ({
               filename: stored.filename,
               size: stored.size,
             };
+          },
+        );
+      });
+
+      // The widget's "estimated wait" line, asked for every few seconds while the visitor waits.
+      await open.register(async (scope: HttpServer) => {
+        await limitPerClient(scope, WAIT_READS_PER_MINUTE, 60_000);
+        scope.get(
+          WAIT_PATH,
+          {
+            schema: {
+              tags: ["Web chat"],
+              summary:
+                "The visitor's place in the queue and estimated wait (Authorization: Bearer <session token>)",
+            },
+          },
+          async (request) => {
+            const grant = await visitorOf(request.headers.authorization);
+            const conversationSid = await conversations.conversationFor(
+              grant.accountSid,
+              grant.identity,
+              grant.address,
+            );
+            return conversationSid ? waitLine(routing, inbound, grant, conversationSid) : { status: "none" };
           },
         );
       });
@@ -299,16 +333,6 @@ export const webChat: ChannelFactory = ({
     },
   };
 };
-
-/** At most `max` requests per client address per window in this scope (0: no limit), else 429. */
-async function limitPerClient(scope: HttpServer, max: number, windowMs: number): Promise<void> {
-  if (max === 0) return;
-  await scope.register(rateLimit, {
-    max,
-    timeWindow: windowMs,
-    errorResponseBuilder: (_request, context) => tooManyRequests(Math.max(1, Math.ceil(context.ttl / 1000))),
-  });
-}
 
 function parseObject(text: string | undefined): Record<string, unknown> | undefined {
   if (text === undefined) return undefined;

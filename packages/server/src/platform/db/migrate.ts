@@ -8,6 +8,7 @@ import * as messaging from "./migrations/0005-messaging.ts";
 import * as serviceWindows from "./migrations/0006-service-windows.ts";
 import * as media from "./migrations/0007-media.ts";
 import * as flows from "./migrations/0008-flows.ts";
+import * as people from "./migrations/0009-people.ts";
 
 /**
  * Versioned migrations, applied in name order and recorded in `kysely_migration`. A migration is
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<
   "0006-service-windows": serviceWindows,
   "0007-media": media,
   "0008-flows": flows,
+  "0009-people": people,
 };
 
 export class MigrationError extends Error {

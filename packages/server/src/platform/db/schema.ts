@@ -27,6 +27,9 @@ export interface Schema {
   flow_revisions: FlowRevisionsTable;
   flow_executions: FlowExecutionsTable;
   flow_steps: FlowStepsTable;
+  users: UsersTable;
+  user_sessions: UserSessionsTable;
+  desktop_settings: DesktopSettingsTable;
 }
 
 export type AccountStatus = "active" | "suspended" | "closed";
@@ -461,4 +464,45 @@ export interface FlowStepsTable {
   /** JSON of what the widget produced. */
   context: string;
   date_created: string;
+}
+
+export type UserRole = "admin" | "supervisor" | "agent";
+/** `invited` until the person sets a password through their invite; `deactivated` signs in no more. */
+export type UserStatus = "invited" | "active" | "deactivated";
+
+/** A person who signs in to the web apps. */
+export interface UsersTable {
+  sid: string;
+  account_sid: string;
+  /** Lower-cased; unique across accounts, since it is what a person signs in with. */
+  email: string;
+  friendly_name: string;
+  role: UserRole;
+  /** The TaskRouter worker this person works as (agents; supervisors may have one too). */
+  workspace_sid: string | null;
+  worker_sid: string | null;
+  status: UserStatus;
+  /** scrypt (see identity/passwords.ts); null until an invite is accepted. */
+  password_hash: string | null;
+  /** SHA-256 of the pending invite's token. */
+  invite_hash: string | null;
+  invite_expires_at: string | null;
+  date_created: string;
+  date_updated: string;
+}
+
+/** A signed-in browser. Only a hash of its cookie is kept. */
+export interface UserSessionsTable {
+  token_hash: string;
+  user_sid: string;
+  account_sid: string;
+  expires_at: string;
+  date_created: string;
+}
+
+export interface DesktopSettingsTable {
+  account_sid: string;
+  /** JSON: see desktop/settings.ts. */
+  settings: string;
+  date_updated: string;
 }

@@ -1,0 +1,335 @@
+import { useRef, useState, type FormEvent } from "react";
+import { api, DESKTOP, upload } from "../api.ts";
+import { customerNames, MessageList, useConversation, type StreamListeners } from "../conversation.tsx";
+import type { Assignment, DesktopState } from "./AgentDesktop.tsx";
+
+interface Props {
+  task: Assignment;
+  desktop: DesktopState;
+  self: string;
+  listeners: StreamListeners;
+  readySignal: number;
+  run: (work: () => Promise<unknown>) => Promise<void>;
+}
+
+/** The selected task: its conversation, the customer's context and what the agent can do with it. */
+export function TaskWorkspace({ task, desktop, self, listeners, readySignal, run }: Props) {
+  return (
+    <>
+      <div className="flex min-w-0 flex-1 flex-col">
+        {task.conversation_sid ? (
+          <Conversation
+            conversationSid={task.conversation_sid}
+            names={customerNames(task.task_attributes)}
+            desktop={desktop}
+            self={self}
+            listeners={listeners}
+            readySignal={readySignal}
+            disabled={task.task_status !== "assigned"}
+          />
+        ) : (
+          <p className="m-auto text-slate-500">This task carries no conversation.</p>
+        )}
+      </div>
+      <aside
+        aria-label="Customer and actions"
+        className="flex w-80 flex-col gap-4 overflow-y-auto border-l border-slate-200 bg-white p-3"
+      >
+        <CustomerContext task={task} template={desktop.settings.crm_url_template} />
+        <Actions task={task} desktop={desktop} run={run} />
+      </aside>
+    </>
+  );
+}
+
+function Conversation({
+  conversationSid,
+  desktop,
+  self,
+  listeners,
+  readySignal,
+  disabled,
+  names,
+}: {
+  conversationSid: string;
+  names: Record<string, string>;
+  desktop: DesktopState;
+  self: string;
+  listeners: StreamListeners;
+  readySignal: number;
+  disabled: boolean;
+}) {
+  const { messages, whispers, typing, reload } = useConversation(conversationSid, listeners, readySignal);
+  const [draft, setDraft] = useState("");
+  const [file, setFile] = useState<File | undefined>();
+  const [pending, setPending] = useState<Array<{ clientId: string; body: string; mediaSid?: string }>>([]);
+  const [status, setStatus] = useState<string | undefined>();
+  const typedAt = useRef(0);
+  const fileInput = useRef<HTMLInputElement>(null);
+
+  /** Sends what is pending, oldest first; a message that fails stays and is sent again (same ClientId, stored once). */
+  const flush = async (queue: Array<{ clientId: string; body: string; mediaSid?: string }>) => {
+    for (const message of queue) {
+      try {
+        await api("POST", `${DESKTOP}/Conversations/${conversationSid}/Messages`, {
+          Body: message.body,
+          ClientId: message.clientId,
+          MediaSid: message.mediaSid,
+        });
+        setPending((held) => held.filter((m) => m.clientId !== message.clientId));
+        setStatus(undefined);
+      } catch {
+        setStatus("Not sent yet — retrying when the connection is back");
+        setTimeout(() => void flush([message]), 2_000);
+        return;
+      }
+    }
+    await reload();
+  };
+
+  const send = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!draft.trim() && !file) return;
+    let mediaSid: string | undefined;
+    if (file) {
+      mediaSid = (await upload(`${DESKTOP}/Media`, file)).sid;
+      setFile(undefined);
+      if (fileInput.current) fileInput.current.value = "";
+    }
+    const message = { clientId: crypto.randomUUID(), body: draft, ...(mediaSid && { mediaSid }) };
+    setDraft("");
+    setPending((held) => [...held, message]);
+    await flush([message]);
+  };
+
+  const onType = (value: string) => {
+    setDraft(value);
+    const now = Date.now();
+    if (now - typedAt.current > 2_000) {
+      typedAt.current = now;
+      void api("POST", `${DESKTOP}/Conversations/${conversationSid}/Typing`).catch(() => undefined);
+    }
+  };
+
+  return (
+    <>
+      <MessageList messages={messages} whispers={whispers} typing={typing} self={self} names={names} />
+      {pending.length > 0 && (
+        <ul aria-label="Unsent messages" className="px-3 text-sm text-slate-500">
+          {pending.map((m) => (
+            <li key={m.clientId}>Sending: {m.body}</li>
+          ))}
+        </ul>
+      )}
+      {status && (
+        <p role="status" className="px-3 text-sm text-amber-700">
+          {status}
+        </p>
+      )}
+      <form
+        onSubmit={(e) => void send(e)}
+        className="flex flex-col gap-2 border-t border-slate-200 bg-white p-3"
+      >
+        <div className="flex gap-2">
+          <label className="sr-only" htmlFor="canned">
+            Canned response
+          </label>
+          <select
+            id="canned"
+            value=""
+            onChange={(e) => e.target.value && setDraft((d) => (d ? `${d} ` : "") + e.target.value)}
+            className="rounded border border-slate-300 px-2 py-1 text-sm"
+            disabled={disabled}
+          >
+            <option value="">Canned responses…</option>
+            {desktop.settings.canned_responses.map((c) => (
+              <option key={c.title} value={c.body}>
+                {c.title}
+              </option>
+            ))}
+          </select>
+          <label className="text-sm">
+            <span className="sr-only">Attach a file</span>
+            <input
+              ref={fileInput}
+              type="file"
+              onChange={(e) => setFile(e.target.files?.[0])}
+              disabled={disabled}
+              className="text-sm"
+            />
+          </label>
+        </div>
+        <div className="flex gap-2">
+          <label htmlFor="reply" className="sr-only">
+            Reply
+          </label>
+          <textarea
+            id="reply"
+            rows={2}
+            value={draft}
+            disabled={disabled}
+            onChange={(e) => onType(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === "Enter" && !e.shiftKey) {
+                e.preventDefault();
+                e.currentTarget.form?.requestSubmit();
+              }
+            }}
+            placeholder={
+              disabled ? "This task is wrapping up" : "Type a reply (Enter sends, Shift+Enter for a new line)"
+            }
+            className="flex-1 rounded border border-slate-300 px-2 py-1"
+          />
+          <button
+            type="submit"
+            disabled={disabled}
+            className="rounded bg-blue-700 px-4 text-white disabled:opacity-50"
+          >
+            Send
+          </button>
+        </div>
+      </form>
+    </>
+  );
+}
+
+/** Pre-chat answers and task attributes, and the customer's CRM record when the admin set a URL. */
+function CustomerContext({ task, template }: { task: Assignment; template: string }) {
+  const attributes = task.task_attributes;
+  const answers = (attributes.pre_engagement_data ?? {}) as Record<string, unknown>;
+  const crmUrl = template ? fillTemplate(template, attributes) : undefined;
+  return (
+    <section aria-label="Customer">
+      <h2 className="text-sm font-semibold">Customer</h2>
+      <dl className="mt-1 grid grid-cols-[auto_1fr] gap-x-2 text-sm">
+        {Object.entries({
+          name: attributes.customerName,
+          channel: task.task_channel,
+          queue: task.queue_name,
+          ...answers,
+        })
+          .filter(([, v]) => v !== undefined && v !== null && v !== "")
+          .map(([k, v]) => (
+            <div key={k} className="contents">
+              <dt className="text-slate-500">{k}</dt>
+              <dd className="break-words">{typeof v === "string" ? v : JSON.stringify(v)}</dd>
+            </div>
+          ))}
+      </dl>
+      {crmUrl && (
+        <iframe
+          title="CRM record"
+          src={crmUrl}
+          className="mt-2 h-64 w-full rounded border border-slate-200"
+        />
+      )}
+    </section>
+  );
+}
+
+/** `{{task.a.b}}` → the task's attribute, URL-encoded (missing: empty). */
+export function fillTemplate(template: string, attributes: Record<string, unknown>): string {
+  return template.replace(/\{\{\s*task\.([\w.]+)\s*\}\}/g, (_match, path: string) => {
+    let value: unknown = attributes;
+    for (const key of path.split("."))
+      value = value && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined;
+    return value === undefined || value === null
+      ? ""
+      : encodeURIComponent(typeof value === "string" ? value : JSON.stringify(value));
+  });
+}
+
+function Actions({ task, desktop, run }: { task: Assignment; desktop: DesktopState; run: Props["run"] }) {
+  const [target, setTarget] = useState("");
+  const [note, setNote] = useState("");
+  const [disposition, setDisposition] = useState("");
+  const taskPath = `${DESKTOP}/Tasks/${task.task_sid}`;
+  const assigned = task.task_status === "assigned";
+  const codes = desktop.settings.disposition_codes;
+  return (
+    <section aria-label="Actions" className="flex flex-col gap-4">
+      {assigned && (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (target) void run(() => api("POST", `${taskPath}/Transfer`, { To: target, Note: note }));
+          }}
+          className="flex flex-col gap-2"
+        >
+          <h2 className="text-sm font-semibold">Transfer</h2>
+          <label className="flex flex-col gap-1 text-sm">
+            Transfer to
+            <select
+              value={target}
+              onChange={(e) => setTarget(e.target.value)}
+              className="rounded border border-slate-300 px-2 py-1"
+            >
+              <option value="">Choose a queue or agent…</option>
+              <optgroup label="Queues">
+                {desktop.queues.map((q) => (
+                  <option key={q.sid} value={q.sid}>
+                    {q.friendly_name}
+                  </option>
+                ))}
+              </optgroup>
+              <optgroup label="Agents">
+                {desktop.workers.map((w) => (
+                  <option key={w.sid} value={w.sid}>
+                    {w.friendly_name}
+                    {w.available ? "" : " (unavailable)"}
+                  </option>
+                ))}
+              </optgroup>
+            </select>
+          </label>
+          <label className="flex flex-col gap-1 text-sm">
+            Note for whoever takes it
+            <input
+              value={note}
+              onChange={(e) => setNote(e.target.value)}
+              className="rounded border border-slate-300 px-2 py-1"
+            />
+          </label>
+          <button
+            type="submit"
+            disabled={!target}
+            className="rounded bg-slate-700 px-3 py-1 text-sm text-white disabled:opacity-50"
+          >
+            Transfer
+          </button>
+        </form>
+      )}
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          const status = assigned ? "wrapping" : "completed";
+          void run(() =>
+            api("POST", taskPath, { AssignmentStatus: status, Disposition: disposition || undefined }),
+          );
+        }}
+        className="flex flex-col gap-2"
+      >
+        <h2 className="text-sm font-semibold">{assigned ? "Wrap up" : "Complete"}</h2>
+        {codes.length > 0 && (
+          <label className="flex flex-col gap-1 text-sm">
+            Disposition
+            <select
+              value={disposition}
+              onChange={(e) => setDisposition(e.target.value)}
+              required
+              className="rounded border border-slate-300 px-2 py-1"
+            >
+              <option value="">Choose…</option>
+              {codes.map((c) => (
+                <option key={c}>{c}</option>
+              ))}
+            </select>
+          </label>
+        )}
+        <button type="submit" className="rounded bg-blue-700 px-3 py-1 text-sm text-white">
+          {assigned ? "Wrap up" : "Complete task"}
+        </button>
+      </form>
+    </section>
+  );
+}
