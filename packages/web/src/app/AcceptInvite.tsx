@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { api, ApiFailure } from "./api.ts";
+import { ErrorLine } from "../shared/ErrorLine.tsx";
 
 /** The page an invite link opens: the token travels in the fragment, so it never reaches a log. */
 export function AcceptInvite() {
@@ -64,11 +65,7 @@ export function AcceptInvite() {
           </button>
         </form>
       )}
-      {error && (
-        <p role="alert" className="text-sm text-red-700">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
     </main>
   );
 }

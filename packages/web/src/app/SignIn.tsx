@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { api, ApiFailure } from "./api.ts";
+import { ErrorLine } from "../shared/ErrorLine.tsx";
 
 export function SignIn() {
   const [email, setEmail] = useState("");
@@ -45,11 +46,7 @@ export function SignIn() {
             className="rounded border border-slate-300 px-2 py-1"
           />
         </label>
-        {error && (
-          <p role="alert" className="text-sm text-red-700">
-            {error}
-          </p>
-        )}
+        <ErrorLine error={error} />
         <button
           type="submit"
           disabled={busy}

@@ -11,6 +11,7 @@ import {
   type OutgoingMessage,
   type VisitorMessage,
 } from "./visitor-chat.ts";
+import { ErrorLine } from "../shared/ErrorLine.tsx";
 
 const query = new URLSearchParams(window.location.search);
 const ACCOUNT = query.get("account") ?? "";
@@ -85,11 +86,7 @@ function PreChat({ onStarted }: { onStarted: (session: ChatSession) => void }) {
       <button type="submit" className="rounded px-3 py-2 text-white" style={{ background: COLOR }}>
         Start chat
       </button>
-      {error && (
-        <p role="alert" className="text-sm text-red-700">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
     </form>
   );
 }

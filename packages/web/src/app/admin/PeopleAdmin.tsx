@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { api, ApiFailure } from "../api.ts";
+import { ErrorLine } from "../../shared/ErrorLine.tsx";
 
 interface Person {
   sid: string;
@@ -120,11 +121,7 @@ export function PeopleAdmin() {
             Send them this link (valid 7 days): <code className="break-all">{invite}</code>
           </p>
         )}
-        {error && (
-          <p role="alert" className="mt-3 text-sm text-red-700">
-            {error}
-          </p>
-        )}
+        <ErrorLine error={error} />
       </section>
       <section aria-label="People">
         <h2 className="mb-2 font-semibold">People</h2>

@@ -5,6 +5,7 @@ import type { StreamListeners } from "../conversation.tsx";
 import { Stream, type StreamMessage } from "../stream.ts";
 import { ring } from "./ring.ts";
 import { TaskWorkspace } from "./TaskWorkspace.tsx";
+import { ErrorLine } from "../../shared/ErrorLine.tsx";
 
 export interface DesktopState {
   worker: {
@@ -198,11 +199,7 @@ export function AgentDesktop({ me }: { me: Me }) {
             </li>
           ))}
         </ul>
-        {error && (
-          <p role="alert" className="text-sm text-red-700">
-            {error}
-          </p>
-        )}
+        <ErrorLine error={error} />
       </aside>
       <section aria-label="Selected task" className="flex min-w-0 flex-1">
         {current && current.reservation_status !== "pending" ? (

@@ -4,6 +4,7 @@ import type { Me } from "../App.tsx";
 import { customerName, type Assignment } from "../agent/AgentDesktop.tsx";
 import { customerNames, MessageList, useConversation, type StreamListeners } from "../conversation.tsx";
 import { Stream, type QueueFigures, type StreamMessage } from "../stream.ts";
+import { ErrorLine } from "../../shared/ErrorLine.tsx";
 
 interface TeamMember {
   sid: string;
@@ -291,11 +292,7 @@ function Monitor({
             Barge in
           </button>
         </div>
-        {error && (
-          <p role="alert" className="text-sm text-red-700">
-            {error}
-          </p>
-        )}
+        <ErrorLine error={error} />
       </div>
     </section>
   );
@@ -365,11 +362,7 @@ function WorkerEditor({ worker, onDone }: { worker: TeamMember; onDone: () => vo
           Cancel
         </button>
       </div>
-      {error && (
-        <p role="alert" className="text-sm text-red-700">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
     </section>
   );
 }
