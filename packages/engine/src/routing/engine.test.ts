@@ -719,6 +719,32 @@ describe("routing: transfers", () => {
   });
 });
 
+describe("routing: waiting position", () => {
+  it("counts the tasks offered before a waiting one, and the queue's staffing", () => {
+    const s = new Scenario();
+    const q = s.queue("Support");
+    const w = s.simpleWorkflow(q);
+    const alice = s.worker("alice");
+    s.task(w, { conversationSid: "CH1" }); // alice takes this one
+    s.task(w, { conversationSid: "CH2" });
+    s.task(w, { conversationSid: "CH3" });
+    s.task(w, { conversationSid: "CH4" }, { priority: 5 });
+    // CH1 rings alice: it is being offered, so nobody is ahead of it.
+    expect(s.engine.waitingPosition("conversationSid", "CH1")).toMatchObject({ ahead: 0 });
+    // CH4 jumps the line by priority; CH3 waits behind CH2, the reserved CH1 and CH4.
+    expect(s.engine.waitingPosition("conversationSid", "CH4")).toMatchObject({
+      ahead: 0,
+      staffedAgents: 1,
+      idleAgents: 0,
+    });
+    expect(s.engine.waitingPosition("conversationSid", "CH3")).toMatchObject({ queueSid: q, ahead: 3 });
+    expect(s.engine.waitingPosition("conversationSid", "nope")).toBeUndefined();
+    s.record(s.engine.acceptReservation(s.pendingReservation(s.engine.allTasks()[0]!.sid)!));
+    expect(s.engine.waitingPosition("conversationSid", "CH1")).toBeUndefined(); // assigned: no longer waiting
+    expect(s.engine.worker(alice)!.channels[0]!.active).toBe(1);
+  });
+});
+
 describe("routing: memory", () => {
   it("forgets finished tasks and their reservations after the retention window, never live ones", () => {
     const s = new Scenario();

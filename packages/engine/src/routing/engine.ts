@@ -1225,17 +1225,15 @@ export class RoutingEngine {
     for (const task of this.tasks.values()) {
       const { queue } = task;
       if (!isWaiting(task.status) || !queue || task.attributes[name] !== value) continue;
-      const enteredAt = task.queueEnteredAt ?? task.dateCreated;
+      // `waitingTasks` is in queue-entry order: a task met before this one entered earlier.
+      // A reserved task is being offered right now, so nobody is ahead of it.
       let ahead = 0;
-      for (const other of queue.waitingTasks) {
-        if (other === task) continue;
-        const otherEnteredAt = other.queueEnteredAt ?? other.dateCreated;
-        if (
-          other.priority > task.priority ||
-          (other.priority === task.priority && otherEnteredAt < enteredAt)
-        )
-          ahead++;
-      }
+      let earlier = true;
+      if (task.status === "pending")
+        for (const other of queue.waitingTasks) {
+          if (other === task) earlier = false;
+          else if (other.priority > task.priority || (other.priority === task.priority && earlier)) ahead++;
+        }
       return {
         taskSid: task.sid,
         queueSid: queue.config.sid,
