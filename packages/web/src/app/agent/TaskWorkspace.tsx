@@ -92,7 +92,12 @@ function Conversation({
     if (!draft.trim() && !file) return;
     let mediaSid: string | undefined;
     if (file) {
-      mediaSid = (await upload(`${DESKTOP}/Media`, file)).sid;
+      try {
+        mediaSid = (await upload(`${DESKTOP}/Media`, file)).sid;
+      } catch (e) {
+        setStatus(`The file was not sent: ${e instanceof Error ? e.message : String(e)}`);
+        return;
+      }
       setFile(undefined);
       if (fileInput.current) fileInput.current.value = "";
     }
