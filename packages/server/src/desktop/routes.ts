@@ -30,7 +30,8 @@ import { desktopSettings, type DesktopSettingsStore } from "./settings.ts";
 const DESKTOP = `${API_PREFIX}/Desktop`;
 /** Links to files in a conversation the desktop shows last an hour; the desktop re-reads after that. */
 const LINK_MS = 3_600_000;
-const STREAM_TOKEN_TTL_SECONDS = 3_600;
+/** Short, so a deactivated person's stream ends soon; the desktop fetches a new token as it lapses. */
+const STREAM_TOKEN_TTL_SECONDS = 900;
 
 export interface DesktopDependencies {
   database: Database;
@@ -117,10 +118,11 @@ export async function desktopRoutes(api: HttpServer, deps: DesktopDependencies):
     if (!allowed) throw notFound(`The requested resource Conversation ${sid} was not found`);
     return conversation;
   };
-  const activeReservations = (seat: Seat): ReservationView[] =>
-    seat.worker
+  /** Reservations ringing, accepted or wrapping: what a worker has on their desk. */
+  const activeReservations = (seat: Seat, workerSid = seat.worker?.sid): ReservationView[] =>
+    workerSid
       ? seat.entry.router.routing
-          .reservationsOfWorker(seat.worker.sid)
+          .reservationsOfWorker(workerSid)
           .filter((r) => ACTIVE_RESERVATION.has(r.status))
       : [];
   /** Who the person is in conversations: their worker's name, else their own. */
@@ -584,10 +586,7 @@ export async function desktopRoutes(api: HttpServer, deps: DesktopDependencies):
       return {
         workers: engine.allWorkers().map((worker) => ({
           ...workerJson(seat.entry, worker),
-          tasks: engine
-            .reservationsOfWorker(worker.sid)
-            .filter((r) => ACTIVE_RESERVATION.has(r.status))
-            .map((r) => assignmentJson(seat.entry, r)),
+          tasks: activeReservations(seat, worker.sid).map((r) => assignmentJson(seat.entry, r)),
         })),
       };
     },

@@ -228,29 +228,28 @@ export class UserStore {
     await this.database.db.deleteFrom("user_sessions").where("token_hash", "=", hashSecret(token)).execute();
   }
 
-  /** Removes sessions that have expired; returns how many. */
-  async sweepSessions(): Promise<number> {
-    const result = await this.database.db
-      .deleteFrom("user_sessions")
-      .where("expires_at", "<=", isoAt(this.clock.now()))
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
-  }
-
   private async openSession(user: User): Promise<SignedIn> {
     const token = randomSecret(32);
     const now = this.clock.now();
     const expiresAt = now + this.sessionTtlMs;
-    await this.database.db
-      .insertInto("user_sessions")
-      .values({
-        token_hash: hashSecret(token),
-        user_sid: user.sid,
-        account_sid: user.accountSid,
-        expires_at: isoAt(expiresAt),
-        date_created: isoAt(now),
-      })
-      .execute();
+    await this.database.transaction(async (tx) => {
+      // The person's expired sessions go as they sign in again, so the table holds live ones.
+      await tx.db
+        .deleteFrom("user_sessions")
+        .where("user_sid", "=", user.sid)
+        .where("expires_at", "<=", isoAt(now))
+        .execute();
+      await tx.db
+        .insertInto("user_sessions")
+        .values({
+          token_hash: hashSecret(token),
+          user_sid: user.sid,
+          account_sid: user.accountSid,
+          expires_at: isoAt(expiresAt),
+          date_created: isoAt(now),
+        })
+        .execute();
+    });
     return { user, token, expiresAt };
   }
 

@@ -28,10 +28,14 @@ export type StreamMessage =
       task_queues: QueueFigures[];
     };
 
+const ROUTING_EVENT = /^(reservation|task|worker)\./;
+
 export interface StreamHandlers {
   onMessage(message: StreamMessage): void;
   /** Called on every (re)connection once the server has caught the client up. */
   onReady(): void;
+  /** Workers, tasks or reservations changed: called at most every 250 ms while such events flow. */
+  onRoutingChange(): void;
   onConnectionChange(connected: boolean): void;
 }
 
@@ -45,6 +49,7 @@ export class Stream {
   private closed = false;
   private retryMs = 500;
   private readonly watched = new Set<string>();
+  private routingDue: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly role: "worker" | "supervisor",
@@ -59,6 +64,7 @@ export class Stream {
 
   stop(): void {
     this.closed = true;
+    clearTimeout(this.routingDue);
     window.removeEventListener("online", this.reconnect);
     window.removeEventListener("offline", this.dropped);
     this.socket?.close();
@@ -105,7 +111,15 @@ export class Stream {
     this.socket = socket;
     socket.onmessage = (frame) => {
       const message = JSON.parse(String(frame.data)) as StreamMessage;
-      if (message.type === "event") this.lastSeq = message.seq;
+      if (message.type === "event") {
+        this.lastSeq = message.seq;
+        // Routing events come in bursts (a reservation, its task, the worker): one re-read covers them.
+        if (ROUTING_EVENT.test(message.event_type) && !this.routingDue)
+          this.routingDue = setTimeout(() => {
+            this.routingDue = undefined;
+            this.handlers.onRoutingChange();
+          }, 250);
+      }
       if (message.type === "ready") {
         this.lastSeq ??= message.position;
         this.retryMs = 500;

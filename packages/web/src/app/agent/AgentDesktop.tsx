@@ -72,9 +72,8 @@ export function AgentDesktop({ me }: { me: Me }) {
     const stream = new Stream("worker", {
       onMessage: (message: StreamMessage) => {
         for (const listener of listeners) listener(message);
-        if (message.type === "event" && /^(reservation|task|worker)\./.test(message.event_type))
-          void refresh().catch(() => undefined);
       },
+      onRoutingChange: () => void refresh().catch(() => undefined),
       onReady: () => {
         setReady((n) => n + 1);
         void refresh().catch(() => undefined);

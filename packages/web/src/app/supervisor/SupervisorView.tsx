@@ -33,7 +33,6 @@ export function SupervisorView({ me }: { me: Me }) {
   const [ready, setReady] = useState(0);
   const listeners: StreamListeners = useMemo(() => new Set(), []);
   const stream = useRef<Stream | undefined>(undefined);
-  const teamDue = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
   const loadTeam = useCallback(async () => {
     setTeam((await api<{ workers: TeamMember[] }>("GET", `${DESKTOP}/Team`)).workers);
@@ -45,17 +44,8 @@ export function SupervisorView({ me }: { me: Me }) {
       onMessage: (message: StreamMessage) => {
         for (const listener of listeners) listener(message);
         if (message.type === "statistics") setQueues(message.task_queues);
-        // Team changes come in bursts; re-read at most every 300 ms.
-        if (
-          message.type === "event" &&
-          /^(reservation|task|worker)\./.test(message.event_type) &&
-          !teamDue.current
-        )
-          teamDue.current = setTimeout(() => {
-            teamDue.current = undefined;
-            void loadTeam().catch(() => undefined);
-          }, 300);
       },
+      onRoutingChange: () => void loadTeam().catch(() => undefined),
       onReady: () => {
         setReady((n) => n + 1);
         void loadTeam().catch(() => undefined);
