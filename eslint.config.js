@@ -28,6 +28,11 @@ export default tseslint.config(
     },
   },
   {
+    // Desktop plugins run in the browser.
+    files: ["plugins/**/*.js"],
+    languageOptions: { globals: { document: "readonly", window: "readonly" } },
+  },
+  {
     // Tests and benchmarks talk to the outside through untyped JSON and the twilio SDK.
     files: ["**/*.test.ts", "packages/*/test/**", "bench/**"],
     rules: {

@@ -23,6 +23,8 @@ export type {
   NewTask,
   NewWorker,
   Outcome,
+  SampleRoute,
+  SampleStep,
   TransferTarget,
   WaitingPosition,
   Verdict,

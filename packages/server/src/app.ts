@@ -25,6 +25,7 @@ import { ConversationTasks } from "./conversations/tasks.ts";
 import { ConversationTimers } from "./conversations/timers.ts";
 import { ExecutionStore } from "./flows/executions.ts";
 import { flowRoutes } from "./flows/routes.ts";
+import { flowTestRunRoutes } from "./flows/test-runs.ts";
 import { FlowRunner } from "./flows/runner.ts";
 import { FlowStore } from "./flows/store.ts";
 import { FlowTriggers } from "./flows/triggers.ts";
@@ -272,7 +273,7 @@ export class Switchboard {
     mediaContentRoute(http, media, mediaLinks, clock);
     for (const channel of channels) await channel.openRoutes?.(http);
     await signInRoutes(http, users, config.signInsPerMinute);
-    await webRoutes(http);
+    await webRoutes(http, config.pluginDir);
 
     // Everything below is the authenticated, rate-limited API; health, metrics and the OpenAPI
     // document (registered by createHttpServer) stay open for probes and scrapers.
@@ -295,6 +296,7 @@ export class Switchboard {
       conversationRoutes(api, conversations, messages, typing, flows);
       addressRoutes(api, addresses, routing, flows);
       flowRoutes(api, flows, executions, flowRunner, templates);
+      flowTestRunRoutes(api, flows, conversations, flowRunner);
       messageRoutes(api, messages, providers, clock);
       providerRoutes(api, providers, config.publicUrl);
       await mediaRoutes(api, media, mediaLinks, clock, config.mediaMaxBytes);

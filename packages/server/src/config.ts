@@ -7,6 +7,9 @@ import { z } from "zod";
  * name, what it got and what it expects, so an operator fixes a deployment in one pass.
  */
 
+/** The plugins that ship in the repository (the example among them). */
+const PLUGIN_DIR = path.resolve(import.meta.dirname, "../../../plugins");
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 const integer = (min: number, max: number) =>
@@ -78,6 +81,7 @@ const environmentSchema = z.object({
   SWITCHBOARD_SMPP_RECONNECT_BASE_MS: integer(10, 600_000).default(1_000),
   SWITCHBOARD_SMTP_PORT: integer(0, 65535).optional(),
   SWITCHBOARD_MEDIA_MAX_BYTES: integer(1024, 100 * 1024 * 1024).default(16 * 1024 * 1024),
+  SWITCHBOARD_PLUGIN_DIR: z.string().min(1).optional(),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -111,6 +115,8 @@ export interface Config {
   pollIntervalMs: number;
   /** How long a person stays signed in to the web apps. */
   sessionHours: number;
+  /** Served at /plugins/: the desktop plugins an admin can enable (docs/PLUGINS.md). */
+  pluginDir: string;
   /** Sign-in attempts per client address per minute (0: no limit). */
   signInsPerMinute: number;
   /** Limits on web chat visitors, who call without credentials; 0 turns a limit off. */
@@ -202,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     flowHttpTimeoutMs: e.SWITCHBOARD_FLOW_HTTP_TIMEOUT_MS,
     pollIntervalMs: e.SWITCHBOARD_POLL_INTERVAL_MS,
     sessionHours: e.SWITCHBOARD_SESSION_HOURS,
+    pluginDir: e.SWITCHBOARD_PLUGIN_DIR ? path.resolve(e.SWITCHBOARD_PLUGIN_DIR) : PLUGIN_DIR,
     signInsPerMinute: e.SWITCHBOARD_SIGN_INS_PER_MINUTE,
     webchat: {
       sessionsPerMinute: e.SWITCHBOARD_WEBCHAT_SESSIONS_PER_MINUTE,

@@ -84,6 +84,7 @@ async function seedPeople(switchboard: Switchboard, accountSid: string, entry: W
       ],
       disposition_codes: ["Resolved", "Follow-up needed", "Escalated", "Customer left"],
       crm_url_template: "",
+      plugins: [],
     });
   }
   return wanted.map(({ email, role }) => ({ email, role }));

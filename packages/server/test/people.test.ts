@@ -1,44 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Switchboard } from "../src/app.ts";
-import { DEMO_PASSWORD, ensureDemo, type DemoContactCenter } from "../src/demo.ts";
+import { ensureDemo, type DemoContactCenter } from "../src/demo.ts";
+import { Browser } from "./support/browser.ts";
 import { dialects, type TestDatabase } from "./support/databases.ts";
 import { eventually, SkippingClock, startServer } from "./support/server.ts";
 import { Visitor } from "./support/visitor.ts";
-
-/** A browser's view of the API: a session cookie, and our own origin on every request. */
-class Browser {
-  cookie = "";
-
-  constructor(private readonly baseUrl: string) {}
-
-  async call(
-    method: "GET" | "POST",
-    path: string,
-    body?: Record<string, string | string[]>,
-    origin = this.baseUrl,
-  ) {
-    const form = new URLSearchParams();
-    for (const [key, value] of Object.entries(body ?? {}))
-      for (const item of [value].flat()) form.append(key, item);
-    const response = await fetch(this.baseUrl + path, {
-      method,
-      headers: {
-        ...(this.cookie && { Cookie: this.cookie }),
-        ...(method === "POST" && { Origin: origin }),
-        ...(body && { "Content-Type": "application/x-www-form-urlencoded" }),
-      },
-      body: body ? form : undefined,
-    });
-    const setCookie = response.headers.get("set-cookie");
-    if (setCookie) this.cookie = setCookie.split(";")[0]!;
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined, setCookie };
-  }
-
-  signIn(email: string, password = DEMO_PASSWORD) {
-    return this.call("POST", "/switchboard/v1/SignIn", { Email: email, Password: password });
-  }
-}
 
 describe.each(dialects())("people and the desktop API on $dialect", ({ unavailable, create }) => {
   let db: TestDatabase;

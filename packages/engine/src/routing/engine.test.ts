@@ -902,3 +902,58 @@ describe("routing: statistics", () => {
     expect(everyone.activity_durations.find((a) => a.friendly_name === "Offline")!.total).toBe(150);
   });
 });
+
+describe("routing: a sample task", () => {
+  it("shows where a task would go under an unsaved configuration, with each candidate's verdict, and changes nothing", () => {
+    const s = new Scenario();
+    const billing = s.queue("Billing", "'billing' IN skills");
+    const everyone = s.queue("Everyone");
+    const carol = s.worker("carol", { skills: ["billing"], level: 1 });
+    const dave = s.worker("dave", { skills: ["billing"], level: 3 });
+    const erin = s.worker("erin", { skills: ["billing"], level: 5 }, { available: false });
+    s.worker("frank", { skills: ["sales"] });
+    const configuration = {
+      task_routing: {
+        filters: [
+          { filter_friendly_name: "Sales", expression: "type == 'sales'", targets: [{ queue: everyone }] },
+          {
+            filter_friendly_name: "Billing first",
+            expression: "type == 'billing'",
+            targets: [
+              {
+                queue: billing,
+                expression: "worker.level >= task.level",
+                order_by: "worker.level DESC",
+                timeout: 60,
+              },
+              { queue: everyone },
+            ],
+          },
+        ],
+        default_filter: { queue: everyone },
+      },
+    };
+    const before = s.engine.allTasks().length;
+    s.log.length = 0;
+    const sample = s.engine.routeSample(configuration, { type: "billing", level: 2 });
+    expect(sample.filters.map((f) => f.matches)).toEqual([false, true]);
+    expect(sample.filter).toBe(1);
+    const [first, second] = sample.steps;
+    expect(first).toMatchObject({ queueName: "Billing", timeout: 60, orderBy: "worker.level DESC" });
+    const verdicts = Object.fromEntries(first!.candidates.map((c) => [c.workerSid, c.verdict]));
+    expect(verdicts).toEqual({ [carol]: "expression_false", [dave]: "eligible", [erin]: "unavailable" });
+    expect(first!.offerTo).toEqual([dave]);
+    expect(second!.candidates).toHaveLength(4);
+    // Nothing matched: the default filter; no default either: nowhere.
+    expect(s.engine.routeSample(configuration, { type: "other" }).filter).toBe("default");
+    expect(s.engine.routeSample({ task_routing: { filters: [] } }, { type: "other" })).toMatchObject({
+      filter: undefined,
+      steps: [],
+    });
+    expect(() =>
+      s.engine.routeSample({ task_routing: { filters: [{ expression: "type ==" }] } }, {}),
+    ).toThrow(/filters\[0\]/);
+    expect(s.engine.allTasks()).toHaveLength(before);
+    expect(s.log).toEqual([]);
+  });
+});

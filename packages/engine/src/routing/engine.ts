@@ -1420,6 +1420,83 @@ export class RoutingEngine {
     };
   }
 
+  /**
+   * Where a task with these attributes would go now under a workflow configuration — saved or not —
+   * without creating it: which filters match, and for each step of the one it takes, the queue, the
+   * step's settings, each queue member's verdict and who would be offered the task first. This is
+   * what lets an admin try a workflow change before saving it.
+   */
+  routeSample(configuration: string | object, attributes: Attributes, channel = "default"): SampleRoute {
+    const compiled = compileWorkflow(configuration, (sid) => this.queues.has(sid));
+    const taskChannel = this.channelByNameOrSid(channel);
+    const now = this.clock.now();
+    const filters = compiled.filters.map((f, index) => ({
+      index,
+      name: f.name,
+      expression: f.expression.source,
+      matches: f.expression.test({ now, task: attributes }),
+    }));
+    const taken = filters.find((f) => f.matches);
+    const targets = taken
+      ? compiled.filters[taken.index]!.targets
+      : compiled.defaultQueueSid !== undefined
+        ? [queueTarget(compiled.defaultQueueSid)]
+        : [];
+    return {
+      filters,
+      filter: taken ? taken.index : targets.length > 0 ? "default" : undefined,
+      steps: targets.map((target, step) => this.sampleStep(step, target, attributes, taskChannel, now)),
+    };
+  }
+
+  private sampleStep(
+    step: number,
+    target: Target,
+    attributes: Attributes,
+    channel: TaskChannel,
+    now: number,
+  ): SampleStep {
+    const queue = this.queues.get(target.queueSid)!;
+    const known = target.knownWorker && this.resolveKnownWorker(attributes, target.knownWorker);
+    const candidates: CandidateVerdict[] = [];
+    const eligible: WorkerState[] = [];
+    for (const worker of queue.members) {
+      const verdict =
+        known !== undefined && known !== worker.sid
+          ? {
+              verdict: "not_known_worker" as const,
+              detail: `the step is for worker ${known ?? "(none named)"}`,
+            }
+          : target.expression && !target.expression.test({ now, task: attributes, worker })
+            ? { verdict: "expression_false" as const, detail: `${target.expression.source} is false` }
+            : (this.unready(worker, channel) ?? {
+                verdict: "eligible" as const,
+                detail: "ready and eligible",
+              });
+      if (verdict.verdict === "eligible") eligible.push(worker);
+      candidates.push({ workerSid: worker.sid, workerName: worker.friendlyName, ...verdict });
+    }
+    // The order routing offers in: order_by, then the longest idle on the channel.
+    eligible.sort(
+      (a, b) =>
+        compareByOrder(a, b, target.orderBy) ||
+        a.slots.get(channel.sid)!.readyKey! - b.slots.get(channel.sid)!.readyKey!,
+    );
+    return {
+      step,
+      queueSid: queue.config.sid,
+      queueName: queue.config.friendlyName,
+      expression: target.expression?.source,
+      priority: target.priority,
+      timeout: target.timeout,
+      orderBy: target.orderBy.map((c) => `worker.${c.path.join(".")} ${c.direction}`).join(", ") || undefined,
+      skipped: eligible.length === 0 && (target.skipIf?.test({ now, workers: population(queue) }) ?? false),
+      waitingAhead: queue.waiting.get(channel.sid)?.size ?? 0,
+      offerTo: eligible.slice(0, queue.config.maxReservedWorkers).map((w) => w.sid),
+      candidates,
+    };
+  }
+
   // ------------------------------------------------------------------------------------------
   // Command plumbing
 
@@ -1725,7 +1802,8 @@ export class RoutingEngine {
     });
     let knownWorkerSid: string | null | undefined;
     if (directWorkerSid !== undefined) knownWorkerSid = directWorkerSid;
-    else if (target.knownWorker) knownWorkerSid = this.resolveKnownWorker(task, target.knownWorker);
+    else if (target.knownWorker)
+      knownWorkerSid = this.resolveKnownWorker(task.attributes, target.knownWorker);
     task.step = step;
     task.stepEnteredAt = now;
     task.stepToken = ++this.stepToken;
@@ -1754,8 +1832,11 @@ export class RoutingEngine {
     this.tasksToRoute.add(task);
   }
 
-  private resolveKnownWorker(task: TaskState, known: NonNullable<Target["knownWorker"]>): string | null {
-    let value: unknown = task.attributes;
+  private resolveKnownWorker(
+    attributes: Attributes,
+    known: NonNullable<Target["knownWorker"]>,
+  ): string | null {
+    let value: unknown = attributes;
     for (const segment of known.path) {
       value =
         value !== null && typeof value === "object" && !Array.isArray(value) && Object.hasOwn(value, segment)
@@ -2249,26 +2330,8 @@ export class RoutingEngine {
     if (expression && !expression.test({ now: this.clock.now(), task: task.attributes, worker })) {
       return { verdict: "expression_false", detail: `${expression.source} is false` };
     }
-    if (!worker.activity.available)
-      return { verdict: "unavailable", detail: `activity ${worker.activity.friendlyName} is not available` };
-    const slot = worker.slots.get(task.channel.sid)!;
-    if (!slot.available)
-      return { verdict: "channel_unavailable", detail: `switched off on ${task.channel.uniqueName}` };
-    if (slot.active >= slot.capacity)
-      return {
-        verdict: "no_capacity",
-        detail: `${slot.active} of ${slot.capacity} ${task.channel.uniqueName} tasks`,
-      };
-    for (const rule of this.rules.get(task.channel.sid) ?? []) {
-      const active = worker.slots.get(rule.whileOn)?.active ?? 0;
-      if (active >= rule.atLeast) {
-        const name = this.channels.get(rule.whileOn)?.uniqueName ?? rule.whileOn;
-        return {
-          verdict: "channel_rule",
-          detail: `no ${task.channel.uniqueName} while on ${active} ${name} task(s)`,
-        };
-      }
-    }
+    const unready = this.unready(worker, task.channel);
+    if (unready) return unready;
     if (task.status !== "pending" && task.status !== "reserved")
       return { verdict: "task_not_waiting", detail: `the task is ${task.status}` };
     if (task.pending.length >= queue.config.maxReservedWorkers) {
@@ -2280,6 +2343,34 @@ export class RoutingEngine {
     if (step.target.expression?.constant === false)
       return { verdict: "expression_false", detail: "the step's expression never matches" };
     return { verdict: "eligible", detail: "ready and eligible" };
+  }
+
+  /** Why a worker cannot take a task on this channel now (activity, channel switch, capacity, rules), if it cannot. */
+  private unready(
+    worker: WorkerState,
+    channel: TaskChannel,
+  ): Omit<CandidateVerdict, "workerSid" | "workerName"> | undefined {
+    if (!worker.activity.available)
+      return { verdict: "unavailable", detail: `activity ${worker.activity.friendlyName} is not available` };
+    const slot = worker.slots.get(channel.sid)!;
+    if (!slot.available)
+      return { verdict: "channel_unavailable", detail: `switched off on ${channel.uniqueName}` };
+    if (slot.active >= slot.capacity)
+      return {
+        verdict: "no_capacity",
+        detail: `${slot.active} of ${slot.capacity} ${channel.uniqueName} tasks`,
+      };
+    for (const rule of this.rules.get(channel.sid) ?? []) {
+      const active = worker.slots.get(rule.whileOn)?.active ?? 0;
+      if (active >= rule.atLeast) {
+        const name = this.channels.get(rule.whileOn)?.uniqueName ?? rule.whileOn;
+        return {
+          verdict: "channel_rule",
+          detail: `no ${channel.uniqueName} while on ${active} ${name} task(s)`,
+        };
+      }
+    }
+    return undefined;
   }
 }
 
@@ -2321,6 +2412,31 @@ export interface CandidateVerdict {
   workerName: string;
   verdict: Verdict;
   detail: string;
+}
+
+/** One step of a sample task's route (see routeSample). */
+export interface SampleStep {
+  step: number;
+  queueSid: string;
+  queueName: string;
+  expression: string | undefined;
+  priority: number | undefined;
+  timeout: number | undefined;
+  orderBy: string | undefined;
+  /** skip_if holds and nobody could take the task: routing would move straight to the next step. */
+  skipped: boolean;
+  /** Tasks already waiting in the queue on the channel, which a new task joins behind (by priority, then age). */
+  waitingAhead: number;
+  /** Who would be offered the task now, in order (up to the queue's MaxReservedWorkers). */
+  offerTo: string[];
+  candidates: CandidateVerdict[];
+}
+
+export interface SampleRoute {
+  filters: Array<{ index: number; name: string; expression: string; matches: boolean }>;
+  /** The filter the task would take (its index, or the default filter); undefined: none, it would be canceled. */
+  filter: number | "default" | undefined;
+  steps: SampleStep[];
 }
 
 export interface Explanation {

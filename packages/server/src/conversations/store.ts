@@ -75,6 +75,8 @@ export interface WebhookInput {
   filters?: string[];
   triggers?: string[];
   flowSid?: string;
+  /** A flow builder's test run: the flow's latest revision, draft or not (never set through the API). */
+  flowRevision?: "latest";
   replayAfter?: number;
 }
 
@@ -1004,17 +1006,22 @@ export class ConversationStore {
     return conversation;
   }
 
-  /** The flows a conversation's studio webhooks hand its messages to. */
-  async studioFlows(accountSid: string, conversationSid: string): Promise<string[]> {
+  /** The flows a conversation's studio webhooks hand its messages to, and which revision runs. */
+  async studioFlows(
+    accountSid: string,
+    conversationSid: string,
+  ): Promise<Array<{ flowSid: string; latest: boolean }>> {
     const rows = await this.database.db
       .selectFrom("conversation_webhooks")
-      .select("flow_sid")
+      .select(["flow_sid", "flow_revision"])
       .where("account_sid", "=", accountSid)
       .where("conversation_sid", "=", conversationSid)
       .where("target", "=", "studio")
       .orderBy("date_created")
       .execute();
-    return rows.flatMap((row) => (row.flow_sid ? [row.flow_sid] : []));
+    return rows.flatMap((row) =>
+      row.flow_sid ? [{ flowSid: row.flow_sid, latest: row.flow_revision === "latest" }] : [],
+    );
   }
 
   /** Ends flows' hold on a conversation (it was handed to an agent): its studio webhooks go. */
@@ -1084,6 +1091,7 @@ export class ConversationStore {
       filters: JSON.stringify(input.filters ?? []),
       triggers: JSON.stringify(input.triggers ?? []),
       flow_sid: input.flowSid ?? null,
+      flow_revision: input.flowRevision ?? null,
       replay_after: input.replayAfter ?? null,
       date_created: isoAt(now),
       date_updated: isoAt(now),

@@ -21,6 +21,22 @@ export const desktopSettings = z.object({
     .max(2000)
     .refine((v) => v === "" || /^https?:\/\//.test(v), "expected an http(s) URL")
     .default(""),
+  /**
+   * Desktop plugins to load, in order: ES modules served from the plugin directory
+   * (`SWITCHBOARD_PLUGIN_DIR`, at /plugins/), so the page's script policy stays "this server only".
+   */
+  plugins: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^\/plugins\/[A-Za-z0-9_-][A-Za-z0-9._/-]*\.m?js$/,
+          "expected a path like /plugins/NAME/index.js",
+        )
+        .refine((v) => !v.includes(".."), "must not climb out of /plugins/"),
+    )
+    .max(50)
+    .default([]),
 });
 
 export type DesktopSettings = z.infer<typeof desktopSettings>;

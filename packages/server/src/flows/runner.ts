@@ -134,11 +134,14 @@ export class FlowRunner {
   /** The revision a contact runs: the latest for the flow's test users, else the latest valid published one. */
   async revisionFor(accountSid: string, flow: Flow, contact: string): Promise<FlowRevision | undefined> {
     const testUsers = JSON.parse(flow.test_users) as string[];
-    if (testUsers.includes(contact)) {
-      const latest = await this.flows.revision(accountSid, flow.sid, "LatestRevision");
-      if (latest?.valid === 1) return latest;
-    }
-    return this.flows.revision(accountSid, flow.sid, "LatestPublished");
+    const latest = testUsers.includes(contact) ? await this.latestValid(accountSid, flow) : undefined;
+    return latest ?? this.flows.revision(accountSid, flow.sid, "LatestPublished");
+  }
+
+  /** The flow's latest revision, draft or not, when it validated (what test users and test runs run). */
+  async latestValid(accountSid: string, flow: Flow): Promise<FlowRevision | undefined> {
+    const latest = await this.flows.revision(accountSid, flow.sid, "LatestRevision");
+    return latest?.valid === 1 ? latest : undefined;
   }
 
   /** Inserts a new execution inside `tx`; the executions to perform effects for after the commit. */

@@ -122,13 +122,17 @@ export class FlowTriggers {
     }
     // A flow busy with an effect, or waiting on someone else, keeps the conversation to itself.
     if (active.length > 0) return;
-    const [flowSid] = await this.conversations.studioFlows(accountSid, conversationSid);
-    if (!flowSid) return;
-    const flow = await this.flows.get(accountSid, flowSid);
-    const revision = flow && (await this.runner.revisionFor(accountSid, flow, author));
+    const [bound] = await this.conversations.studioFlows(accountSid, conversationSid);
+    if (!bound) return;
+    const flow = await this.flows.get(accountSid, bound.flowSid);
+    const revision =
+      flow &&
+      (bound.latest
+        ? await this.runner.latestValid(accountSid, flow)
+        : await this.runner.revisionFor(accountSid, flow, author));
     if (!revision) {
       this.logger.warn(
-        { flow: flowSid, conversation: conversationSid },
+        { flow: bound.flowSid, conversation: conversationSid },
         "conversation bound to a flow with nothing published",
       );
       return;

@@ -6,7 +6,7 @@ import { origin } from "../platform/http/paging.ts";
 import { API_PREFIX, type HttpServer } from "../platform/http/server.ts";
 import { iso8601, isoAt } from "../platform/time.ts";
 import { SESSION_COOKIE } from "./authenticate.ts";
-import { ROLES, type Invite, type SignedIn, type User, type UserStore } from "./users.ts";
+import { LANGUAGES, ROLES, type Invite, type SignedIn, type User, type UserStore } from "./users.ts";
 
 const USERS = `${API_PREFIX}/Users`;
 const INVITES = `${API_PREFIX}/Invites`;
@@ -18,6 +18,8 @@ const userFields = {
   Role: z.enum(ROLES),
   WorkspaceSid: z.string().regex(/^WS[0-9a-f]{32}$/, "expected a workspace SID"),
   WorkerSid: z.string().regex(/^WK[0-9a-f]{32}$/, "expected a worker SID"),
+  /** Empty: follow the browser's language. */
+  Language: z.union([z.enum(LANGUAGES), z.literal("")]),
 };
 
 /**
@@ -107,6 +109,31 @@ export function userRoutes(api: HttpServer, users: UserStore): void {
       return userJson(user);
     },
   );
+  api.post(
+    `${API_PREFIX}/Me`,
+    {
+      config: { access: "agent" },
+      schema: {
+        tags: ["People"],
+        summary: "Change the signed-in person's own name or language",
+        body: z.object({
+          FriendlyName: userFields.FriendlyName.optional(),
+          Language: userFields.Language.optional(),
+        }),
+      },
+    },
+    async (request) => {
+      const { user } = request.principal;
+      if (!user) throw invalidParameter("Me names a signed-in person; account credentials have none");
+      const { FriendlyName, Language } = request.body;
+      return userJson(
+        await users.update(user.accountSid, user.sid, {
+          ...(FriendlyName !== undefined && { friendlyName: FriendlyName }),
+          ...(Language !== undefined && { language: Language || null }),
+        }),
+      );
+    },
+  );
 
   const admin = { access: "admin" } as const;
   const userParams = z.object({ Sid: z.string() });
@@ -174,17 +201,19 @@ export function userRoutes(api: HttpServer, users: UserStore): void {
           WorkspaceSid: z.union([userFields.WorkspaceSid, z.literal("")]).optional(),
           WorkerSid: z.union([userFields.WorkerSid, z.literal("")]).optional(),
           Status: z.enum(["active", "deactivated"]).optional(),
+          Language: userFields.Language.optional(),
         }),
       },
     },
     async (request) => {
-      const { FriendlyName, Role, WorkspaceSid, WorkerSid, Status } = request.body;
+      const { FriendlyName, Role, WorkspaceSid, WorkerSid, Status, Language } = request.body;
       const user = await users.update(request.principal.accountSid, request.params.Sid, {
         ...(FriendlyName !== undefined && { friendlyName: FriendlyName }),
         ...(Role !== undefined && { role: Role }),
         ...(WorkspaceSid !== undefined && { workspaceSid: WorkspaceSid || null }),
         ...(WorkerSid !== undefined && { workerSid: WorkerSid || null }),
         ...(Status !== undefined && { status: Status }),
+        ...(Language !== undefined && { language: Language || null }),
       });
       return userJson(user);
     },
@@ -235,6 +264,7 @@ export function userJson(user: User) {
     workspace_sid: user.workspaceSid,
     worker_sid: user.workerSid,
     status: user.status,
+    language: user.language,
     date_created: iso8601(user.dateCreated),
     date_updated: iso8601(user.dateUpdated),
   };

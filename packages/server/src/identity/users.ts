@@ -23,6 +23,7 @@ export interface User {
   workspaceSid: string | null;
   workerSid: string | null;
   status: UserStatus;
+  language: Language | null;
   dateCreated: string;
   dateUpdated: string;
 }
@@ -43,7 +44,13 @@ export interface UserChanges {
   workspaceSid?: string | null;
   workerSid?: string | null;
   status?: "active" | "deactivated";
+  /** null: follow the browser's language. */
+  language?: Language | null;
 }
+
+/** The languages the web apps are written in (packages/web/src/i18n). */
+export const LANGUAGES = ["en", "fr"] as const;
+export type Language = (typeof LANGUAGES)[number];
 
 export interface Invite {
   token: string;
@@ -89,6 +96,7 @@ export class UserStore {
         input.password === undefined ? null : await hashPassword(checkedPassword(input.password)),
       invite_hash: invite ? hashSecret(invite.token) : null,
       invite_expires_at: invite ? isoAt(invite.expiresAt) : null,
+      language: null,
       date_created: isoAt(now),
       date_updated: isoAt(now),
     };
@@ -137,6 +145,7 @@ export class UserStore {
         workspace_sid: changes.workspaceSid !== undefined ? changes.workspaceSid : row.workspace_sid,
         worker_sid: changes.workerSid !== undefined ? changes.workerSid : row.worker_sid,
         status: nextStatus(row, changes.status),
+        language: changes.language !== undefined ? changes.language : row.language,
         date_updated: isoAt(this.clock.now()),
       };
       if (next.worker_sid !== row.worker_sid)
@@ -320,6 +329,9 @@ function toUser(row: UsersTable): User {
     workspaceSid: row.workspace_sid,
     workerSid: row.worker_sid,
     status: row.status,
+    language: (LANGUAGES as readonly string[]).includes(row.language ?? "")
+      ? (row.language as Language)
+      : null,
     dateCreated: row.date_created,
     dateUpdated: row.date_updated,
   };

@@ -35,7 +35,19 @@ const WIDGET_POLICY = [
  * app), and the web chat widget (`/widget.js` for the host page's script tag, and the frame it
  * opens). Hashed assets are cached for good; pages are revalidated on every load.
  */
-export async function webRoutes(app: HttpServer, dist = WEB_DIST): Promise<void> {
+export async function webRoutes(app: HttpServer, pluginDir: string, dist = WEB_DIST): Promise<void> {
+  if (existsSync(pluginDir))
+    await app.register(fastifyStatic, {
+      root: pluginDir,
+      prefix: "/plugins/",
+      decorateReply: false,
+      cacheControl: false,
+      setHeaders: (response) => {
+        // Plugins change without a redeploy: browsers ask again each time.
+        response.header("Cache-Control", "no-cache");
+        response.header("X-Content-Type-Options", "nosniff");
+      },
+    });
   if (!existsSync(path.join(dist, "index.html"))) {
     const unbuilt = (_request: unknown, reply: FastifyReply) =>
       reply

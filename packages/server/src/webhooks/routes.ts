@@ -1,6 +1,6 @@
 import { isSid } from "@switchboard/engine";
 import { z } from "zod";
-import { notFound } from "../platform/errors.ts";
+import { conflict, notFound } from "../platform/errors.ts";
 import { origin, pageRequest, pagingQuery, v1List } from "../platform/http/paging.ts";
 import { httpUrl } from "../platform/http/parameters.ts";
 import { API_PREFIX, type HttpServer } from "../platform/http/server.ts";
@@ -169,6 +169,25 @@ export function webhookRoutes(app: HttpServer, webhooks: WebhookStore): void {
         request,
         await mustFindDelivery(accountSid, request.params.WebhookSid, request.params.Sid),
       );
+    },
+  );
+
+  app.post(
+    `${base}/:WebhookSid/Deliveries/:Sid/Replay`,
+    {
+      schema: {
+        tags,
+        summary: "Send a delivery's event again now (after fixing the endpoint); its attempt log is kept",
+        params: deliveryParams,
+      },
+    },
+    async (request) => {
+      const { accountSid } = request.principal;
+      await mustFind(accountSid, request.params.WebhookSid);
+      const delivery = await mustFindDelivery(accountSid, request.params.WebhookSid, request.params.Sid);
+      const replayed = await webhooks.replay(accountSid, delivery.webhookSid, delivery.sid);
+      if (!replayed) throw conflict(`Delivery ${delivery.sid} is being sent right now`);
+      return deliveryJson(request, replayed);
     },
   );
 

@@ -403,6 +403,32 @@ export class WebhookStore {
     return pageOf(rows.map(toDelivery), request, creationKey);
   }
 
+  /**
+   * Sends a delivery's event again now (an admin's replay after fixing their endpoint): the delivery
+   * is due at once and keeps its attempt log. One being sent right now is left alone (undefined).
+   */
+  async replay(accountSid: string, webhookSid: string, sid: string): Promise<Delivery | undefined> {
+    const now = isoAt(this.clock.now());
+    return this.database.transaction(async (tx) => {
+      const row = await tx.db
+        .updateTable("webhook_deliveries")
+        .set({
+          status: "queued",
+          next_attempt_at: now,
+          lease_owner: null,
+          lease_expires_at: null,
+          date_updated: now,
+        })
+        .where("account_sid", "=", accountSid)
+        .where("webhook_sid", "=", webhookSid)
+        .where("sid", "=", sid)
+        .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<=", now)]))
+        .returningAll()
+        .executeTakeFirst();
+      return row && toDelivery(row);
+    });
+  }
+
   async getDelivery(accountSid: string, webhookSid: string, sid: string): Promise<Delivery | undefined> {
     const row = await this.database.db
       .selectFrom("webhook_deliveries")

@@ -9,6 +9,7 @@ import * as serviceWindows from "./migrations/0006-service-windows.ts";
 import * as media from "./migrations/0007-media.ts";
 import * as flows from "./migrations/0008-flows.ts";
 import * as people from "./migrations/0009-people.ts";
+import * as adminConsole from "./migrations/0010-console.ts";
 
 /**
  * Versioned migrations, applied in name order and recorded in `kysely_migration`. A migration is
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<
   "0007-media": media,
   "0008-flows": flows,
   "0009-people": people,
+  "0010-console": adminConsole,
 };
 
 export class MigrationError extends Error {

@@ -265,6 +265,8 @@ export interface ConversationWebhooksTable {
   /** JSON array of keywords that fire a `trigger` webhook when a message starts with one. */
   triggers: string;
   flow_sid: string | null;
+  /** `latest` for a flow builder's test run (the flow's latest revision, draft or not); null runs the latest published. */
+  flow_revision: "latest" | null;
   replay_after: number | null;
   date_created: string;
   date_updated: string;
@@ -487,6 +489,8 @@ export interface UsersTable {
   /** SHA-256 of the pending invite's token. */
   invite_hash: string | null;
   invite_expires_at: string | null;
+  /** The language the web apps speak to this person (`en`, `fr`); null follows the browser. */
+  language: string | null;
   date_created: string;
   date_updated: string;
 }
