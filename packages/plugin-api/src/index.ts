@@ -26,8 +26,9 @@ export interface ActionPayloads {
   AcceptTask: { task: TaskView };
   RejectTask: { task: TaskView };
   SendMessage: { task: TaskView; body: string };
-  TransferTask: { task: TaskView; to: { workerSid: string } | { queueSid: string }; note: string };
-  WrapUpTask: { task: TaskView };
+  /** `to`: a worker's or a queue's SID. */
+  TransferTask: { task: TaskView; to: string; note: string };
+  WrapUpTask: { task: TaskView; disposition: string | undefined };
   CompleteTask: { task: TaskView; disposition: string | undefined };
   SetActivity: { activitySid: string };
 }

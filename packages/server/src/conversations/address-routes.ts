@@ -34,6 +34,10 @@ const autoCreationBody = {
 };
 type AutoCreationBody = z.infer<z.ZodObject<typeof autoCreationBody>>;
 
+/** A binding's new value: unchanged when not given, none when given empty (to switch a flow for a workflow). */
+const cleared = (given: string | undefined, current: string | null | undefined): string | null =>
+  given === undefined ? (current ?? null) : given === "" ? null : given;
+
 /**
  * Address configurations (Conversations v1 /Configuration/Addresses): for each address of ours,
  * whether a message from a stranger starts a conversation, and what the new conversation gets —
@@ -62,11 +66,11 @@ export function addressRoutes(
       webhook_url: body["AutoCreation.WebhookUrl"] ?? current?.webhook_url ?? null,
       webhook_method: body["AutoCreation.WebhookMethod"] ?? current?.webhook_method ?? null,
       webhook_filters: body["AutoCreation.WebhookFilters"] ?? current?.webhook_filters ?? [],
-      studio_flow_sid: body["AutoCreation.StudioFlowSid"] ?? current?.studio_flow_sid ?? null,
+      studio_flow_sid: cleared(body["AutoCreation.StudioFlowSid"], current?.studio_flow_sid),
       studio_retry_count: body["AutoCreation.StudioRetryCount"] ?? current?.studio_retry_count ?? null,
-      workspace_sid: body["AutoCreation.WorkspaceSid"] ?? current?.workspace_sid ?? null,
-      workflow_sid: body["AutoCreation.WorkflowSid"] ?? current?.workflow_sid ?? null,
-      task_channel: body["AutoCreation.TaskChannel"] ?? current?.task_channel ?? null,
+      workspace_sid: cleared(body["AutoCreation.WorkspaceSid"], current?.workspace_sid),
+      workflow_sid: cleared(body["AutoCreation.WorkflowSid"], current?.workflow_sid),
+      task_channel: cleared(body["AutoCreation.TaskChannel"], current?.task_channel),
     };
     if (next.type === "webhook" && next.webhook_url === null)
       throw invalidParameter("AutoCreation.Type webhook needs AutoCreation.WebhookUrl");

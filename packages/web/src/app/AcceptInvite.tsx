@@ -1,9 +1,11 @@
 import { useEffect, useState, type FormEvent } from "react";
+import { useTranslation } from "react-i18next";
 import { api, ApiFailure } from "./api.ts";
 import { ErrorLine } from "../shared/ErrorLine.tsx";
 
 /** The page an invite link opens: the token travels in the fragment, so it never reaches a log. */
 export function AcceptInvite() {
+  const { t } = useTranslation();
   const token = window.location.hash.slice(1);
   const [invite, setInvite] = useState<{ email: string; friendly_name: string } | undefined>();
   const [name, setName] = useState("");
@@ -35,12 +37,12 @@ export function AcceptInvite() {
   };
   return (
     <main className="mx-auto mt-24 max-w-sm rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
-      <h1 className="mb-4 text-xl font-semibold">Welcome to Switchboard</h1>
+      <h1 className="mb-4 text-xl font-semibold">{t("invite.title")}</h1>
       {invite && (
         <form onSubmit={(e) => void submit(e)} className="flex flex-col gap-3">
-          <p className="text-sm text-slate-600">Choose a password for {invite.email}.</p>
+          <p className="text-sm text-slate-600">{t("invite.choosePassword", { email: invite.email })}</p>
           <label className="flex flex-col gap-1 text-sm">
-            Your name
+            {t("invite.yourName")}
             <input
               required
               value={name}
@@ -49,7 +51,7 @@ export function AcceptInvite() {
             />
           </label>
           <label className="flex flex-col gap-1 text-sm">
-            Password (at least 10 characters)
+            {t("invite.password")}
             <input
               type="password"
               autoComplete="new-password"
@@ -61,7 +63,7 @@ export function AcceptInvite() {
             />
           </label>
           <button type="submit" className="rounded bg-blue-700 px-3 py-2 text-white">
-            Set password and sign in
+            {t("invite.submit")}
           </button>
         </form>
       )}

@@ -1,8 +1,10 @@
 import { useState, type FormEvent } from "react";
+import { useTranslation } from "react-i18next";
 import { api, ApiFailure } from "./api.ts";
 import { ErrorLine } from "../shared/ErrorLine.tsx";
 
 export function SignIn() {
+  const { t } = useTranslation();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | undefined>();
@@ -22,10 +24,10 @@ export function SignIn() {
   };
   return (
     <main className="mx-auto mt-24 max-w-sm rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
-      <h1 className="mb-4 text-xl font-semibold">Sign in to Switchboard</h1>
+      <h1 className="mb-4 text-xl font-semibold">{t("signIn.title")}</h1>
       <form onSubmit={(e) => void submit(e)} className="flex flex-col gap-3">
         <label className="flex flex-col gap-1 text-sm">
-          Email
+          {t("common.email")}
           <input
             type="email"
             autoComplete="username"
@@ -36,7 +38,7 @@ export function SignIn() {
           />
         </label>
         <label className="flex flex-col gap-1 text-sm">
-          Password
+          {t("signIn.password")}
           <input
             type="password"
             autoComplete="current-password"
@@ -52,7 +54,7 @@ export function SignIn() {
           disabled={busy}
           className="rounded bg-blue-700 px-3 py-2 text-white disabled:opacity-50"
         >
-          Sign in
+          {t("signIn.submit")}
         </button>
       </form>
     </main>

@@ -4,6 +4,8 @@ export class ApiFailure extends Error {
     readonly status: number,
     readonly code: number,
     message: string,
+    /** What the error body says beyond its message (a flow's validation errors, for one). */
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -16,7 +18,7 @@ type Body = Record<string, string | string[] | undefined>;
  * them; JSON answers come back parsed. A 401 sends the person to the sign-in page.
  */
 export async function api<T>(
-  method: "GET" | "POST",
+  method: "GET" | "POST" | "DELETE",
   path: string,
   body?: Body | object,
   json = false,
@@ -38,11 +40,16 @@ export async function api<T>(
   const text = await response.text();
   const parsed: unknown = text ? JSON.parse(text) : undefined;
   if (!response.ok) {
-    const error = (parsed ?? {}) as { code?: number; message?: string };
+    const error = (parsed ?? {}) as { code?: number; message?: string; details?: unknown };
     if (response.status === 401 && !path.endsWith("/SignIn")) {
       window.location.assign(`/signin?next=${encodeURIComponent(window.location.pathname)}`);
     }
-    throw new ApiFailure(response.status, error.code ?? 0, error.message ?? response.statusText);
+    throw new ApiFailure(
+      response.status,
+      error.code ?? 0,
+      error.message ?? response.statusText,
+      error.details,
+    );
   }
   return parsed as T;
 }

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { api, DESKTOP } from "./api.ts";
 import type { StreamMessage } from "./stream.ts";
 
@@ -123,13 +124,18 @@ export function MessageList({
   /** Display names by identity (a web chat visitor's identity is a random ID; their name is not). */
   names: Record<string, string>;
 }) {
+  const { t } = useTranslation();
   const end = useRef<HTMLLIElement>(null);
   useEffect(() => {
     end.current?.scrollIntoView({ block: "end" });
   }, [messages.length, whispers.length]);
   return (
     <div className="flex min-h-0 flex-1 flex-col">
-      <ol aria-label="Messages" aria-live="polite" className="flex-1 space-y-2 overflow-y-auto p-3">
+      <ol
+        aria-label={t("conversation.messages")}
+        aria-live="polite"
+        className="flex-1 space-y-2 overflow-y-auto p-3"
+      >
         {messages.map((m) => (
           <li
             key={m.sid}
@@ -159,13 +165,14 @@ export function MessageList({
             data-testid="whisper"
             className="rounded-lg border border-amber-300 bg-amber-50 px-3 py-2 text-sm"
           >
-            <span className="font-medium">Whisper from {w.author}:</span> {w.body}
+            <span className="font-medium">{t("conversation.whisperFrom", { author: w.author })}</span>{" "}
+            {w.body}
           </li>
         ))}
         <li ref={end} aria-hidden />
       </ol>
       <p className="h-5 px-3 text-xs text-slate-500" aria-live="polite">
-        {typing ? `${names[typing] ?? typing} is typing…` : ""}
+        {typing ? t("conversation.typing", { name: names[typing] ?? typing }) : ""}
       </p>
     </div>
   );

@@ -1,6 +1,9 @@
+import i18next from "i18next";
 import { StrictMode, useEffect, useRef, useState, type FormEvent } from "react";
 import { createRoot } from "react-dom/client";
+import { useTranslation } from "react-i18next";
 import "../styles.css";
+import { chooseLanguage, startI18n } from "../i18n/index.ts";
 import {
   loadSession,
   startSession,
@@ -16,7 +19,8 @@ import { ErrorLine } from "../shared/ErrorLine.tsx";
 const query = new URLSearchParams(window.location.search);
 const ACCOUNT = query.get("account") ?? "";
 const ADDRESS = query.get("address") ?? "";
-const TITLE = query.get("title") ?? "Chat with us";
+/** The site may say which language to speak (data-language); else the visitor's browser decides. */
+const LANGUAGE = chooseLanguage(query.get("language"));
 const COLOR = /^#[0-9a-fA-F]{3,8}$/.test(query.get("color") ?? "") ? query.get("color")! : "#1d4ed8";
 /** Extra pre-chat questions the site asked for; their answers become task attributes. */
 const FIELDS = (query.get("fields") ?? "")
@@ -30,7 +34,7 @@ function Widget() {
   return (
     <div className="flex h-screen flex-col">
       <header className="px-4 py-3 font-semibold text-white" style={{ background: COLOR }}>
-        <h1>{TITLE}</h1>
+        <h1>{query.get("title") ?? i18next.t("widget.title")}</h1>
       </header>
       {session ? (
         <Chat
@@ -48,6 +52,7 @@ function Widget() {
 }
 
 function PreChat({ onStarted }: { onStarted: (session: ChatSession) => void }) {
+  const { t } = useTranslation();
   const [name, setName] = useState("");
   const [answers, setAnswers] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | undefined>();
@@ -62,10 +67,14 @@ function PreChat({ onStarted }: { onStarted: (session: ChatSession) => void }) {
     }
   };
   return (
-    <form onSubmit={(e) => void submit(e)} className="flex flex-col gap-3 p-4" aria-label="Before we start">
-      <p className="text-sm text-slate-600">Tell us a little about yourself and we will connect you.</p>
+    <form
+      onSubmit={(e) => void submit(e)}
+      className="flex flex-col gap-3 p-4"
+      aria-label={t("widget.beforeWeStart")}
+    >
+      <p className="text-sm text-slate-600">{t("widget.intro")}</p>
       <label className="flex flex-col gap-1 text-sm">
-        Your name
+        {t("widget.yourName")}
         <input
           required
           value={name}
@@ -84,7 +93,7 @@ function PreChat({ onStarted }: { onStarted: (session: ChatSession) => void }) {
         </label>
       ))}
       <button type="submit" className="rounded px-3 py-2 text-white" style={{ background: COLOR }}>
-        Start chat
+        {t("widget.start")}
       </button>
       <ErrorLine error={error} />
     </form>
@@ -92,11 +101,12 @@ function PreChat({ onStarted }: { onStarted: (session: ChatSession) => void }) {
 }
 
 function Chat({ session, onExpired }: { session: ChatSession; onExpired: () => void }) {
+  const { t } = useTranslation();
   const [messages, setMessages] = useState<VisitorMessage[]>([]);
   const [outbox, setOutbox] = useState<OutgoingMessage[]>(session.outbox);
   const [typing, setTyping] = useState<string | undefined>();
   const [connected, setConnected] = useState(true);
-  const [wait, setWait] = useState<string | undefined>();
+  const [wait, setWait] = useState<{ ahead: number; seconds: number | null } | undefined>();
   const [draft, setDraft] = useState("");
   const chat = useRef<VisitorChat | undefined>(undefined);
   const end = useRef<HTMLLIElement>(null);
@@ -153,15 +163,24 @@ function Chat({ session, onExpired }: { session: ChatSession; onExpired: () => v
     <>
       {!connected && (
         <p role="status" className="bg-amber-100 px-3 py-1 text-xs">
-          Reconnecting…
+          {t("widget.reconnecting")}
         </p>
       )}
       {wait && (
         <p role="status" data-testid="wait-line" className="bg-slate-100 px-3 py-1 text-xs">
-          {wait}
+          {wait.ahead === 0 ? t("widget.next") : t("widget.ahead", { count: wait.ahead })} ·{" "}
+          {wait.seconds === null
+            ? t("widget.waitUnknown")
+            : wait.seconds < 60
+              ? t("widget.waitUnderMinute")
+              : t("widget.waitMinutes", { minutes: Math.round(wait.seconds / 60) })}
         </p>
       )}
-      <ol aria-label="Conversation" aria-live="polite" className="flex-1 space-y-2 overflow-y-auto p-3">
+      <ol
+        aria-label={t("widget.conversation")}
+        aria-live="polite"
+        className="flex-1 space-y-2 overflow-y-auto p-3"
+      >
         {messages.map((m) => (
           <li
             key={m.index}
@@ -173,7 +192,7 @@ function Chat({ session, onExpired }: { session: ChatSession; onExpired: () => v
             <div className="whitespace-pre-wrap break-words">{m.body}</div>
             {m.media?.map((file) => (
               <a key={file.sid} href={file.url} target="_blank" rel="noreferrer" className="block underline">
-                {file.filename ?? "attachment"}
+                {file.filename ?? t("widget.attachment")}
               </a>
             ))}
           </li>
@@ -182,7 +201,7 @@ function Chat({ session, onExpired }: { session: ChatSession; onExpired: () => v
           <li
             key={m.clientId}
             className="ml-auto max-w-[80%] rounded-lg bg-slate-300 px-3 py-2 text-sm"
-            aria-label="Sending"
+            aria-label={t("widget.sending")}
           >
             {m.body}
           </li>
@@ -190,11 +209,11 @@ function Chat({ session, onExpired }: { session: ChatSession; onExpired: () => v
         <li ref={end} aria-hidden />
       </ol>
       <p className="h-4 px-3 text-xs text-slate-500" aria-live="polite">
-        {typing ? `${typing} is typing…` : ""}
+        {typing ? t("conversation.typing", { name: typing }) : ""}
       </p>
       <form onSubmit={send} className="flex gap-2 border-t border-slate-200 p-2">
         <label htmlFor="visitor-message" className="sr-only">
-          Message
+          {t("widget.message")}
         </label>
         <input
           id="visitor-message"
@@ -204,19 +223,21 @@ function Chat({ session, onExpired }: { session: ChatSession; onExpired: () => v
             setDraft(e.target.value);
             chat.current?.typing();
           }}
-          placeholder="Type a message"
+          placeholder={t("widget.placeholder")}
           className="flex-1 rounded border border-slate-300 px-2 py-1"
         />
         <button type="submit" className="rounded px-3 text-white" style={{ background: COLOR }}>
-          Send
+          {t("widget.send")}
         </button>
       </form>
     </>
   );
 }
 
-createRoot(document.getElementById("root")!).render(
-  <StrictMode>
-    <Widget />
-  </StrictMode>,
+void startI18n(LANGUAGE).then(() =>
+  createRoot(document.getElementById("root")!).render(
+    <StrictMode>
+      <Widget />
+    </StrictMode>,
+  ),
 );

@@ -176,8 +176,10 @@ export class VisitorChat {
   }
 }
 
-/** The "estimated wait" line: how many are ahead and about how long. */
-export async function waitLine(token: string): Promise<string | undefined> {
+/** Where the visitor is in line: how many are ahead and the estimated wait (null: no estimate yet). */
+export async function waitLine(
+  token: string,
+): Promise<{ ahead: number; seconds: number | null } | undefined> {
   const response = await fetch("/switchboard/v1/WebChat/Wait", {
     headers: { Authorization: `Bearer ${token}` },
   });
@@ -188,14 +190,5 @@ export async function waitLine(token: string): Promise<string | undefined> {
     estimated_wait_seconds?: number | null;
   };
   if (line.status !== "waiting") return undefined;
-  const ahead = line.ahead ?? 0;
-  const seconds = line.estimated_wait_seconds;
-  const who = ahead === 0 ? "You are next" : `${ahead} ${ahead === 1 ? "person" : "people"} ahead of you`;
-  const when =
-    seconds === null || seconds === undefined
-      ? "an agent will be with you as soon as one is free"
-      : seconds < 60
-        ? "less than a minute"
-        : `about ${Math.round(seconds / 60)} min`;
-  return `${who} · estimated wait: ${when}`;
+  return { ahead: line.ahead ?? 0, seconds: line.estimated_wait_seconds ?? null };
 }

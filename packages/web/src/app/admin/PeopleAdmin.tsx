@@ -1,51 +1,37 @@
-import { useCallback, useEffect, useState, type FormEvent } from "react";
-import { api, ApiFailure } from "../api.ts";
+import { useState, type FormEvent } from "react";
+import { useTranslation } from "react-i18next";
+import { api } from "../api.ts";
 import { ErrorLine } from "../../shared/ErrorLine.tsx";
+import { LANGUAGES } from "../../i18n/index.ts";
+import { buttonClass, Field, inputClass, Panel, useAttempt, useList } from "./common.tsx";
 
 interface Person {
   sid: string;
   email: string;
   friendly_name: string;
-  role: string;
-  status: string;
+  role: "agent" | "supervisor" | "admin";
+  status: "invited" | "active" | "deactivated";
   worker_sid: string | null;
+  language: string | null;
 }
 
+const ROLES = ["agent", "supervisor", "admin"] as const;
+
 /** Admins invite people (an invite link to pass on), and deactivate them (their sessions end at once). */
-export function PeopleAdmin() {
-  const [people, setPeople] = useState<Person[]>([]);
+export function PeopleAdmin({ workspaceSid }: { workspaceSid: string | undefined }) {
+  const { t } = useTranslation();
+  const people = useList<Person>("/switchboard/v1/Users", "users");
+  const workers = useList<{ sid: string; friendly_name: string }>(
+    workspaceSid && `/v1/Workspaces/${workspaceSid}/Workers`,
+    "workers",
+  );
+  const { error, attempt } = useAttempt(people.reload);
   const [email, setEmail] = useState("");
   const [name, setName] = useState("");
-  const [role, setRole] = useState("agent");
-  const [workspaceSid, setWorkspaceSid] = useState("");
+  const [role, setRole] = useState<Person["role"]>("agent");
   const [workerSid, setWorkerSid] = useState("");
-  const [workers, setWorkers] = useState<Array<{ sid: string; friendly_name: string }>>([]);
   const [invite, setInvite] = useState<string | undefined>();
-  const [error, setError] = useState<string | undefined>();
 
-  const load = useCallback(async () => {
-    setPeople((await api<{ users: Person[] }>("GET", "/switchboard/v1/Users")).users);
-  }, []);
-  useEffect(() => {
-    void load();
-    void api<{ workspace: { sid: string }; workers: Array<{ sid: string; friendly_name: string }> }>(
-      "GET",
-      "/switchboard/v1/Desktop",
-    ).then((d) => {
-      setWorkspaceSid(d.workspace.sid);
-      setWorkers(d.workers);
-    });
-  }, [load]);
-
-  const attempt = async (work: () => Promise<unknown>) => {
-    setError(undefined);
-    try {
-      await work();
-      await load();
-    } catch (e) {
-      setError(e instanceof ApiFailure ? e.message : String(e));
-    }
-  };
   const submit = (event: FormEvent) => {
     event.preventDefault();
     void attempt(async () => {
@@ -53,129 +39,141 @@ export function PeopleAdmin() {
         Email: email,
         FriendlyName: name,
         Role: role,
-        ...(workerSid && { WorkerSid: workerSid, WorkspaceSid: workspaceSid }),
+        ...(workerSid && workspaceSid && { WorkerSid: workerSid, WorkspaceSid: workspaceSid }),
       });
       setInvite(created.invite_url);
       setEmail("");
       setName("");
     });
   };
+  const change = (person: Person, changes: Record<string, string>) =>
+    void attempt(() => api("POST", `/switchboard/v1/Users/${person.sid}`, changes));
 
   return (
-    <div className="mx-auto flex max-w-4xl flex-col gap-6 p-6">
-      <section aria-label="Invite someone" className="rounded border border-slate-200 bg-white p-4">
-        <h2 className="mb-2 font-semibold">Invite someone</h2>
+    <>
+      <Panel title={t("people.invite")}>
         <form onSubmit={submit} className="grid grid-cols-2 gap-3 text-sm">
-          <label className="flex flex-col gap-1">
-            Email
+          <Field label={t("common.email")}>
             <input
               type="email"
               required
               value={email}
               onChange={(e) => setEmail(e.target.value)}
-              className="rounded border border-slate-300 px-2 py-1"
+              className={inputClass}
             />
-          </label>
-          <label className="flex flex-col gap-1">
-            Name
-            <input
-              required
-              value={name}
-              onChange={(e) => setName(e.target.value)}
-              className="rounded border border-slate-300 px-2 py-1"
-            />
-          </label>
-          <label className="flex flex-col gap-1">
-            Role
+          </Field>
+          <Field label={t("common.name")}>
+            <input required value={name} onChange={(e) => setName(e.target.value)} className={inputClass} />
+          </Field>
+          <Field label={t("people.role")}>
             <select
               value={role}
-              onChange={(e) => setRole(e.target.value)}
-              className="rounded border border-slate-300 px-2 py-1"
+              onChange={(e) => setRole(e.target.value as Person["role"])}
+              className={inputClass}
             >
-              <option value="agent">Agent</option>
-              <option value="supervisor">Supervisor</option>
-              <option value="admin">Admin</option>
+              {ROLES.map((r) => (
+                <option key={r} value={r}>
+                  {t(`roles.${r}`)}
+                </option>
+              ))}
             </select>
-          </label>
-          <label className="flex flex-col gap-1">
-            Works as (TaskRouter worker)
-            <select
-              value={workerSid}
-              onChange={(e) => setWorkerSid(e.target.value)}
-              className="rounded border border-slate-300 px-2 py-1"
-            >
-              <option value="">No worker</option>
-              {workers.map((w) => (
+          </Field>
+          <Field label={t("people.worksAs")}>
+            <select value={workerSid} onChange={(e) => setWorkerSid(e.target.value)} className={inputClass}>
+              <option value="">{t("people.noWorker")}</option>
+              {workers.items.map((w) => (
                 <option key={w.sid} value={w.sid}>
                   {w.friendly_name}
                 </option>
               ))}
             </select>
-          </label>
-          <button type="submit" className="col-span-2 rounded bg-blue-700 px-3 py-2 text-white">
-            Invite
+          </Field>
+          <button type="submit" className={`${buttonClass} col-span-2 py-2`}>
+            {t("people.sendInvite")}
           </button>
         </form>
         {invite && (
           <p role="status" className="mt-3 text-sm">
-            Send them this link (valid 7 days): <code className="break-all">{invite}</code>
+            {t("people.inviteLink")} <code className="break-all">{invite}</code>
           </p>
         )}
-        <ErrorLine error={error} />
-      </section>
-      <section aria-label="People">
-        <h2 className="mb-2 font-semibold">People</h2>
-        <table className="w-full bg-white text-sm">
+        <ErrorLine error={error ?? people.error} />
+      </Panel>
+      <Panel title={t("people.title")}>
+        <table className="w-full text-sm">
           <thead>
             <tr className="text-left text-slate-500">
               <th scope="col" className="p-2">
-                Name
+                {t("common.name")}
               </th>
               <th scope="col" className="p-2">
-                Email
+                {t("common.email")}
               </th>
               <th scope="col" className="p-2">
-                Role
+                {t("people.role")}
               </th>
               <th scope="col" className="p-2">
-                Status
+                {t("people.language")}
               </th>
               <th scope="col" className="p-2">
-                <span className="sr-only">Actions</span>
+                {t("people.status")}
+              </th>
+              <th scope="col" className="p-2">
+                <span className="sr-only">{t("people.actions")}</span>
               </th>
             </tr>
           </thead>
           <tbody>
-            {people.map((p) => (
+            {people.items.map((p) => (
               <tr key={p.sid} className="border-t border-slate-100">
                 <td className="p-2">{p.friendly_name}</td>
                 <td className="p-2">{p.email}</td>
-                <td className="p-2">{p.role}</td>
-                <td className="p-2">{p.status}</td>
+                <td className="p-2">
+                  <select
+                    aria-label={t("people.roleOf", { name: p.friendly_name })}
+                    value={p.role}
+                    onChange={(e) => change(p, { Role: e.target.value })}
+                    className={inputClass}
+                  >
+                    {ROLES.map((r) => (
+                      <option key={r} value={r}>
+                        {t(`roles.${r}`)}
+                      </option>
+                    ))}
+                  </select>
+                </td>
+                <td className="p-2">
+                  <select
+                    aria-label={t("people.languageOf", { name: p.friendly_name })}
+                    value={p.language ?? ""}
+                    onChange={(e) => change(p, { Language: e.target.value })}
+                    className={inputClass}
+                  >
+                    <option value="">{t("people.browserLanguage")}</option>
+                    {Object.entries(LANGUAGES).map(([code, label]) => (
+                      <option key={code} value={code}>
+                        {label}
+                      </option>
+                    ))}
+                  </select>
+                </td>
+                <td className="p-2">{t(`people.statuses.${p.status}`)}</td>
                 <td className="p-2 text-right">
                   {p.status === "deactivated" ? (
                     <button
                       type="button"
                       className="underline"
-                      onClick={() =>
-                        void attempt(() =>
-                          api("POST", `/switchboard/v1/Users/${p.sid}`, { Status: "active" }),
-                        )
-                      }
+                      onClick={() => change(p, { Status: "active" })}
                     >
-                      Reactivate {p.friendly_name}
+                      {t("people.reactivate", { name: p.friendly_name })}
                     </button>
                   ) : (
                     <button
                       type="button"
                       className="text-red-700 underline"
-                      onClick={() =>
-                        void attempt(() =>
-                          api("POST", `/switchboard/v1/Users/${p.sid}`, { Status: "deactivated" }),
-                        )
-                      }
+                      onClick={() => change(p, { Status: "deactivated" })}
                     >
-                      Deactivate {p.friendly_name}
+                      {t("people.deactivate", { name: p.friendly_name })}
                     </button>
                   )}
                 </td>
@@ -183,7 +181,7 @@ export function PeopleAdmin() {
             ))}
           </tbody>
         </table>
-      </section>
-    </div>
+      </Panel>
+    </>
   );
 }

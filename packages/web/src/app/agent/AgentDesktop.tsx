@@ -1,7 +1,12 @@
+import type { TaskView } from "@switchboard/plugin-api";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import i18next from "i18next";
+import { useTranslation } from "react-i18next";
 import { api, ApiFailure, DESKTOP } from "../api.ts";
 import type { Me } from "../App.tsx";
 import type { StreamListeners } from "../conversation.tsx";
+import { ActionAborted, PluginHost } from "../plugins/host.ts";
+import { Slot } from "../plugins/Slot.tsx";
 import { Stream, type StreamMessage } from "../stream.ts";
 import { ring } from "./ring.ts";
 import { TaskWorkspace } from "./TaskWorkspace.tsx";
@@ -22,6 +27,8 @@ export interface DesktopState {
     canned_responses: Array<{ title: string; body: string }>;
     disposition_codes: string[];
     crm_url_template: string;
+    /** Plugin modules to load (desktop settings). */
+    plugins: string[];
   };
 }
 
@@ -40,9 +47,16 @@ export interface Assignment {
 /**
  * The agent's desktop: activity, the tasks that ring or are held (across channels, with each
  * channel's capacity), and the selected task's conversation, customer context and actions.
- * Everything is re-read after the stream (re)connects, so a network drop loses nothing.
+ * Everything is re-read after the stream (re)connects, so a network drop loses nothing. Every
+ * action goes through the plugin host, so enabled plugins can watch, block, change or replace it.
  */
 export function AgentDesktop({ me }: { me: Me }) {
+  const { t, i18n } = useTranslation();
+  const host = useMemo(
+    () => new PluginHost({ sid: me.sid, friendlyName: me.friendly_name, role: me.role }, i18n.language),
+    [me, i18n.language],
+  );
+  const [plugins, setPlugins] = useState<"loading" | "ready">("loading");
   const [desktop, setDesktop] = useState<DesktopState | undefined>();
   const [tasks, setTasks] = useState<Assignment[]>([]);
   const [selected, setSelected] = useState<string | undefined>();
@@ -60,10 +74,68 @@ export function AgentDesktop({ me }: { me: Me }) {
     setDesktop(state);
     setTasks(held.tasks);
     for (const task of held.tasks) {
-      if (task.reservation_status === "pending" && !known.current.has(task.reservation_sid)) ring(task);
+      if (task.reservation_status === "pending" && !known.current.has(task.reservation_sid)) {
+        ring({
+          title: i18next.t("agent.notificationTitle"),
+          body: i18next.t("agent.incoming", {
+            channel: task.task_channel,
+            name: customerName(task) ?? i18next.t("agent.customer"),
+          }),
+        });
+        host.emit("taskOffered", { task: taskView(task) });
+      }
       known.current.add(task.reservation_sid);
     }
-  }, []);
+  }, [host]);
+
+  // The desktop's own actions: what runs unless a plugin replaced it.
+  useEffect(() => {
+    const reservation =
+      (status: string) =>
+      async ({ task }: { task: TaskView }) => {
+        await api("POST", `${DESKTOP}/Reservations/${task.reservationSid}`, { ReservationStatus: status });
+      };
+    host.implement("AcceptTask", reservation("accepted"));
+    host.implement("RejectTask", reservation("rejected"));
+    host.implement("SetActivity", async ({ activitySid }) => {
+      await api("POST", `${DESKTOP}/Activity`, { ActivitySid: activitySid });
+    });
+    host.implement("TransferTask", async ({ task, to, note }) => {
+      await api("POST", `${DESKTOP}/Tasks/${task.sid}/Transfer`, { To: to, Note: note });
+    });
+    const finish =
+      (status: string) =>
+      async ({ task, disposition }: { task: TaskView; disposition?: string }) => {
+        await api("POST", `${DESKTOP}/Tasks/${task.sid}`, {
+          AssignmentStatus: status,
+          Disposition: disposition,
+        });
+      };
+    host.implement("WrapUpTask", finish("wrapping"));
+    host.implement("CompleteTask", finish("completed"));
+    host.implement("SendMessage", async ({ task, body }) => {
+      if (!task.conversationSid) throw new Error("The task carries no conversation");
+      await api("POST", `${DESKTOP}/Conversations/${task.conversationSid}/Messages`, {
+        Body: body,
+        ClientId: crypto.randomUUID(),
+      });
+    });
+  }, [host]);
+
+  // Plugins start before any task shows: a plugin that guards accepting is in place first.
+  const pluginUrls = desktop?.settings.plugins.join("\n");
+  useEffect(() => {
+    if (pluginUrls === undefined) return;
+    let current = true;
+    void host.load(pluginUrls ? pluginUrls.split("\n") : []).then((failures) => {
+      if (!current) return;
+      if (failures.length > 0) setError(t("agent.pluginFailed", { failures: failures.join("; ") }));
+      setPlugins("ready");
+    });
+    return () => {
+      current = false;
+    };
+  }, [host, pluginUrls, t]);
 
   useEffect(() => {
     void refresh().catch((e: unknown) => setError(String(e)));
@@ -72,17 +144,26 @@ export function AgentDesktop({ me }: { me: Me }) {
     const stream = new Stream("worker", {
       onMessage: (message: StreamMessage) => {
         for (const listener of listeners) listener(message);
+        if (message.type === "event" && message.event_type === "conversation.message.added")
+          host.emit("messageAdded", {
+            conversationSid: message.data.ConversationSid ?? "",
+            author: message.data.Author ?? "",
+            body: message.data.Body ?? "",
+          });
       },
       onRoutingChange: () => void refresh().catch(() => undefined),
       onReady: () => {
         setReady((n) => n + 1);
         void refresh().catch(() => undefined);
       },
-      onConnectionChange: setConnected,
+      onConnectionChange: (connected) => {
+        setConnected(connected);
+        host.emit("connectionChanged", { connected });
+      },
     });
     stream.start();
     return () => stream.stop();
-  }, [refresh, listeners]);
+  }, [refresh, listeners, host]);
 
   const run = async (work: () => Promise<unknown>) => {
     setError(undefined);
@@ -90,11 +171,12 @@ export function AgentDesktop({ me }: { me: Me }) {
       await work();
       await refresh();
     } catch (e) {
-      setError(e instanceof ApiFailure ? e.message : String(e));
+      setError(e instanceof ApiFailure || e instanceof ActionAborted ? e.message : String(e));
     }
   };
 
-  if (!desktop) return <p className="p-6 text-slate-500">{error ?? "Loading your desktop…"}</p>;
+  if (!desktop || plugins === "loading")
+    return <p className="p-6 text-slate-500">{error ?? t("agent.loading")}</p>;
   const { worker } = desktop;
   const current =
     tasks.find((t) => t.task_sid === selected) ?? tasks.find((t) => t.reservation_status !== "pending");
@@ -102,16 +184,14 @@ export function AgentDesktop({ me }: { me: Me }) {
   return (
     <div className="flex h-full">
       <aside
-        aria-label="Your work"
+        aria-label={t("agent.yourWork")}
         className="flex w-72 flex-col gap-3 border-r border-slate-200 bg-white p-3"
       >
         <label className="flex flex-col gap-1 text-sm">
-          Activity
+          {t("agent.activity")}
           <select
             value={worker.activity_sid}
-            onChange={(e) =>
-              void run(() => api("POST", `${DESKTOP}/Activity`, { ActivitySid: e.target.value }))
-            }
+            onChange={(e) => void run(() => host.invoke("SetActivity", { activitySid: e.target.value }))}
             className="rounded border border-slate-300 px-2 py-1"
           >
             {desktop.activities.map((a) => (
@@ -123,10 +203,10 @@ export function AgentDesktop({ me }: { me: Me }) {
         </label>
         <p className="text-xs" role="status">
           <span className={connected ? "text-green-700" : "text-red-700"}>
-            {connected ? "● Connected" : "● Reconnecting…"}
+            {connected ? `● ${t("agent.connected")}` : `● ${t("agent.reconnecting")}`}
           </span>
         </p>
-        <ul aria-label="Channel capacity" className="flex flex-wrap gap-2 text-xs">
+        <ul aria-label={t("agent.capacity")} className="flex flex-wrap gap-2 text-xs">
           {worker.channels
             .filter((c) => c.capacity > 0)
             .map((c) => (
@@ -139,44 +219,44 @@ export function AgentDesktop({ me }: { me: Me }) {
               </li>
             ))}
         </ul>
-        <h2 className="text-sm font-semibold">Tasks</h2>
-        <ul aria-label="Tasks" className="flex flex-col gap-2">
-          {tasks.length === 0 && <li className="text-sm text-slate-500">No tasks</li>}
+        <h2 className="text-sm font-semibold">{t("agent.tasks")}</h2>
+        <ul aria-label={t("agent.tasks")} className="flex flex-col gap-2">
+          {tasks.length === 0 && <li className="text-sm text-slate-500">{t("agent.noTasks")}</li>}
           {tasks.map((task) => (
             <li key={task.reservation_sid} data-testid="task">
               {task.reservation_status === "pending" ? (
                 <div role="alert" className="rounded border-2 border-blue-600 bg-blue-50 p-2">
                   <p className="text-sm font-medium">
-                    Incoming {task.task_channel}: {customerName(task)}
+                    {t("agent.incoming", {
+                      channel: task.task_channel,
+                      name: customerName(task) ?? t("agent.customer"),
+                    })}
                   </p>
                   <p className="text-xs text-slate-600">{task.queue_name}</p>
+                  <Slot
+                    host={host}
+                    name="incoming-task"
+                    context={{ task: taskView(task), language: i18n.language }}
+                  />
                   <div className="mt-2 flex gap-2">
                     <button
                       type="button"
                       onClick={() =>
                         void run(async () => {
-                          await api("POST", `${DESKTOP}/Reservations/${task.reservation_sid}`, {
-                            ReservationStatus: "accepted",
-                          });
+                          await host.invoke("AcceptTask", { task: taskView(task) });
                           setSelected(task.task_sid);
                         })
                       }
                       className="rounded bg-green-700 px-3 py-1 text-sm text-white"
                     >
-                      Accept
+                      {t("agent.accept")}
                     </button>
                     <button
                       type="button"
-                      onClick={() =>
-                        void run(() =>
-                          api("POST", `${DESKTOP}/Reservations/${task.reservation_sid}`, {
-                            ReservationStatus: "rejected",
-                          }),
-                        )
-                      }
+                      onClick={() => void run(() => host.invoke("RejectTask", { task: taskView(task) }))}
                       className="rounded bg-slate-200 px-3 py-1 text-sm"
                     >
-                      Reject
+                      {t("agent.reject")}
                     </button>
                   </div>
                 </div>
@@ -189,7 +269,7 @@ export function AgentDesktop({ me }: { me: Me }) {
                     current?.task_sid === task.task_sid ? "border-blue-600 bg-blue-50" : "border-slate-200"
                   }`}
                 >
-                  <span className="font-medium">{customerName(task)}</span>
+                  <span className="font-medium">{customerName(task) ?? t("agent.customer")}</span>
                   <span className="block text-xs text-slate-600">
                     {task.task_channel} · {task.task_status}
                   </span>
@@ -198,9 +278,10 @@ export function AgentDesktop({ me }: { me: Me }) {
             </li>
           ))}
         </ul>
+        <Slot host={host} name="sidebar" context={{ task: undefined, language: i18n.language }} />
         <ErrorLine error={error} />
       </aside>
-      <section aria-label="Selected task" className="flex min-w-0 flex-1">
+      <section aria-label={t("agent.selectedTask")} className="flex min-w-0 flex-1">
         {current && current.reservation_status !== "pending" ? (
           <TaskWorkspace
             key={current.task_sid}
@@ -210,17 +291,33 @@ export function AgentDesktop({ me }: { me: Me }) {
             listeners={listeners}
             readySignal={ready}
             run={run}
+            host={host}
           />
         ) : (
-          <p className="m-auto text-slate-500">{me.friendly_name}, your accepted tasks show here.</p>
+          <p className="m-auto text-slate-500">{t("agent.emptyWorkspace", { name: me.friendly_name })}</p>
         )}
       </section>
     </div>
   );
 }
 
-export function customerName(task: Assignment): string {
+/** The customer's name from the task's attributes; undefined when the task does not say. */
+export function customerName(task: Assignment): string | undefined {
   const attributes = task.task_attributes;
   const name = attributes.customerName ?? attributes.name ?? attributes.from;
-  return typeof name === "string" && name !== "" ? name : "Customer";
+  return typeof name === "string" && name !== "" ? name : undefined;
+}
+
+/** A task as plugins see it. */
+export function taskView(task: Assignment): TaskView {
+  return {
+    sid: task.task_sid,
+    reservationSid: task.reservation_sid,
+    reservationStatus: task.reservation_status,
+    status: task.task_status,
+    channel: task.task_channel,
+    queueName: task.queue_name,
+    conversationSid: task.conversation_sid,
+    attributes: task.task_attributes,
+  };
 }

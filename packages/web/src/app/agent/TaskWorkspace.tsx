@@ -1,7 +1,10 @@
 import { useRef, useState, type FormEvent } from "react";
+import { useTranslation } from "react-i18next";
 import { api, DESKTOP, upload } from "../api.ts";
 import { customerNames, MessageList, useConversation, type StreamListeners } from "../conversation.tsx";
-import type { Assignment, DesktopState } from "./AgentDesktop.tsx";
+import { ActionAborted, type PluginHost } from "../plugins/host.ts";
+import { Slot } from "../plugins/Slot.tsx";
+import { taskView, type Assignment, type DesktopState } from "./AgentDesktop.tsx";
 
 interface Props {
   task: Assignment;
@@ -10,15 +13,19 @@ interface Props {
   listeners: StreamListeners;
   readySignal: number;
   run: (work: () => Promise<unknown>) => Promise<void>;
+  host: PluginHost;
 }
 
 /** The selected task: its conversation, the customer's context and what the agent can do with it. */
-export function TaskWorkspace({ task, desktop, self, listeners, readySignal, run }: Props) {
+export function TaskWorkspace({ task, desktop, self, listeners, readySignal, run, host }: Props) {
+  const { t, i18n } = useTranslation();
   return (
     <>
       <div className="flex min-w-0 flex-1 flex-col">
         {task.conversation_sid ? (
           <Conversation
+            task={task}
+            host={host}
             conversationSid={task.conversation_sid}
             names={customerNames(task.task_attributes)}
             desktop={desktop}
@@ -28,21 +35,24 @@ export function TaskWorkspace({ task, desktop, self, listeners, readySignal, run
             disabled={task.task_status !== "assigned"}
           />
         ) : (
-          <p className="m-auto text-slate-500">This task carries no conversation.</p>
+          <p className="m-auto text-slate-500">{t("task.noConversation")}</p>
         )}
       </div>
       <aside
-        aria-label="Customer and actions"
+        aria-label={t("task.customerAndActions")}
         className="flex w-80 flex-col gap-4 overflow-y-auto border-l border-slate-200 bg-white p-3"
       >
         <CustomerContext task={task} template={desktop.settings.crm_url_template} />
-        <Actions task={task} desktop={desktop} run={run} />
+        <Slot host={host} name="task-context" context={{ task: taskView(task), language: i18n.language }} />
+        <Actions task={task} desktop={desktop} run={run} host={host} />
       </aside>
     </>
   );
 }
 
 function Conversation({
+  task,
+  host,
   conversationSid,
   desktop,
   self,
@@ -51,6 +61,8 @@ function Conversation({
   disabled,
   names,
 }: {
+  task: Assignment;
+  host: PluginHost;
   conversationSid: string;
   names: Record<string, string>;
   desktop: DesktopState;
@@ -59,6 +71,7 @@ function Conversation({
   readySignal: number;
   disabled: boolean;
 }) {
+  const { t } = useTranslation();
   const { messages, whispers, typing, reload } = useConversation(conversationSid, listeners, readySignal);
   const [draft, setDraft] = useState("");
   const [file, setFile] = useState<File | undefined>();
@@ -79,7 +92,7 @@ function Conversation({
         setPending((held) => held.filter((m) => m.clientId !== message.clientId));
         setStatus(undefined);
       } catch {
-        setStatus("Not sent yet — retrying when the connection is back");
+        setStatus(t("task.notSentYet"));
         setTimeout(() => void flush([message]), 2_000);
         return;
       }
@@ -95,16 +108,24 @@ function Conversation({
       try {
         mediaSid = (await upload(`${DESKTOP}/Media`, file)).sid;
       } catch (e) {
-        setStatus(`The file was not sent: ${e instanceof Error ? e.message : String(e)}`);
+        setStatus(t("task.fileNotSent", { reason: e instanceof Error ? e.message : String(e) }));
         return;
       }
       setFile(undefined);
       if (fileInput.current) fileInput.current.value = "";
     }
-    const message = { clientId: crypto.randomUUID(), body: draft, ...(mediaSid && { mediaSid }) };
-    setDraft("");
-    setPending((held) => [...held, message]);
-    await flush([message]);
+    // Through the action registry: a plugin may check or change the reply first. The desktop's
+    // own sending keeps the message until the server has it (same ClientId on every retry).
+    try {
+      await host.invoke("SendMessage", { task: taskView(task), body: draft }, async ({ body }) => {
+        const message = { clientId: crypto.randomUUID(), body, ...(mediaSid && { mediaSid }) };
+        setDraft("");
+        setPending((held) => [...held, message]);
+        await flush([message]);
+      });
+    } catch (e) {
+      setStatus(e instanceof ActionAborted ? e.message : String(e));
+    }
   };
 
   const onType = (value: string) => {
@@ -120,9 +141,9 @@ function Conversation({
     <>
       <MessageList messages={messages} whispers={whispers} typing={typing} self={self} names={names} />
       {pending.length > 0 && (
-        <ul aria-label="Unsent messages" className="px-3 text-sm text-slate-500">
+        <ul aria-label={t("task.unsent")} className="px-3 text-sm text-slate-500">
           {pending.map((m) => (
-            <li key={m.clientId}>Sending: {m.body}</li>
+            <li key={m.clientId}>{t("task.sending", { body: m.body })}</li>
           ))}
         </ul>
       )}
@@ -137,7 +158,7 @@ function Conversation({
       >
         <div className="flex gap-2">
           <label className="sr-only" htmlFor="canned">
-            Canned response
+            {t("task.canned")}
           </label>
           <select
             id="canned"
@@ -146,7 +167,7 @@ function Conversation({
             className="rounded border border-slate-300 px-2 py-1 text-sm"
             disabled={disabled}
           >
-            <option value="">Canned responses…</option>
+            <option value="">{t("task.cannedChoose")}</option>
             {desktop.settings.canned_responses.map((c) => (
               <option key={c.title} value={c.body}>
                 {c.title}
@@ -154,7 +175,7 @@ function Conversation({
             ))}
           </select>
           <label className="text-sm">
-            <span className="sr-only">Attach a file</span>
+            <span className="sr-only">{t("task.attach")}</span>
             <input
               ref={fileInput}
               type="file"
@@ -166,7 +187,7 @@ function Conversation({
         </div>
         <div className="flex gap-2">
           <label htmlFor="reply" className="sr-only">
-            Reply
+            {t("task.reply")}
           </label>
           <textarea
             id="reply"
@@ -180,9 +201,7 @@ function Conversation({
                 e.currentTarget.form?.requestSubmit();
               }
             }}
-            placeholder={
-              disabled ? "This task is wrapping up" : "Type a reply (Enter sends, Shift+Enter for a new line)"
-            }
+            placeholder={disabled ? t("task.wrappingUp") : t("task.replyPlaceholder")}
             className="flex-1 rounded border border-slate-300 px-2 py-1"
           />
           <button
@@ -190,7 +209,7 @@ function Conversation({
             disabled={disabled}
             className="rounded bg-blue-700 px-4 text-white disabled:opacity-50"
           >
-            Send
+            {t("task.send")}
           </button>
         </div>
       </form>
@@ -200,17 +219,18 @@ function Conversation({
 
 /** Pre-chat answers and task attributes, and the customer's CRM record when the admin set a URL. */
 function CustomerContext({ task, template }: { task: Assignment; template: string }) {
+  const { t } = useTranslation();
   const attributes = task.task_attributes;
   const answers = (attributes.pre_engagement_data ?? {}) as Record<string, unknown>;
   const crmUrl = template ? fillTemplate(template, attributes) : undefined;
   return (
-    <section aria-label="Customer">
-      <h2 className="text-sm font-semibold">Customer</h2>
+    <section aria-label={t("task.customer")}>
+      <h2 className="text-sm font-semibold">{t("task.customer")}</h2>
       <dl className="mt-1 grid grid-cols-[auto_1fr] gap-x-2 text-sm">
         {Object.entries({
-          name: attributes.customerName,
-          channel: task.task_channel,
-          queue: task.queue_name,
+          [t("task.name")]: attributes.customerName,
+          [t("task.channel")]: task.task_channel,
+          [t("task.queue")]: task.queue_name,
           ...answers,
         })
           .filter(([, v]) => v !== undefined && v !== null && v !== "")
@@ -223,7 +243,7 @@ function CustomerContext({ task, template }: { task: Assignment; template: strin
       </dl>
       {crmUrl && (
         <iframe
-          title="CRM record"
+          title={t("task.crm")}
           src={crmUrl}
           className="mt-2 h-64 w-full rounded border border-slate-200"
         />
@@ -244,51 +264,62 @@ export function fillTemplate(template: string, attributes: Record<string, unknow
   });
 }
 
-function Actions({ task, desktop, run }: { task: Assignment; desktop: DesktopState; run: Props["run"] }) {
+function Actions({
+  task,
+  desktop,
+  run,
+  host,
+}: {
+  task: Assignment;
+  desktop: DesktopState;
+  run: Props["run"];
+  host: PluginHost;
+}) {
+  const { t } = useTranslation();
   const [target, setTarget] = useState("");
   const [note, setNote] = useState("");
   const [disposition, setDisposition] = useState("");
-  const taskPath = `${DESKTOP}/Tasks/${task.task_sid}`;
   const assigned = task.task_status === "assigned";
   const codes = desktop.settings.disposition_codes;
   return (
-    <section aria-label="Actions" className="flex flex-col gap-4">
+    <section aria-label={t("task.actions")} className="flex flex-col gap-4">
       {assigned && (
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            if (target) void run(() => api("POST", `${taskPath}/Transfer`, { To: target, Note: note }));
+            if (target)
+              void run(() => host.invoke("TransferTask", { task: taskView(task), to: target, note }));
           }}
           className="flex flex-col gap-2"
         >
-          <h2 className="text-sm font-semibold">Transfer</h2>
+          <h2 className="text-sm font-semibold">{t("task.transfer")}</h2>
           <label className="flex flex-col gap-1 text-sm">
-            Transfer to
+            {t("task.transferTo")}
             <select
               value={target}
               onChange={(e) => setTarget(e.target.value)}
               className="rounded border border-slate-300 px-2 py-1"
             >
-              <option value="">Choose a queue or agent…</option>
-              <optgroup label="Queues">
+              <option value="">{t("task.chooseTarget")}</option>
+              <optgroup label={t("task.queues")}>
                 {desktop.queues.map((q) => (
                   <option key={q.sid} value={q.sid}>
                     {q.friendly_name}
                   </option>
                 ))}
               </optgroup>
-              <optgroup label="Agents">
+              <optgroup label={t("task.agents")}>
                 {desktop.workers.map((w) => (
                   <option key={w.sid} value={w.sid}>
                     {w.friendly_name}
-                    {w.available ? "" : " (unavailable)"}
+                    {w.available ? "" : ` (${t("task.unavailable")})`}
                   </option>
                 ))}
               </optgroup>
             </select>
           </label>
           <label className="flex flex-col gap-1 text-sm">
-            Note for whoever takes it
+            {t("task.note")}
             <input
               value={note}
               onChange={(e) => setNote(e.target.value)}
@@ -300,31 +331,33 @@ function Actions({ task, desktop, run }: { task: Assignment; desktop: DesktopSta
             disabled={!target}
             className="rounded bg-slate-700 px-3 py-1 text-sm text-white disabled:opacity-50"
           >
-            Transfer
+            {t("task.transfer")}
           </button>
         </form>
       )}
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          const status = assigned ? "wrapping" : "completed";
+          const view = taskView(task);
           void run(() =>
-            api("POST", taskPath, { AssignmentStatus: status, Disposition: disposition || undefined }),
+            assigned
+              ? host.invoke("WrapUpTask", { task: view, disposition: disposition || undefined })
+              : host.invoke("CompleteTask", { task: view, disposition: disposition || undefined }),
           );
         }}
         className="flex flex-col gap-2"
       >
-        <h2 className="text-sm font-semibold">{assigned ? "Wrap up" : "Complete"}</h2>
+        <h2 className="text-sm font-semibold">{assigned ? t("task.wrapUp") : t("task.complete")}</h2>
         {codes.length > 0 && (
           <label className="flex flex-col gap-1 text-sm">
-            Disposition
+            {t("task.disposition")}
             <select
               value={disposition}
               onChange={(e) => setDisposition(e.target.value)}
               required
               className="rounded border border-slate-300 px-2 py-1"
             >
-              <option value="">Choose…</option>
+              <option value="">{t("task.choose")}</option>
               {codes.map((c) => (
                 <option key={c}>{c}</option>
               ))}
@@ -332,7 +365,7 @@ function Actions({ task, desktop, run }: { task: Assignment; desktop: DesktopSta
           </label>
         )}
         <button type="submit" className="rounded bg-blue-700 px-3 py-1 text-sm text-white">
-          {assigned ? "Wrap up" : "Complete task"}
+          {assigned ? t("task.wrapUp") : t("task.completeTask")}
         </button>
       </form>
     </section>

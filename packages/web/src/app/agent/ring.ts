@@ -1,7 +1,5 @@
-import { customerName, type Assignment } from "./AgentDesktop.tsx";
-
 /** An incoming reservation: a short two-tone chime and, when allowed, a browser notification. */
-export function ring(task: Assignment): void {
+export function ring(notification: { title: string; body: string }): void {
   try {
     const audio = new AudioContext();
     for (const [i, frequency] of [880, 660].entries()) {
@@ -18,5 +16,5 @@ export function ring(task: Assignment): void {
     // No audio device, or the page has not been interacted with yet: the banner still shows.
   }
   if ("Notification" in window && Notification.permission === "granted" && document.hidden)
-    new Notification("Incoming task", { body: `${task.task_channel ?? "task"} from ${customerName(task)}` });
+    new Notification(notification.title, { body: notification.body });
 }

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { api, ApiFailure, DESKTOP } from "../api.ts";
 import type { Me } from "../App.tsx";
 import { customerName, type Assignment } from "../agent/AgentDesktop.tsx";
@@ -22,6 +23,7 @@ interface TeamMember {
  * for an agent's skills and channel capacity.
  */
 export function SupervisorView({ me }: { me: Me }) {
+  const { t } = useTranslation();
   const [queues, setQueues] = useState<QueueFigures[]>([]);
   const [team, setTeam] = useState<TeamMember[]>([]);
   const [filter, setFilter] = useState("");
@@ -75,25 +77,25 @@ export function SupervisorView({ me }: { me: Me }) {
   return (
     <div className="grid h-full grid-cols-[1fr_28rem] gap-4 overflow-hidden p-4">
       <div className="flex min-h-0 flex-col gap-4 overflow-y-auto">
-        <section aria-label="Queues">
-          <h2 className="mb-2 font-semibold">Queues</h2>
+        <section aria-label={t("supervisor.queues")}>
+          <h2 className="mb-2 font-semibold">{t("supervisor.queues")}</h2>
           <table className="w-full bg-white text-sm">
             <thead>
               <tr className="text-left text-slate-500">
                 <th scope="col" className="p-2">
-                  Queue
+                  {t("supervisor.queue")}
                 </th>
                 <th scope="col" className="p-2">
-                  Waiting
+                  {t("supervisor.waiting")}
                 </th>
                 <th scope="col" className="p-2">
-                  Longest wait
+                  {t("supervisor.longestWait")}
                 </th>
                 <th scope="col" className="p-2">
-                  Assigned
+                  {t("supervisor.assigned")}
                 </th>
                 <th scope="col" className="p-2">
-                  Available agents
+                  {t("supervisor.availableAgents")}
                 </th>
               </tr>
             </thead>
@@ -110,7 +112,7 @@ export function SupervisorView({ me }: { me: Me }) {
                   <td className="p-2" data-testid="waiting">
                     {(q.tasks_by_status.pending ?? 0) + (q.tasks_by_status.reserved ?? 0)}
                   </td>
-                  <td className="p-2">{q.longest_task_waiting_age}s</td>
+                  <td className="p-2">{t("supervisor.seconds", { seconds: q.longest_task_waiting_age })}</td>
                   <td className="p-2">{q.tasks_by_status.assigned ?? 0}</td>
                   <td className="p-2">
                     {q.total_available_workers} / {q.total_eligible_workers}
@@ -120,26 +122,26 @@ export function SupervisorView({ me }: { me: Me }) {
             </tbody>
           </table>
         </section>
-        <section aria-label="Team">
+        <section aria-label={t("supervisor.team")}>
           <div className="mb-2 flex items-end gap-3">
-            <h2 className="font-semibold">Team</h2>
+            <h2 className="font-semibold">{t("supervisor.team")}</h2>
             <label className="text-sm">
-              <span className="sr-only">Filter agents</span>
+              <span className="sr-only">{t("supervisor.filterAgents")}</span>
               <input
-                placeholder="Filter by name or skill"
+                placeholder={t("supervisor.filterPlaceholder")}
                 value={filter}
                 onChange={(e) => setFilter(e.target.value)}
                 className="rounded border border-slate-300 px-2 py-1"
               />
             </label>
             <label className="text-sm">
-              <span className="sr-only">Activity</span>
+              <span className="sr-only">{t("agent.activity")}</span>
               <select
                 value={activity}
                 onChange={(e) => setActivity(e.target.value)}
                 className="rounded border border-slate-300 px-2 py-1"
               >
-                <option value="">All activities</option>
+                <option value="">{t("supervisor.allActivities")}</option>
                 {activities.map((a) => (
                   <option key={a}>{a}</option>
                 ))}
@@ -167,23 +169,27 @@ export function SupervisorView({ me }: { me: Me }) {
                     onClick={() => setEditing(w)}
                     className="ml-auto text-blue-700 underline"
                   >
-                    Edit {w.friendly_name}
+                    {t("supervisor.edit", { name: w.friendly_name })}
                   </button>
                 </div>
                 <ul className="mt-1 flex flex-wrap gap-2">
-                  {w.tasks.map((t) => (
-                    <li key={t.reservation_sid}>
-                      {t.conversation_sid ? (
+                  {w.tasks.map((task) => (
+                    <li key={task.reservation_sid}>
+                      {task.conversation_sid ? (
                         <button
                           type="button"
-                          onClick={() => monitor(t, w.friendly_name)}
+                          onClick={() => monitor(task, w.friendly_name)}
                           className="rounded bg-slate-100 px-2 py-1 text-xs"
                         >
-                          Monitor {customerName(t)} ({t.task_channel}, {t.reservation_status})
+                          {t("supervisor.monitor", {
+                            name: customerName(task) ?? t("agent.customer"),
+                            channel: task.task_channel,
+                            status: task.reservation_status,
+                          })}
                         </button>
                       ) : (
                         <span className="rounded bg-slate-100 px-2 py-1 text-xs">
-                          {t.task_channel} · {t.reservation_status}
+                          {task.task_channel} · {task.reservation_status}
                         </span>
                       )}
                     </li>
@@ -205,7 +211,7 @@ export function SupervisorView({ me }: { me: Me }) {
             readySignal={ready}
           />
         ) : (
-          <p className="text-sm text-slate-500">Choose a chat under an agent to monitor it.</p>
+          <p className="text-sm text-slate-500">{t("supervisor.chooseChat")}</p>
         )}
       </div>
     </div>
@@ -227,6 +233,7 @@ function Monitor({
   listeners: StreamListeners;
   readySignal: number;
 }) {
+  const { t } = useTranslation();
   const { messages, whispers, typing, reload } = useConversation(conversationSid, listeners, readySignal);
   const [text, setText] = useState("");
   const [error, setError] = useState<string | undefined>();
@@ -244,10 +251,10 @@ function Monitor({
   };
   return (
     <section
-      aria-label="Live monitor"
+      aria-label={t("supervisor.liveMonitor")}
       className="flex min-h-0 flex-1 flex-col rounded border border-slate-200 bg-white"
     >
-      <h2 className="border-b border-slate-200 p-2 font-semibold">Monitoring {agent}'s chat</h2>
+      <h2 className="border-b border-slate-200 p-2 font-semibold">{t("supervisor.monitoring", { agent })}</h2>
       <MessageList
         messages={messages}
         whispers={whispers}
@@ -257,7 +264,7 @@ function Monitor({
       />
       <div className="flex flex-col gap-2 border-t border-slate-200 p-2">
         <label htmlFor="supervisor-note" className="text-sm">
-          Whisper to {agent}, or join the conversation
+          {t("supervisor.whisperTo", { agent })}
         </label>
         <textarea
           id="supervisor-note"
@@ -272,14 +279,14 @@ function Monitor({
             onClick={() => void act("whisper")}
             className="rounded bg-amber-600 px-3 py-1 text-sm text-white"
           >
-            Whisper
+            {t("supervisor.whisper")}
           </button>
           <button
             type="button"
             onClick={() => void act("barge")}
             className="rounded bg-red-700 px-3 py-1 text-sm text-white"
           >
-            Barge in
+            {t("supervisor.barge")}
           </button>
         </div>
         <ErrorLine error={error} />
@@ -290,6 +297,7 @@ function Monitor({
 
 function WorkerEditor({ worker, onDone }: { worker: TeamMember; onDone: () => void }) {
   const skills = Array.isArray(worker.attributes.skills) ? (worker.attributes.skills as string[]) : [];
+  const { t } = useTranslation();
   const [skillText, setSkillText] = useState(skills.join(", "));
   const [capacities, setCapacities] = useState(
     Object.fromEntries(worker.channels.map((c) => [c.unique_name, c.capacity])),
@@ -312,12 +320,12 @@ function WorkerEditor({ worker, onDone }: { worker: TeamMember; onDone: () => vo
   };
   return (
     <section
-      aria-label={`Edit ${worker.friendly_name}`}
+      aria-label={t("supervisor.edit", { name: worker.friendly_name })}
       className="rounded border border-slate-200 bg-white p-3"
     >
-      <h2 className="mb-2 font-semibold">Edit {worker.friendly_name}</h2>
+      <h2 className="mb-2 font-semibold">{t("supervisor.edit", { name: worker.friendly_name })}</h2>
       <label className="flex flex-col gap-1 text-sm">
-        Skills (comma-separated)
+        {t("supervisor.skills")}
         <input
           value={skillText}
           onChange={(e) => setSkillText(e.target.value)}
@@ -325,7 +333,7 @@ function WorkerEditor({ worker, onDone }: { worker: TeamMember; onDone: () => vo
         />
       </label>
       <fieldset className="mt-2 grid grid-cols-3 gap-2">
-        <legend className="text-sm">Channel capacity</legend>
+        <legend className="text-sm">{t("agent.capacity")}</legend>
         {Object.entries(capacities).map(([channel, n]) => (
           <label key={channel} className="flex flex-col text-xs">
             {channel}
@@ -346,10 +354,10 @@ function WorkerEditor({ worker, onDone }: { worker: TeamMember; onDone: () => vo
           onClick={() => void save()}
           className="rounded bg-blue-700 px-3 py-1 text-sm text-white"
         >
-          Save
+          {t("common.save")}
         </button>
         <button type="button" onClick={onDone} className="rounded bg-slate-200 px-3 py-1 text-sm">
-          Cancel
+          {t("common.cancel")}
         </button>
       </div>
       <ErrorLine error={error} />
