@@ -66,7 +66,7 @@ export function WidgetPanel({
   };
   const insertHint = (hint: string) => {
     if (!focused) return;
-    const current = typeof properties[focused] === "string" ? (properties[focused]) : "";
+    const current = typeof properties[focused] === "string" ? properties[focused] : "";
     setProperty(focused, current + hint);
   };
 
