@@ -452,6 +452,7 @@ function Builder({ flowSid, workspaceSid }: { flowSid: string; workspaceSid: str
             onPaneClick={() => setSelected(undefined)}
             deleteKeyCode={["Delete", "Backspace"]}
             fitView
+            fitViewOptions={{ maxZoom: 1 }}
           >
             <Background />
             <Controls />

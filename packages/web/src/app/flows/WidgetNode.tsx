@@ -34,7 +34,9 @@ export function WidgetNode({ data, selected }: NodeProps<WidgetNodeType>) {
       className={`rounded border-2 bg-white px-3 pt-2 pb-6 text-xs shadow-sm ${border}`}
       style={{ minWidth: Math.max(180, count * 80) }}
     >
-      {state.type !== "trigger" && <Handle type="target" position={Position.Top} id="in" />}
+      {state.type !== "trigger" && (
+        <Handle type="target" position={Position.Top} id="in" data-testid={`in-${state.name}`} />
+      )}
       <p className="font-semibold">{state.name}</p>
       <p className="text-slate-500">{widgetTypeName(t, state.type)}</p>
       {current && <p className="text-green-700">{t("flows.testRun.here")}</p>}

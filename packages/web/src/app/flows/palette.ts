@@ -71,7 +71,7 @@ export function liquidHints(states: Array<{ name: string; type: string }>, curre
   const hints = [
     "{{trigger.message.Body}}",
     "{{trigger.message.Author}}",
-    "{{trigger.conversation.ChannelAttributes}}",
+    "{{trigger.conversation.ChannelAttributes.customerName}}",
     "{{contact.channel.address}}",
     "{{flow.channel.address}}",
     "{{flow.data}}",
