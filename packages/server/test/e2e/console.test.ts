@@ -206,6 +206,23 @@ describe("admin console in Chromium", () => {
     expect(errors).toEqual([]);
   }, 180_000);
 
+  it("speaks the language each person chose, on every page they open", async () => {
+    screenshotsOnFailure("language");
+    const page = await open("language");
+    await signIn(page, "carmen@switchboard.demo");
+    await page.getByRole("button", { name: "Sign out" }).waitFor();
+    await page.getByLabel("Language").selectOption("fr");
+    await page.getByRole("button", { name: "Se déconnecter" }).waitFor({ timeout: SEE_MS });
+    await page.goto(`${baseUrl}/agent`);
+    await page.getByText("Aucune tâche").waitFor({ timeout: SEE_MS });
+    expect(await page.locator("html").getAttribute("lang")).toBe("fr");
+    // The setting is the person's, not the browser's: a fresh browser signs in to French too.
+    const elsewhere = await open("language-elsewhere");
+    await signIn(elsewhere, "carmen@switchboard.demo");
+    await elsewhere.getByRole("link", { name: "Poste de travail" }).waitFor({ timeout: SEE_MS });
+    expect(errors).toEqual([]);
+  }, 60_000);
+
   it("previews the workers a queue expression matches as it is typed", async () => {
     screenshotsOnFailure("queue");
     const admin = await open("queues");
