@@ -1,20 +1,11 @@
-import fs from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Switchboard } from "../../src/app.ts";
-import { DEMO_PASSWORD, ensureDemo, type DemoContactCenter } from "../../src/demo.ts";
-import { WEB_DIST } from "../../src/web/static.ts";
+import { ensureDemo, type DemoContactCenter } from "../../src/demo.ts";
 import { apiCalls } from "../support/api.ts";
 import { dialects, type TestDatabase } from "../support/databases.ts";
 import { startServer } from "../support/server.ts";
-
-const CHROMIUM = process.env.SWITCHBOARD_CHROMIUM ?? "/usr/bin/chromium";
-const SCREENSHOTS = path.resolve("test-results/screenshots");
-/** Browser steps wait this long for what they expect to see. */
-const SEE_MS = 10_000;
+import { ChromiumPages, SEE_MS, widgetSite } from "./chromium.ts";
 
 /**
  * The admin console in real Chromium, against the demo contact center: an admin builds a flow in
@@ -28,64 +19,34 @@ describe("admin console in Chromium", () => {
   let switchboard: Switchboard;
   let baseUrl: string;
   let demo: DemoContactCenter;
-  let site: http.Server;
-  let siteUrl: string;
-  let browser: Browser;
-  const pages: Array<{ name: string; page: Page }> = [];
-  const errors: string[] = [];
+  let site: { url: string; close: () => Promise<void> };
+  const chromium = new ChromiumPages();
+  const errors = chromium.errors;
   const api = apiCalls(
     () => baseUrl,
     () => ({ sid: demo.accountSid, token: demo.authToken }),
   );
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM))
-      throw new Error(`Chromium is needed at ${CHROMIUM} (apt-get install -y chromium)`);
-    if (!fs.existsSync(path.join(WEB_DIST, "index.html")))
-      throw new Error("Build the web apps first: npm run build");
+    await chromium.launch();
     db = await sqlite.create();
     ({ switchboard, baseUrl } = await startServer(db));
     demo = await ensureDemo(switchboard);
-    site = http.createServer((_request, response) => {
-      response.setHeader("Content-Type", "text/html");
-      response.end(`<!doctype html><html><head><title>Acme</title></head><body><h1>Acme Shop</h1>
-        <script src="${baseUrl}/widget.js" data-account="${demo.accountSid}" data-address="${demo.chatAddress}"></script></body></html>`);
-    });
-    await new Promise<void>((resolve) => site.listen(0, "127.0.0.1", resolve));
-    siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}/`;
-    browser = await chromium.launch({ executablePath: CHROMIUM });
+    site = await widgetSite(
+      `<script src="${baseUrl}/widget.js" data-account="${demo.accountSid}" data-address="${demo.chatAddress}"></script>`,
+    );
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await new Promise((resolve) => site?.close(resolve));
+    await chromium.close();
+    await site?.close();
     await switchboard?.close();
     await db?.drop();
   });
 
-  const open = async (name: string): Promise<Page> => {
-    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
-    const page = await context.newPage();
-    page.on("pageerror", (error) => errors.push(`${name}: ${error.message}`));
-    pages.push({ name, page });
-    return page;
-  };
-  const signIn = async (page: Page, email: string) => {
-    await page.goto(`${baseUrl}/signin`);
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(DEMO_PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(`${baseUrl}/`);
-  };
-  const screenshotsOnFailure = (test: string) =>
-    onTestFailed(async () => {
-      if (errors.length > 0) console.error(`Errors in the pages:\n${errors.join("\n")}`);
-      fs.mkdirSync(SCREENSHOTS, { recursive: true });
-      for (const { name, page } of pages)
-        await page
-          .screenshot({ path: path.join(SCREENSHOTS, `${test}-${name}.png`), fullPage: true })
-          .catch(() => undefined);
-    });
+  const open = async (name: string) => (await chromium.open(name, { width: 1600, height: 1000 })).page;
+  const signIn = (page: Page, email: string) => chromium.signIn(page, baseUrl, email);
+  const screenshotsOnFailure = (test: string) => chromium.screenshotsOnFailure(test);
   const becomeAvailable = async (page: Page) => {
     await page.goto(`${baseUrl}/agent`);
     await page.getByLabel("Activity").selectOption({ label: "Available" });
@@ -184,7 +145,7 @@ describe("admin console in Chromium", () => {
     await signIn(agent, "alice@switchboard.demo");
     await becomeAvailable(agent);
     const customer = await open("customer");
-    await customer.goto(siteUrl);
+    await customer.goto(site.url);
     await customer.getByRole("button", { name: "Open chat" }).click();
     const chat = customer.frameLocator("#switchboard-chat");
     await chat.getByLabel("Your name").fill("Eve");

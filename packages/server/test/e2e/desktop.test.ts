@@ -1,19 +1,10 @@
-import fs from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import path from "node:path";
-import { chromium, type Browser, type BrowserContext, type FrameLocator, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import type { BrowserContext, FrameLocator, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Switchboard } from "../../src/app.ts";
-import { DEMO_PASSWORD, ensureDemo, type DemoContactCenter } from "../../src/demo.ts";
-import { WEB_DIST } from "../../src/web/static.ts";
+import { ensureDemo, type DemoContactCenter } from "../../src/demo.ts";
 import { dialects, type TestDatabase } from "../support/databases.ts";
 import { startServer } from "../support/server.ts";
-
-const CHROMIUM = process.env.SWITCHBOARD_CHROMIUM ?? "/usr/bin/chromium";
-const SCREENSHOTS = path.resolve("test-results/screenshots");
-/** Browser steps wait this long for what they expect to see. */
-const SEE_MS = 10_000;
+import { ChromiumPages, SEE_MS, widgetSite } from "./chromium.ts";
 
 /**
  * The people of a contact center in real Chromium, against the demo contact center: a customer
@@ -27,65 +18,33 @@ describe("agent desktop, supervisor and widget in Chromium", () => {
   let switchboard: Switchboard;
   let baseUrl: string;
   let demo: DemoContactCenter;
-  let site: http.Server;
-  let siteUrl: string;
-  let browser: Browser;
-  const pages: Array<{ name: string; page: Page }> = [];
-  /** Uncaught errors in any page: printed when the test fails, and none are allowed. */
-  const errors: string[] = [];
+  let site: { url: string; close: () => Promise<void> };
+  const chromium = new ChromiumPages();
+  const errors = chromium.errors;
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM))
-      throw new Error(`Chromium is needed at ${CHROMIUM} (apt-get install -y chromium)`);
-    if (!fs.existsSync(path.join(WEB_DIST, "index.html")))
-      throw new Error("Build the web apps first: npm run build");
+    await chromium.launch();
     db = await sqlite.create();
     ({ switchboard, baseUrl } = await startServer(db));
     demo = await ensureDemo(switchboard);
-    // A customer's site on another origin, embedding the widget with one script tag.
-    site = http.createServer((_request, response) => {
-      response.setHeader("Content-Type", "text/html");
-      response.end(`<!doctype html><html><head><title>Acme</title></head><body><h1>Acme Shop</h1>
-        <script src="${baseUrl}/widget.js" data-account="${demo.accountSid}" data-address="${demo.chatAddress}"
-          data-title="Talk to Acme" data-color="#047857" data-fields="topic"></script></body></html>`);
-    });
-    await new Promise<void>((resolve) => site.listen(0, "127.0.0.1", resolve));
-    siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}/`;
-    browser = await chromium.launch({ executablePath: CHROMIUM });
+    site = await widgetSite(
+      `<script src="${baseUrl}/widget.js" data-account="${demo.accountSid}" data-address="${demo.chatAddress}"
+          data-title="Talk to Acme" data-color="#047857" data-fields="topic"></script>`,
+    );
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await new Promise((resolve) => site?.close(resolve));
+    await chromium.close();
+    await site?.close();
     await switchboard?.close();
     await db?.drop();
   });
 
-  const open = async (name: string): Promise<{ context: BrowserContext; page: Page }> => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    page.on("pageerror", (error) => errors.push(`${name}: ${error.message}`));
-    pages.push({ name, page });
-    return { context, page };
-  };
-
-  const signIn = async (page: Page, email: string) => {
-    await page.goto(`${baseUrl}/signin`);
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(DEMO_PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(`${baseUrl}/`);
-  };
+  const open = (name: string): Promise<{ context: BrowserContext; page: Page }> => chromium.open(name);
+  const signIn = (page: Page, email: string) => chromium.signIn(page, baseUrl, email);
 
   it("a chat goes from the widget to an agent and back, watched by a supervisor, through a network drop", async () => {
-    onTestFailed(async () => {
-      if (errors.length > 0) console.error(`Errors in the pages:\n${errors.join("\n")}`);
-      fs.mkdirSync(SCREENSHOTS, { recursive: true });
-      for (const { name, page } of pages)
-        await page
-          .screenshot({ path: path.join(SCREENSHOTS, `desktop-${name}.png`), fullPage: true })
-          .catch(() => undefined);
-    });
+    chromium.screenshotsOnFailure("desktop");
 
     // Alice, an agent, signs in and makes herself available.
     const agent = await open("agent");
@@ -101,7 +60,7 @@ describe("agent desktop, supervisor and widget in Chromium", () => {
 
     // A customer opens the widget on the shop's page and writes.
     const customer = await open("customer");
-    await customer.page.goto(siteUrl);
+    await customer.page.goto(site.url);
     await customer.page.getByRole("button", { name: "Open chat" }).click();
     const chat: FrameLocator = customer.page.frameLocator("#switchboard-chat");
     await chat.getByLabel("Your name").fill("Dana");

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { api } from "../api.ts";
 import { ErrorLine } from "../../shared/ErrorLine.tsx";
-import { buttonClass, Field, inputClass, Panel, useAttempt, useList } from "./common.tsx";
+import { buttonClass, Field, inputClass, Panel, useAttempt, useList, DeleteButton } from "./common.tsx";
 
 interface Address {
   sid: string;
@@ -178,13 +178,7 @@ export function AddressesAdmin({ workspaceSid }: { workspaceSid: string }) {
                     )}
                   </td>
                   <td>
-                    <button
-                      type="button"
-                      onClick={() => void attempt(() => api("DELETE", `${PATH}/${a.sid}`))}
-                      className="text-red-700 underline"
-                    >
-                      {t("common.delete")}
-                    </button>
+                    <DeleteButton path={`${PATH}/${a.sid}`} attempt={attempt} />
                   </td>
                 </tr>
               );

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { api } from "../api.ts";
 import { ErrorLine } from "../../shared/ErrorLine.tsx";
-import { buttonClass, Field, inputClass, Panel, useAttempt, useList } from "./common.tsx";
+import { buttonClass, Field, inputClass, Panel, useAttempt, useList, DeleteButton } from "./common.tsx";
 
 /** API keys for the account's integrations; a key's secret is shown once, when it is made. */
 export function KeysAdmin({ accountSid }: { accountSid: string }) {
@@ -33,13 +33,7 @@ export function KeysAdmin({ accountSid }: { accountSid: string }) {
             <code>{key.sid}</code>
             <span>{key.friendly_name}</span>
             <span className="text-slate-500">{key.date_created}</span>
-            <button
-              type="button"
-              onClick={() => void attempt(() => api("DELETE", `${base}/${key.sid}.json`))}
-              className="text-red-700 underline"
-            >
-              {t("admin.keys.revoke")}
-            </button>
+            <DeleteButton path={`${base}/${key.sid}.json`} attempt={attempt} label={t("admin.keys.revoke")} />
           </li>
         ))}
       </ul>

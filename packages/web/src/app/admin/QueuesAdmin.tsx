@@ -12,6 +12,7 @@ import {
   useAttempt,
   useList,
   useSettled,
+  DeleteButton,
 } from "./common.tsx";
 
 interface Queue {
@@ -76,13 +77,7 @@ export function QueuesAdmin({ workspaceSid }: { workspaceSid: string }) {
                   <button type="button" onClick={() => setDraft(queue)} className="text-blue-700 underline">
                     {t("common.edit")}
                   </button>
-                  <button
-                    type="button"
-                    onClick={() => void attempt(() => api("DELETE", `${base}/${queue.sid}`))}
-                    className="text-red-700 underline"
-                  >
-                    {t("common.delete")}
-                  </button>
+                  <DeleteButton path={`${base}/${queue.sid}`} attempt={attempt} />
                 </td>
               </tr>
             ))}

@@ -11,6 +11,7 @@ import {
   quietButtonClass,
   useAttempt,
   useList,
+  DeleteButton,
 } from "./common.tsx";
 
 interface Worker {
@@ -130,13 +131,7 @@ export function WorkersAdmin({ workspaceSid }: { workspaceSid: string }) {
                   >
                     {t("admin.workers.attributes")}
                   </button>
-                  <button
-                    type="button"
-                    onClick={() => void attempt(() => api("DELETE", `${base}/${worker.sid}`))}
-                    className="text-red-700 underline"
-                  >
-                    {t("common.delete")}
-                  </button>
+                  <DeleteButton path={`${base}/${worker.sid}`} attempt={attempt} />
                 </td>
               </tr>
             ))}
@@ -229,13 +224,7 @@ export function ActivitiesAdmin({ workspaceSid }: { workspaceSid: string }) {
             <span className="text-slate-500">
               {activity.available ? t("admin.activities.available") : t("admin.activities.unavailable")}
             </span>
-            <button
-              type="button"
-              onClick={() => void attempt(() => api("DELETE", `${base}/${activity.sid}`))}
-              className="text-red-700 underline"
-            >
-              {t("common.delete")}
-            </button>
+            <DeleteButton path={`${base}/${activity.sid}`} attempt={attempt} />
           </li>
         ))}
       </ul>
@@ -287,13 +276,7 @@ export function ChannelsAdmin({ workspaceSid }: { workspaceSid: string }) {
                 attempt(() => api("POST", `${base}/${channel.sid}`, { FriendlyName }))
               }
             />
-            <button
-              type="button"
-              onClick={() => void attempt(() => api("DELETE", `${base}/${channel.sid}`))}
-              className="text-red-700 underline"
-            >
-              {t("common.delete")}
-            </button>
+            <DeleteButton path={`${base}/${channel.sid}`} attempt={attempt} />
           </li>
         ))}
       </ul>

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { api } from "../api.ts";
 import { ErrorLine } from "../../shared/ErrorLine.tsx";
-import { buttonClass, Field, inputClass, Panel, useAttempt, useList } from "./common.tsx";
+import { buttonClass, Field, inputClass, Panel, useAttempt, useList, DeleteButton } from "./common.tsx";
 
 interface Webhook {
   sid: string;
@@ -72,13 +72,7 @@ export function WebhooksAdmin() {
                 >
                   {hook.status === "active" ? t("admin.webhooks.disable") : t("admin.webhooks.enable")}
                 </button>
-                <button
-                  type="button"
-                  onClick={() => void attempt(() => api("DELETE", `${BASE}/${hook.sid}`))}
-                  className="text-red-700 underline"
-                >
-                  {t("common.delete")}
-                </button>
+                <DeleteButton path={`${BASE}/${hook.sid}`} attempt={attempt} />
               </div>
               {open === hook.sid && <DeliveryLog webhookSid={hook.sid} />}
             </li>

@@ -13,6 +13,7 @@ import {
   useAttempt,
   useList,
   useSettled,
+  DeleteButton,
 } from "./common.tsx";
 
 interface Workflow {
@@ -104,13 +105,7 @@ export function WorkflowsAdmin({ workspaceSid }: { workspaceSid: string }) {
               <button type="button" onClick={() => open(workflow)} className="text-blue-700 underline">
                 {t("common.edit")}
               </button>
-              <button
-                type="button"
-                onClick={() => void attempt(() => api("DELETE", `${base}/${workflow.sid}`))}
-                className="text-red-700 underline"
-              >
-                {t("common.delete")}
-              </button>
+              <DeleteButton path={`${base}/${workflow.sid}`} attempt={attempt} />
             </li>
           ))}
         </ul>

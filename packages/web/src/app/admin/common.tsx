@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState, type ReactNode } from "react";
+import { useTranslation } from "react-i18next";
 import { api, ApiFailure } from "../api.ts";
 
 /** The message to show for a failed call. */
@@ -88,4 +89,26 @@ export function useSettled<T>(value: T, ms: number): T {
     return () => clearTimeout(timer);
   }, [value, ms]);
   return settled;
+}
+
+/** Deletes a resource by its path (through `attempt`, so a refusal shows and the list is re-read). */
+export function DeleteButton({
+  path,
+  attempt,
+  label,
+}: {
+  path: string;
+  attempt: (work: () => Promise<unknown>) => Promise<boolean>;
+  label?: string;
+}) {
+  const { t } = useTranslation();
+  return (
+    <button
+      type="button"
+      onClick={() => void attempt(() => api("DELETE", path))}
+      className="text-red-700 underline"
+    >
+      {label ?? t("common.delete")}
+    </button>
+  );
 }
