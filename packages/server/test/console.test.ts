@@ -203,7 +203,8 @@ describe.each(dialects())("the admin console's API on $dialect", ({ unavailable,
 
     const admin = new Browser(baseUrl);
     await admin.signIn("admin@switchboard.demo");
-    const settings = (await admin.call("GET", "/switchboard/v1/Desktop")).body.settings;
+    const settings = (await admin.call("GET", "/switchboard/v1/Desktop/Settings")).body;
+    expect(settings.plugins).toEqual([]);
     const put = (plugins: string[]) =>
       fetch(`${baseUrl}/switchboard/v1/Desktop/Settings`, {
         method: "POST",

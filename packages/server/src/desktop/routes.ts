@@ -635,13 +635,19 @@ export async function desktopRoutes(api: HttpServer, deps: DesktopDependencies):
     },
   );
 
+  api.get(
+    `${DESKTOP}/Settings`,
+    { config: { access: "admin" }, schema: { tags, summary: "The account's desktop settings" } },
+    (request) => settings.get(request.principal.accountSid),
+  );
+
   api.post(
     `${DESKTOP}/Settings`,
     {
       config: { access: "admin" },
       schema: {
         tags,
-        summary: "Set the desktop's canned responses, disposition codes and CRM link",
+        summary: "Set the desktop's canned responses, disposition codes, CRM link and plugins",
         body: desktopSettings,
       },
     },

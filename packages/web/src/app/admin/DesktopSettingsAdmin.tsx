@@ -14,8 +14,8 @@ export function DesktopSettingsAdmin() {
   const [error, setError] = useState<string | undefined>();
   const [saved, setSaved] = useState(false);
   useEffect(() => {
-    api<{ settings: unknown }>("GET", DESKTOP).then(
-      (desktop) => setJson(JSON.stringify(desktop.settings, null, 2)),
+    api<unknown>("GET", `${DESKTOP}/Settings`).then(
+      (settings) => setJson(JSON.stringify(settings, null, 2)),
       (e: unknown) => setError(failureText(e)),
     );
   }, []);

@@ -437,6 +437,7 @@ function SampleTask({ workspaceSid, json }: { workspaceSid: string; json: string
       setError(failureText(e));
     }
   };
+  const verdicts: Record<string, string> = t("admin.sample.verdicts", { returnObjects: true });
   const names = new Map(
     sample?.steps.flatMap((s) => s.candidates.map((c) => [c.worker_sid, c.worker_name] as const)),
   );
@@ -505,9 +506,7 @@ function SampleTask({ workspaceSid, json }: { workspaceSid: string; json: string
                   {step.candidates.map((c) => (
                     <tr key={c.worker_sid}>
                       <td>{c.worker_name}</td>
-                      <td>
-                        {t(`admin.sample.verdicts.${c.verdict as "eligible"}`, { defaultValue: c.verdict })}
-                      </td>
+                      <td>{verdicts[c.verdict] ?? c.verdict}</td>
                       <td className="text-slate-500">{c.detail}</td>
                     </tr>
                   ))}

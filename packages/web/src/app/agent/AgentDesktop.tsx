@@ -52,9 +52,10 @@ export interface Assignment {
  */
 export function AgentDesktop({ me }: { me: Me }) {
   const { t, i18n } = useTranslation();
-  const host = useMemo(
+  // One host per page: plugins start once and cannot be taken back, so a changed plugin list or
+  // language reaches them on the next page load.
+  const [host] = useState(
     () => new PluginHost({ sid: me.sid, friendlyName: me.friendly_name, role: me.role }, i18n.language),
-    [me, i18n.language],
   );
   const [plugins, setPlugins] = useState<"loading" | "ready">("loading");
   const [desktop, setDesktop] = useState<DesktopState | undefined>();
@@ -123,18 +124,15 @@ export function AgentDesktop({ me }: { me: Me }) {
   }, [host]);
 
   // Plugins start before any task shows: a plugin that guards accepting is in place first.
-  const pluginUrls = desktop?.settings.plugins.join("\n");
+  const pluginUrls = desktop?.settings.plugins;
+  const loading = useRef(false);
   useEffect(() => {
-    if (pluginUrls === undefined) return;
-    let current = true;
-    void host.load(pluginUrls ? pluginUrls.split("\n") : []).then((failures) => {
-      if (!current) return;
+    if (pluginUrls === undefined || loading.current) return;
+    loading.current = true;
+    void host.load(pluginUrls).then((failures) => {
       if (failures.length > 0) setError(t("agent.pluginFailed", { failures: failures.join("; ") }));
       setPlugins("ready");
     });
-    return () => {
-      current = false;
-    };
   }, [host, pluginUrls, t]);
 
   useEffect(() => {

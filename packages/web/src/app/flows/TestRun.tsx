@@ -82,12 +82,12 @@ export function TestRun({
       const execution = executions.executions.find((e) => e.contact_channel_address === run.identity);
       if (!execution) return;
       setEnded(execution.status === "ended");
+      if (execution.status === "ended") return onWidget(undefined);
       const steps = await api<{ steps: Array<{ transitioned_to: string }> }>(
         "GET",
         `/v2/Flows/${flowSid}/Executions/${execution.sid}/Steps?PageSize=1000`,
       );
-      const last = steps.steps.at(-1)?.transitioned_to;
-      if (!stopped) onWidget(execution.status === "ended" ? undefined : last);
+      if (!stopped) onWidget(steps.steps.at(-1)?.transitioned_to);
     };
     const timer = setInterval(() => void look().catch((e: unknown) => setError(failureText(e))), POLL_MS);
     return () => {
