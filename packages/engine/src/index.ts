@@ -76,3 +76,4 @@ export type { SimulationConfig, SimulationResult, StreamResult } from "./simulat
 export type { Distribution } from "./simulation/random.ts";
 export { Scenario } from "./routing/scenario.ts";
 export * from "./flows/index.ts";
+export * from "./insights/index.ts";

@@ -28,6 +28,9 @@ import { flowRoutes } from "./flows/routes.ts";
 import { flowTestRunRoutes } from "./flows/test-runs.ts";
 import { FlowRunner } from "./flows/runner.ts";
 import { FlowStore } from "./flows/store.ts";
+import { Mailer } from "./insights/mailer.ts";
+import { insightRoutes } from "./insights/routes.ts";
+import { Insights } from "./insights/service.ts";
 import { FlowTriggers } from "./flows/triggers.ts";
 import { TypingRelay } from "./conversations/typing.ts";
 import { MediaLinks } from "./media/links.ts";
@@ -90,6 +93,7 @@ export class Switchboard {
     readonly routing: RoutingService,
     readonly conversations: ConversationStore,
     readonly addresses: AddressStore,
+    readonly insights: Insights,
     readonly http: HttpServer,
     private readonly dispatcher: WebhookDispatcher,
     private readonly assignmentCallbacks: AssignmentCallbacks,
@@ -225,12 +229,22 @@ export class Switchboard {
       logger.child({ component: "outbound" }),
       { ...config.messaging, pollIntervalMs: config.pollIntervalMs },
     );
+    const insights = new Insights(
+      database,
+      events,
+      clock,
+      ids,
+      new Mailer(config.mail.relayUrl, config.mail.from),
+      logger.child({ component: "insights" }),
+      { pollIntervalMs: config.pollIntervalMs, checkMs: config.insightsCheckMs },
+    );
     // Subscriptions kept outside the webhooks table: workspace event callbacks, conversation
-    // webhooks, messages' status callbacks.
+    // webhooks, messages' status callbacks, alert rules' webhooks.
     const webhooks = new WebhookStore(database, events, ids, clock, async (batch, accountSids) => [
       ...routing.eventCallbacks(accountSids),
       ...(await conversationSubscriptions(conversations, batch)),
       ...(await statusCallbackSubscriptions(messages, batch)),
+      ...(await insights.alerts.subscriptions(batch)),
     ]);
     const dispatcher = new WebhookDispatcher(
       webhooks,
@@ -303,6 +317,7 @@ export class Switchboard {
       for (const channel of channels) channel.apiRoutes?.(api);
       streamTokenRoutes(api, routing, streamTokens, clock);
       userRoutes(api, users);
+      insightRoutes(api, insights, routing, database, clock);
       await desktopRoutes(api, {
         database,
         events,
@@ -331,6 +346,7 @@ export class Switchboard {
       routing,
       conversations,
       addresses,
+      insights,
       http,
       dispatcher,
       assignmentCallbacks,
@@ -363,6 +379,7 @@ export class Switchboard {
     this.flowRunner.start();
     this.flowTriggers.start();
     this.sender.start();
+    this.insights.start();
     for (const channel of this.channels) await channel.start?.();
     return address;
   }
@@ -381,6 +398,7 @@ export class Switchboard {
     await this.flowTriggers.stop();
     await this.flowRunner.stop();
     await this.sender.stop();
+    await this.insights.stop();
     for (const channel of this.channels) await channel.stop?.();
     await this.routing.close();
     await this.dispatcher.stop();

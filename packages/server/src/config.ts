@@ -82,6 +82,12 @@ const environmentSchema = z.object({
   SWITCHBOARD_SMTP_PORT: integer(0, 65535).optional(),
   SWITCHBOARD_MEDIA_MAX_BYTES: integer(1024, 100 * 1024 * 1024).default(16 * 1024 * 1024),
   SWITCHBOARD_PLUGIN_DIR: z.string().min(1).optional(),
+  SWITCHBOARD_MAIL_RELAY_URL: z
+    .string()
+    .regex(/^smtps?:\/\/.+/, "expected smtp://[USER:PASSWORD@]HOST[:PORT] or smtps://…")
+    .optional(),
+  SWITCHBOARD_MAIL_FROM: z.string().email("expected an email address").default("switchboard@localhost"),
+  SWITCHBOARD_INSIGHTS_CHECK_MS: integer(100, 3_600_000).default(60_000),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -143,6 +149,10 @@ export interface Config {
   email: { smtpPort: number | undefined };
   /** The largest file one upload or one email attachment may be. */
   mediaMaxBytes: number;
+  /** Mail the server itself sends (alerts, scheduled reports): relay URL, or undefined for none. */
+  mail: { relayUrl: string | undefined; from: string };
+  /** How often alert rules are evaluated and scheduled reports looked for. */
+  insightsCheckMs: number;
   /** SMPP links to SMSCs. */
   smpp: {
     /** How often an idle link checks the SMSC with enquire_link. */
@@ -224,6 +234,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     },
     email: { smtpPort: e.SWITCHBOARD_SMTP_PORT },
     mediaMaxBytes: e.SWITCHBOARD_MEDIA_MAX_BYTES,
+    mail: { relayUrl: e.SWITCHBOARD_MAIL_RELAY_URL, from: e.SWITCHBOARD_MAIL_FROM },
+    insightsCheckMs: e.SWITCHBOARD_INSIGHTS_CHECK_MS,
     smpp: {
       enquireLinkMs: e.SWITCHBOARD_SMPP_ENQUIRE_LINK_MS,
       reconnectBaseMs: e.SWITCHBOARD_SMPP_RECONNECT_BASE_MS,

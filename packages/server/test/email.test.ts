@@ -1,12 +1,11 @@
 import net from "node:net";
-import { simpleParser, type ParsedMail } from "mailparser";
 import nodemailer, { type SendMailOptions } from "nodemailer";
-import { SMTPServer } from "smtp-server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Switchboard } from "../src/app.ts";
 import { apiCalls } from "./support/api.ts";
 import { dialects, type TestDatabase } from "./support/databases.ts";
 import { supportDesk } from "./support/desk.ts";
+import { Relay } from "./support/relay.ts";
 import { eventually, startServer } from "./support/server.ts";
 import { localTwilio } from "./support/twilio-client.ts";
 
@@ -20,38 +19,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as net.AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-/** A real SMTP relay on loopback that requires a login and keeps every message it is given. */
-class Relay {
-  readonly received: ParsedMail[] = [];
-  port = 0;
-  private readonly server = new SMTPServer({
-    authOptional: false,
-    allowInsecureAuth: true,
-    hideSTARTTLS: true,
-    logger: false,
-    onAuth: (auth, _session, callback) =>
-      auth.username === "relay-user" && auth.password === "relay-pass"
-        ? callback(null, { user: auth.username })
-        : callback(new Error("Invalid login")),
-    onData: (stream, _session, callback) => {
-      simpleParser(stream).then((mail) => {
-        this.received.push(mail);
-        callback();
-      }, callback);
-    },
-  });
-
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-    this.port = (this.server.server.address() as net.AddressInfo).port;
-    return this;
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
 }
 
 describe.each(dialects())("email on $dialect", ({ unavailable, create }) => {

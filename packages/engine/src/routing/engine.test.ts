@@ -77,6 +77,7 @@ describe("routing: the task lifecycle", () => {
       WorkerName: "alice",
       WorkerAttributes: '{"skills":["en"]}',
       WorkerActivityName: "Available",
+      WorkerActivityAvailable: "true",
       TaskChannelUniqueName: "default",
     });
     expect(params.ReservationSid).toBe(created.resourceSid);

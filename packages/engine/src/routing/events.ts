@@ -138,6 +138,8 @@ export function eventCallbackParams(
     p.WorkerAttributes = JSON.stringify(worker.attributes);
     p.WorkerActivitySid = worker.activitySid;
     p.WorkerActivityName = worker.activityName;
+    // Not a TaskRouter parameter: reporting needs to know whether the worker could take work.
+    p.WorkerActivityAvailable = String(worker.available);
   }
   if (event.reservation) p.ReservationSid = event.reservation.sid;
   if (event.queue) {

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, type Config, type ConfigOverrides } from "../c
 import { Database } from "../platform/db/database.ts";
 import { migrateToLatest } from "../platform/db/migrate.ts";
 import { banner, ensureDemo } from "../demo.ts";
+import { forgetFacts } from "../insights/projector.ts";
 
 /**
  * `switchboard`: the one entry point operators use. Output meant for scripts (JSON) goes to standard
@@ -59,6 +60,25 @@ export function program(): Command {
         }
       } finally {
         await switchboard.close();
+      }
+    });
+
+  const insights = cli.command("insights").description("Reporting facts");
+  insights
+    .command("rebuild")
+    .description(
+      "Forget the reporting facts so the next start rebuilds them from the event log (server stopped)",
+    )
+    .option("--data <dir>", "data directory (env SWITCHBOARD_DATA_DIR, default ./data)")
+    .action(async (options: { data?: string }) => {
+      const config = configFrom({ dataDir: options.data });
+      const database = Database.open(config.databaseUrl);
+      try {
+        await migrateToLatest(database);
+        await forgetFacts(database);
+        process.stderr.write("Reporting facts cleared; the next start rebuilds them from the event log.\n");
+      } finally {
+        await database.close();
       }
     });
 

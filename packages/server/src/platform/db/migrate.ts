@@ -10,6 +10,7 @@ import * as media from "./migrations/0007-media.ts";
 import * as flows from "./migrations/0008-flows.ts";
 import * as people from "./migrations/0009-people.ts";
 import * as adminConsole from "./migrations/0010-console.ts";
+import * as insights from "./migrations/0011-insights.ts";
 
 /**
  * Versioned migrations, applied in name order and recorded in `kysely_migration`. A migration is
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<
   "0008-flows": flows,
   "0009-people": people,
   "0010-console": adminConsole,
+  "0011-insights": insights,
 };
 
 export class MigrationError extends Error {

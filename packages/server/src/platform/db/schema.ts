@@ -30,6 +30,14 @@ export interface Schema {
   users: UsersTable;
   user_sessions: UserSessionsTable;
   desktop_settings: DesktopSettingsTable;
+  insight_segments: InsightSegmentsTable;
+  insight_worker_slices: InsightWorkerSlicesTable;
+  insight_worker_states: InsightWorkerStatesTable;
+  insight_conversations: InsightConversationsTable;
+  insight_settings: InsightSettingsTable;
+  insight_metrics: InsightMetricsTable;
+  insight_alerts: InsightAlertsTable;
+  insight_schedules: InsightSchedulesTable;
 }
 
 export type AccountStatus = "active" | "suspended" | "closed";
@@ -508,5 +516,156 @@ export interface DesktopSettingsTable {
   account_sid: string;
   /** JSON: see desktop/settings.ts. */
   settings: string;
+  date_updated: string;
+}
+
+/** One stay of a task in a queue (engine `SegmentFact`); times in epoch ms. */
+export interface InsightSegmentsTable {
+  task_sid: string;
+  segment: number;
+  account_sid: string;
+  workspace_sid: string;
+  workflow_sid: string | null;
+  queue_sid: string | null;
+  queue_name: string | null;
+  channel: string;
+  direction: string;
+  conversation_sid: string | null;
+  transferred_from: string | null;
+  task_created_at: number;
+  entered_at: number;
+  /** floor(entered_at / 900 000): the 15-minute slice a report counts the segment in. */
+  entered_slice: number;
+  first_reserved_at: number | null;
+  accepted_at: number | null;
+  wrapup_at: number | null;
+  ended_at: number | null;
+  worker_sid: string | null;
+  worker_name: string | null;
+  team: string | null;
+  outcome: string | null;
+  queue_ms: number | null;
+  ring_ms: number | null;
+  talk_ms: number | null;
+  wrap_ms: number | null;
+  reservations: number;
+  rejected: number;
+  missed: number;
+  transferred: number;
+  /** JSON: reservations still ringing, SID → created at. */
+  ringing: string;
+  last_seq: number | string;
+  measure_1: number | null;
+  measure_2: number | null;
+  measure_3: number | null;
+  measure_4: number | null;
+  measure_5: number | null;
+  attribute_1: string | null;
+  attribute_2: string | null;
+  attribute_3: string | null;
+  attribute_4: string | null;
+  attribute_5: string | null;
+  attribute_6: string | null;
+  attribute_7: string | null;
+}
+
+export interface InsightWorkerSlicesTable {
+  worker_sid: string;
+  slice: number;
+  account_sid: string;
+  workspace_sid: string;
+  worker_name: string;
+  team: string | null;
+  available_ms: number;
+  busy_ms: number;
+  staffed_ms: number;
+}
+
+/** Each worker's state since its last event: the time since `since` is not in a slice yet. */
+export interface InsightWorkerStatesTable {
+  worker_sid: string;
+  account_sid: string;
+  workspace_sid: string;
+  worker_name: string;
+  team: string | null;
+  activity_name: string;
+  available: number;
+  tasks: number;
+  since: number;
+  last_seq: number | string;
+}
+
+export interface InsightConversationsTable {
+  conversation_sid: string;
+  account_sid: string;
+  channel: string | null;
+  created_at: number;
+  closed_at: number | null;
+  first_author: string | null;
+  first_message_at: number | null;
+  first_reply_at: number | null;
+  messages_from_first_author: number;
+  messages_from_others: number;
+  last_seq: number | string;
+}
+
+export interface InsightSettingsTable {
+  account_sid: string;
+  /** JSON: see insights/settings.ts. */
+  settings: string;
+  date_updated: string;
+}
+
+export interface InsightMetricsTable {
+  account_sid: string;
+  name: string;
+  formula: string;
+  format: string;
+  description: string;
+  date_created: string;
+  date_updated: string;
+}
+
+export interface InsightAlertsTable {
+  sid: string;
+  account_sid: string;
+  workspace_sid: string;
+  friendly_name: string;
+  metric: string;
+  /** `below` or `above` the threshold is a breach. */
+  comparison: string;
+  threshold: number;
+  window_minutes: number;
+  queue_sid: string | null;
+  /** JSON array of addresses. */
+  email_to: string;
+  webhook_url: string | null;
+  enabled: number;
+  /** `ok` or `firing`. */
+  state: string;
+  last_value: number | null;
+  date_evaluated: string | null;
+  date_fired: string | null;
+  date_created: string;
+  date_updated: string;
+}
+
+export interface InsightSchedulesTable {
+  sid: string;
+  account_sid: string;
+  workspace_sid: string;
+  friendly_name: string;
+  /** JSON: the report to send (metrics, group by, interval). */
+  report: string;
+  /** `daily` (yesterday's report) or `weekly` (the last seven days, sent on Mondays). */
+  frequency: string;
+  time_zone: string;
+  hour: number;
+  format: string;
+  email_to: string;
+  next_run_at: string;
+  date_last_sent: string | null;
+  last_error: string | null;
+  date_created: string;
   date_updated: string;
 }

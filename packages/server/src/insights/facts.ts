@@ -1,0 +1,380 @@
+import {
+  SLICE_MS,
+  type ConversationFact,
+  type ProjectedFacts,
+  type SegmentFact,
+  type SegmentOutcome,
+  type StoredFacts,
+  type WorkerTimeState,
+} from "@switchboard/engine";
+import { sql } from "kysely";
+import type { Database } from "../platform/db/database.ts";
+import type {
+  InsightConversationsTable,
+  InsightSegmentsTable,
+  InsightWorkerStatesTable,
+} from "../platform/db/schema.ts";
+
+/** Rows per INSERT: well under both dialects' bound-parameter limits (SQLite's is 32 766). */
+const ROWS_PER_INSERT = 200;
+
+/**
+ * The projection's facts in SQL: loading what a batch of events may touch, and writing back what
+ * the projection changed, inside the transaction that moves its cursor.
+ */
+export class FactStore {
+  constructor(private readonly database: Database) {}
+
+  /** The stored facts the events of a batch name: each task's latest segment, workers, conversations. */
+  async load(
+    db: Database["db"],
+    taskSids: string[],
+    workerSids: string[],
+    conversationSids: string[],
+  ): Promise<StoredFacts> {
+    const segments = new Map<string, SegmentFact>();
+    const workers = new Map<string, WorkerTimeState>();
+    const conversations = new Map<string, ConversationFact>();
+    for (const sids of chunks(taskSids)) {
+      const rows = await db
+        .selectFrom("insight_segments")
+        .selectAll()
+        .where("task_sid", "in", sids)
+        .execute();
+      for (const row of rows) {
+        const known = segments.get(row.task_sid);
+        if (!known || known.segment < row.segment) segments.set(row.task_sid, segmentOf(row));
+      }
+    }
+    for (const sids of chunks(workerSids)) {
+      const rows = await db
+        .selectFrom("insight_worker_states")
+        .selectAll()
+        .where("worker_sid", "in", sids)
+        .execute();
+      for (const row of rows) workers.set(row.worker_sid, workerStateOf(row));
+    }
+    for (const sids of chunks(conversationSids)) {
+      const rows = await db
+        .selectFrom("insight_conversations")
+        .selectAll()
+        .where("conversation_sid", "in", sids)
+        .execute();
+      for (const row of rows) conversations.set(row.conversation_sid, conversationOf(row));
+    }
+    return {
+      latestSegment: (sid) => segments.get(sid),
+      worker: (sid) => workers.get(sid),
+      conversation: (sid) => conversations.get(sid),
+    };
+  }
+
+  async write(db: Database["db"], facts: ProjectedFacts): Promise<void> {
+    for (const batch of chunks(facts.segments.map(segmentRow), ROWS_PER_INSERT)) {
+      await db
+        .insertInto("insight_segments")
+        .values(batch)
+        .onConflict((c) => c.columns(["task_sid", "segment"]).doUpdateSet(excludedAll(SEGMENT_UPDATED)))
+        .execute();
+    }
+    for (const batch of chunks(facts.workers.map(workerStateRow), ROWS_PER_INSERT)) {
+      await db
+        .insertInto("insight_worker_states")
+        .values(batch)
+        .onConflict((c) => c.column("worker_sid").doUpdateSet(excludedAll(WORKER_STATE_UPDATED)))
+        .execute();
+    }
+    for (const sids of chunks(facts.removedWorkers)) {
+      await db.deleteFrom("insight_worker_states").where("worker_sid", "in", sids).execute();
+    }
+    for (const batch of chunks(facts.conversations.map(conversationRow), ROWS_PER_INSERT)) {
+      await db
+        .insertInto("insight_conversations")
+        .values(batch)
+        .onConflict((c) => c.column("conversation_sid").doUpdateSet(excludedAll(CONVERSATION_UPDATED)))
+        .execute();
+    }
+    const slices = facts.slices.map((s) => ({
+      worker_sid: s.workerSid,
+      slice: s.sliceStart / SLICE_MS,
+      account_sid: s.accountSid,
+      workspace_sid: s.workspaceSid,
+      worker_name: s.workerName,
+      team: s.team,
+      available_ms: s.availableMs,
+      busy_ms: s.busyMs,
+      staffed_ms: s.staffedMs,
+    }));
+    for (const batch of chunks(slices, ROWS_PER_INSERT)) {
+      // Slices add up: time from this batch joins what earlier batches put in the same slice.
+      await db
+        .insertInto("insight_worker_slices")
+        .values(batch)
+        .onConflict((c) =>
+          c.columns(["worker_sid", "slice"]).doUpdateSet((eb) => ({
+            worker_name: eb.ref("excluded.worker_name"),
+            team: eb.ref("excluded.team"),
+            available_ms: sql<number>`insight_worker_slices.available_ms + excluded.available_ms`,
+            busy_ms: sql<number>`insight_worker_slices.busy_ms + excluded.busy_ms`,
+            staffed_ms: sql<number>`insight_worker_slices.staffed_ms + excluded.staffed_ms`,
+          })),
+        )
+        .execute();
+    }
+  }
+
+  /** Every fact, of every account: the start of a rebuild from the log. */
+  async clear(db: Database["db"]): Promise<void> {
+    for (const table of [
+      "insight_segments",
+      "insight_worker_slices",
+      "insight_worker_states",
+      "insight_conversations",
+    ] as const) {
+      await db.deleteFrom(table).execute();
+    }
+  }
+
+  /** Workers' states in a workspace: reports add the stretch each is in now. */
+  async workerStates(accountSid: string, workspaceSid: string): Promise<WorkerTimeState[]> {
+    const rows = await this.database.db
+      .selectFrom("insight_worker_states")
+      .selectAll()
+      .where("account_sid", "=", accountSid)
+      .where("workspace_sid", "=", workspaceSid)
+      .execute();
+    return rows.map(workerStateOf);
+  }
+}
+
+const SEGMENT_UPDATED = [
+  "workflow_sid",
+  "queue_sid",
+  "queue_name",
+  "channel",
+  "direction",
+  "conversation_sid",
+  "transferred_from",
+  "first_reserved_at",
+  "accepted_at",
+  "wrapup_at",
+  "ended_at",
+  "worker_sid",
+  "worker_name",
+  "team",
+  "outcome",
+  "queue_ms",
+  "ring_ms",
+  "talk_ms",
+  "wrap_ms",
+  "reservations",
+  "rejected",
+  "missed",
+  "transferred",
+  "ringing",
+  "last_seq",
+  "measure_1",
+  "measure_2",
+  "measure_3",
+  "measure_4",
+  "measure_5",
+  "attribute_1",
+  "attribute_2",
+  "attribute_3",
+  "attribute_4",
+  "attribute_5",
+  "attribute_6",
+  "attribute_7",
+] as const satisfies readonly (keyof InsightSegmentsTable)[];
+
+const WORKER_STATE_UPDATED = [
+  "worker_name",
+  "team",
+  "activity_name",
+  "available",
+  "tasks",
+  "since",
+  "last_seq",
+] as const satisfies readonly (keyof InsightWorkerStatesTable)[];
+
+const CONVERSATION_UPDATED = [
+  "channel",
+  "closed_at",
+  "first_author",
+  "first_message_at",
+  "first_reply_at",
+  "messages_from_first_author",
+  "messages_from_others",
+  "last_seq",
+] as const satisfies readonly (keyof InsightConversationsTable)[];
+
+/** `SET column = excluded.column` for each column: an upsert that replaces the row's facts. */
+function excludedAll(columns: readonly string[]) {
+  return Object.fromEntries(columns.map((column) => [column, sql.ref(`excluded.${column}`)]));
+}
+
+function chunks<T>(items: T[], size = 500): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export function segmentRow(s: SegmentFact): InsightSegmentsTable {
+  return {
+    task_sid: s.taskSid,
+    segment: s.segment,
+    account_sid: s.accountSid,
+    workspace_sid: s.workspaceSid,
+    workflow_sid: s.workflowSid,
+    queue_sid: s.queueSid,
+    queue_name: s.queueName,
+    channel: s.channel,
+    direction: s.direction,
+    conversation_sid: s.conversationSid,
+    transferred_from: s.transferredFrom,
+    task_created_at: s.taskCreatedAt,
+    entered_at: s.enteredAt,
+    entered_slice: Math.floor(s.enteredAt / SLICE_MS),
+    first_reserved_at: s.firstReservedAt,
+    accepted_at: s.acceptedAt,
+    wrapup_at: s.wrapupAt,
+    ended_at: s.endedAt,
+    worker_sid: s.workerSid,
+    worker_name: s.workerName,
+    team: s.team,
+    outcome: s.outcome,
+    queue_ms: s.queueMs,
+    ring_ms: s.ringMs,
+    talk_ms: s.talkMs,
+    wrap_ms: s.wrapMs,
+    reservations: s.reservations,
+    rejected: s.rejected,
+    missed: s.missed,
+    transferred: s.transferred ? 1 : 0,
+    ringing: JSON.stringify(s.ringing),
+    last_seq: s.lastSeq,
+    measure_1: s.measures[0] ?? null,
+    measure_2: s.measures[1] ?? null,
+    measure_3: s.measures[2] ?? null,
+    measure_4: s.measures[3] ?? null,
+    measure_5: s.measures[4] ?? null,
+    attribute_1: s.attributes[0] ?? null,
+    attribute_2: s.attributes[1] ?? null,
+    attribute_3: s.attributes[2] ?? null,
+    attribute_4: s.attributes[3] ?? null,
+    attribute_5: s.attributes[4] ?? null,
+    attribute_6: s.attributes[5] ?? null,
+    attribute_7: s.attributes[6] ?? null,
+  };
+}
+
+/** Postgres returns numeric columns the driver cannot fit in a double as strings; ours all fit. */
+const num = (value: number | string | null): number | null => (value === null ? null : Number(value));
+
+export function segmentOf(row: InsightSegmentsTable): SegmentFact {
+  return {
+    taskSid: row.task_sid,
+    segment: Number(row.segment),
+    accountSid: row.account_sid,
+    workspaceSid: row.workspace_sid,
+    workflowSid: row.workflow_sid,
+    queueSid: row.queue_sid,
+    queueName: row.queue_name,
+    channel: row.channel,
+    direction: row.direction,
+    conversationSid: row.conversation_sid,
+    transferredFrom: row.transferred_from,
+    taskCreatedAt: Number(row.task_created_at),
+    enteredAt: Number(row.entered_at),
+    firstReservedAt: num(row.first_reserved_at),
+    acceptedAt: num(row.accepted_at),
+    wrapupAt: num(row.wrapup_at),
+    endedAt: num(row.ended_at),
+    workerSid: row.worker_sid,
+    workerName: row.worker_name,
+    team: row.team,
+    outcome: row.outcome as SegmentOutcome | null,
+    queueMs: num(row.queue_ms),
+    ringMs: num(row.ring_ms),
+    talkMs: num(row.talk_ms),
+    wrapMs: num(row.wrap_ms),
+    reservations: Number(row.reservations),
+    rejected: Number(row.rejected),
+    missed: Number(row.missed),
+    transferred: Number(row.transferred) === 1,
+    measures: [row.measure_1, row.measure_2, row.measure_3, row.measure_4, row.measure_5].map(num),
+    attributes: [
+      row.attribute_1,
+      row.attribute_2,
+      row.attribute_3,
+      row.attribute_4,
+      row.attribute_5,
+      row.attribute_6,
+      row.attribute_7,
+    ],
+    ringing: JSON.parse(row.ringing) as Record<string, number>,
+    lastSeq: Number(row.last_seq),
+  };
+}
+
+function workerStateRow(w: WorkerTimeState): InsightWorkerStatesTable {
+  return {
+    worker_sid: w.workerSid,
+    account_sid: w.accountSid,
+    workspace_sid: w.workspaceSid,
+    worker_name: w.workerName,
+    team: w.team,
+    activity_name: w.activityName,
+    available: w.available ? 1 : 0,
+    tasks: w.tasks,
+    since: w.since,
+    last_seq: w.lastSeq,
+  };
+}
+
+function workerStateOf(row: InsightWorkerStatesTable): WorkerTimeState {
+  return {
+    workerSid: row.worker_sid,
+    accountSid: row.account_sid,
+    workspaceSid: row.workspace_sid,
+    workerName: row.worker_name,
+    team: row.team,
+    activityName: row.activity_name,
+    available: Number(row.available) === 1,
+    tasks: Number(row.tasks),
+    since: Number(row.since),
+    lastSeq: Number(row.last_seq),
+  };
+}
+
+function conversationRow(c: ConversationFact): InsightConversationsTable {
+  return {
+    conversation_sid: c.conversationSid,
+    account_sid: c.accountSid,
+    channel: c.channel,
+    created_at: c.createdAt,
+    closed_at: c.closedAt,
+    first_author: c.firstAuthor,
+    first_message_at: c.firstMessageAt,
+    first_reply_at: c.firstReplyAt,
+    messages_from_first_author: c.messagesFromFirstAuthor,
+    messages_from_others: c.messagesFromOthers,
+    last_seq: c.lastSeq,
+  };
+}
+
+export function conversationOf(row: InsightConversationsTable): ConversationFact {
+  return {
+    conversationSid: row.conversation_sid,
+    accountSid: row.account_sid,
+    channel: row.channel,
+    createdAt: Number(row.created_at),
+    closedAt: num(row.closed_at),
+    firstAuthor: row.first_author,
+    firstMessageAt: num(row.first_message_at),
+    firstReplyAt: num(row.first_reply_at),
+    messagesFromFirstAuthor: Number(row.messages_from_first_author),
+    messagesFromOthers: Number(row.messages_from_others),
+    lastSeq: Number(row.last_seq),
+  };
+}
