@@ -9,6 +9,7 @@ const GROUPS = {
   platform: () => import("./platform.bench.ts"),
   api: () => import("./api.bench.ts"),
   webchat: () => import("./webchat.bench.ts"),
+  insights: () => import("./insights.bench.ts"),
 } satisfies Record<string, () => Promise<{ run(): Promise<void> }>>;
 
 type Group = keyof typeof GROUPS;

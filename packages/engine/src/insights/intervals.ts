@@ -77,3 +77,26 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   }
   return cached;
 }
+
+/** Slices in each interval (`all`: none, the range is one interval). */
+const SLICES: Record<Exclude<ReportInterval, "all">, number> = { "15m": 1, "30m": 2, "60m": 4, day: 96 };
+
+/**
+ * How many 15-minute slices a database may add up together before the local intervals are formed:
+ * the largest divisor of the interval's slice count that every offset the zone has between `from`
+ * and `to` is a whole multiple of. Hours in any zone with whole-hour offsets (DST included) are
+ * whole UTC hours, so a month by hour in Paris is summed by the database in hours; days are summed
+ * by the database only in UTC, else by hour and merged into local days. 0 for `all`.
+ */
+export function alignedSlices(interval: ReportInterval, timeZone: string, from: number, to: number): number {
+  if (interval === "all") return 0;
+  const offsets = new Set<number>();
+  for (let at = from; at < to; at += 86_400_000) offsets.add(zoneOffsetMs(at, timeZone));
+  offsets.add(zoneOffsetMs(Math.max(from, to - 1), timeZone));
+  const wanted = SLICES[interval];
+  for (const size of [96, 4, 2, 1]) {
+    if (wanted % size !== 0) continue;
+    if ([...offsets].every((offset) => offset % (size * SLICE_MS) === 0)) return size;
+  }
+  return 1;
+}

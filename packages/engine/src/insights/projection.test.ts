@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { eventCallbackParams } from "../routing/events.ts";
 import { Scenario } from "../routing/scenario.ts";
-import { intervalStart, zoneOffsetMs } from "./intervals.ts";
+import { alignedSlices, intervalStart, zoneOffsetMs } from "./intervals.ts";
 import {
   InsightsProjection,
   type ConversationFact,
@@ -327,5 +327,18 @@ describe("intervals", () => {
       "2026-01-01T04:30:00.000Z",
     );
     expect(intervalStart(123, "all", "UTC", 7)).toBe(7);
+  });
+});
+
+describe("database buckets", () => {
+  it("lets the database sum whole local intervals only where every offset of the range allows it", () => {
+    const year = [Date.UTC(2026, 0, 1), Date.UTC(2027, 0, 1)] as const;
+    expect(alignedSlices("60m", "Europe/Paris", ...year)).toBe(4);
+    expect(alignedSlices("day", "Europe/Paris", ...year)).toBe(4);
+    expect(alignedSlices("day", "UTC", ...year)).toBe(96);
+    expect(alignedSlices("60m", "Asia/Kolkata", ...year)).toBe(2);
+    expect(alignedSlices("60m", "Asia/Kathmandu", ...year)).toBe(1);
+    expect(alignedSlices("30m", "UTC", ...year)).toBe(2);
+    expect(alignedSlices("all", "UTC", ...year)).toBe(0);
   });
 });

@@ -2,6 +2,7 @@ import type { SEGMENT_MEASURES } from "@switchboard/engine";
 import {
   SLICE_MS,
   WORKER_MEASURES,
+  alignedSlices,
   intervalStart,
   sliceWorkerTime,
   type Clock,
@@ -98,6 +99,7 @@ export class Reports {
     const dimensions = query.groupBy.map((name) => dimension(name, settings));
     for (const name of Object.keys(query.filters)) dimension(name, settings);
 
+    const bucket = alignedSlices(query.interval, query.timeZone, from, to);
     const rows = new Map<string, ReportRow>();
     const intervalOf = intervalCache(query.interval, query.timeZone, from);
     const add = (
@@ -120,7 +122,15 @@ export class Reports {
 
     const segmentMeasures = [...needed].filter((m) => !(m in WORKER_MEASURES));
     if (segmentMeasures.length > 0 || needed.size === 0) {
-      for (const row of await this.segmentTotals(query, from, to, dimensions, segmentMeasures, settings)) {
+      for (const row of await this.segmentTotals(
+        query,
+        from,
+        to,
+        bucket,
+        dimensions,
+        segmentMeasures,
+        settings,
+      )) {
         add(Number(row.slice), groupOf(row, dimensions), measuresOf(row, segmentMeasures));
       }
     }
@@ -129,7 +139,7 @@ export class Reports {
       query.groupBy.every((d) => WORKER_DIMENSIONS.has(d)) &&
       Object.keys(query.filters).every((d) => WORKER_DIMENSIONS.has(d));
     if (workerMeasures.length > 0 && workerSplit) {
-      for (const row of await this.workerTotals(query, from, to, dimensions)) {
+      for (const row of await this.workerTotals(query, from, to, bucket, dimensions)) {
         add(Number(row.slice), groupOf(row, dimensions), measuresOf(row, workerMeasures));
       }
       await this.addCurrentStretches(query, from, to, (slice, group, measures) =>
@@ -161,6 +171,7 @@ export class Reports {
     query: ReportQuery,
     from: number,
     to: number,
+    bucket: number,
     dimensions: Dimension[],
     measures: string[],
     settings: Settings,
@@ -169,7 +180,7 @@ export class Reports {
     const shortMs = settings.short_abandon_seconds * 1000;
     let q = this.database.db
       .selectFrom("insight_segments")
-      .select(sql<number>`entered_slice`.as("slice"))
+      .select(bucketStart(sql.ref("entered_slice"), bucket, from).as("slice"))
       .where("account_sid", "=", query.accountSid)
       .where("workspace_sid", "=", query.workspaceSid)
       .where("entered_slice", ">=", from / SLICE_MS)
@@ -180,20 +191,24 @@ export class Reports {
       if (d.label) q = q.select(sql<string>`max(${sql.ref(d.label)})`.as(`label_${d.name}`));
     }
     q = applyFilters(q, query.filters, (name) => dimension(name, settings).key);
-    const grouped = q.groupBy([sql`entered_slice`, ...dimensions.map((d) => sql.ref(d.key))] as never);
-    return await grouped.execute();
+    const groups = [
+      ...bucketGroup(sql.ref("entered_slice"), bucket),
+      ...dimensions.map((d) => sql.ref(d.key)),
+    ];
+    return await (groups.length > 0 ? q.groupBy(groups as never) : q).execute();
   }
 
   private async workerTotals(
     query: ReportQuery,
     from: number,
     to: number,
+    bucket: number,
     dimensions: Dimension[],
   ): Promise<Record<string, unknown>[]> {
     let q = this.database.db
       .selectFrom("insight_worker_slices")
       .select([
-        sql<number>`slice`.as("slice"),
+        bucketStart(sql.ref("slice"), bucket, from).as("slice"),
         sql<number>`sum(available_ms)`.as("available_ms"),
         sql<number>`sum(busy_ms)`.as("busy_ms"),
         sql<number>`sum(staffed_ms)`.as("staffed_ms"),
@@ -207,8 +222,8 @@ export class Reports {
       if (d.label) q = q.select(sql<string>`max(${sql.ref(d.label)})`.as(`label_${d.name}`));
     }
     q = applyFilters(q, query.filters, (name) => DIMENSION_COLUMNS[name as StandardDimension].key);
-    const grouped = q.groupBy([sql`slice`, ...dimensions.map((d) => sql.ref(d.key))] as never);
-    return await grouped.execute();
+    const groups = [...bucketGroup(sql.ref("slice"), bucket), ...dimensions.map((d) => sql.ref(d.key))];
+    return await (groups.length > 0 ? q.groupBy(groups as never) : q).execute();
   }
 
   /** Each worker's time since its last event, which no slice holds yet, up to now. */
@@ -238,6 +253,21 @@ export class Reports {
       }
     }
   }
+}
+
+/**
+ * The first slice of a row's database bucket: `bucket` slices summed together (see
+ * `alignedSlices`), or the whole range (0). Integer division on an integer column in both dialects.
+ */
+function bucketStart(slice: RawBuilder<unknown>, bucket: number, from: number): RawBuilder<number> {
+  if (bucket === 0) return sql<number>`${sql.lit(from / SLICE_MS)}`;
+  if (bucket === 1) return sql<number>`${slice}`;
+  return sql<number>`(${slice} / ${sql.lit(bucket)}) * ${sql.lit(bucket)}`;
+}
+
+function bucketGroup(slice: RawBuilder<unknown>, bucket: number): RawBuilder<unknown>[] {
+  if (bucket === 0) return [];
+  return [bucket === 1 ? slice : sql`${slice} / ${sql.lit(bucket)}`];
 }
 
 interface Dimension {
