@@ -8,7 +8,7 @@ import type { HttpServer } from "../platform/http/server.ts";
 export const WEB_DIST = path.resolve(import.meta.dirname, "../../../web/dist");
 
 /** Pages of the single-page app: each serves index.html, and the app draws the page from the path. */
-const APP_PAGES = ["/", "/signin", "/invite", "/agent", "/supervisor", "/admin", "/admin/*"];
+const APP_PAGES = ["/", "/signin", "/invite", "/agent", "/supervisor", "/insights", "/admin", "/admin/*"];
 /** The page the widget's script tag opens in its iframe, on any site. */
 const WIDGET_FRAME = "/widget/frame.html";
 

@@ -7,6 +7,7 @@ import { AcceptInvite } from "./AcceptInvite.tsx";
 import { AgentDesktop } from "./agent/AgentDesktop.tsx";
 import { SupervisorView } from "./supervisor/SupervisorView.tsx";
 import { AdminConsole } from "./admin/AdminConsole.tsx";
+import { InsightsView } from "./insights/InsightsView.tsx";
 import { Shell } from "./Shell.tsx";
 
 export interface Me {
@@ -56,6 +57,7 @@ function SignedIn({ path }: { path: string }) {
       {section === "agent" && <AgentDesktop me={me} />}
       {section === "supervisor" && <SupervisorView me={me} />}
       {section === "admin" && <AdminConsole me={me} path={page} />}
+      {section === "insights" && me.role !== "agent" && <InsightsView me={me} />}
     </Shell>
   );
 }

@@ -20,6 +20,7 @@ export function Shell({
   const links = [
     ...(me.worker_sid ? [{ href: "/agent", label: t("shell.desktop") }] : []),
     ...(me.role !== "agent" ? [{ href: "/supervisor", label: t("shell.supervisor") }] : []),
+    ...(me.role !== "agent" ? [{ href: "/insights", label: t("shell.insights") }] : []),
     ...(me.role === "admin" ? [{ href: "/admin", label: t("shell.admin") }] : []),
   ];
   const section = `/${page.split("/")[1]}`;
