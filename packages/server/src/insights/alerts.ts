@@ -6,8 +6,8 @@ import type { ConsumerCursors } from "../platform/events/cursors.ts";
 import { EventConsumer } from "../platform/events/event-consumer.ts";
 import type { EventLog, StoredEvent } from "../platform/events/event-log.ts";
 import type { PageRequest } from "../platform/http/paging.ts";
-import { byCreation } from "../platform/http/keyset.ts";
 import { isoAt } from "../platform/time.ts";
+import { WorkspaceRows } from "./workspace-rows.ts";
 import type { ExternalSubscription } from "../webhooks/store.ts";
 import type { Mailer } from "./mailer.ts";
 import type { Report, ReportQuery } from "./report.ts";
@@ -45,6 +45,7 @@ const MAIL_GIVE_UP_MS = 3_600_000;
  * moves its cursor only after the relay took the message.
  */
 export class AlertRules {
+  private readonly rows: WorkspaceRows<"insight_alerts">;
   private readonly mailConsumer: EventConsumer;
 
   constructor(
@@ -57,6 +58,7 @@ export class AlertRules {
     private readonly logger: Logger,
     pollIntervalMs: number,
   ) {
+    this.rows = new WorkspaceRows(database, "insight_alerts");
     this.mailConsumer = new EventConsumer(
       "insights.alert-mail",
       events,
@@ -73,6 +75,18 @@ export class AlertRules {
 
   stop(): Promise<void> {
     return this.mailConsumer.stop();
+  }
+
+  get(accountSid: string, sid: string): Promise<AlertRow | undefined> {
+    return this.rows.get(accountSid, sid);
+  }
+
+  list(accountSid: string, workspaceSid: string, request: PageRequest): Promise<AlertRow[]> {
+    return this.rows.list(accountSid, workspaceSid, request);
+  }
+
+  remove(accountSid: string, sid: string): Promise<boolean> {
+    return this.rows.remove(accountSid, sid);
   }
 
   async create(accountSid: string, input: AlertInput): Promise<AlertRow> {
@@ -92,26 +106,6 @@ export class AlertRules {
     return row;
   }
 
-  get(accountSid: string, sid: string): Promise<AlertRow | undefined> {
-    return this.database.db
-      .selectFrom("insight_alerts")
-      .selectAll()
-      .where("account_sid", "=", accountSid)
-      .where("sid", "=", sid)
-      .executeTakeFirst();
-  }
-
-  list(accountSid: string, workspaceSid: string, request: PageRequest): Promise<AlertRow[]> {
-    return byCreation(
-      this.database.db
-        .selectFrom("insight_alerts")
-        .selectAll()
-        .where("account_sid", "=", accountSid)
-        .where("workspace_sid", "=", workspaceSid),
-      request,
-    ).execute();
-  }
-
   async update(accountSid: string, sid: string, input: AlertInput): Promise<AlertRow | undefined> {
     await this.database.db
       .updateTable("insight_alerts")
@@ -120,15 +114,6 @@ export class AlertRules {
       .where("sid", "=", sid)
       .execute();
     return this.get(accountSid, sid);
-  }
-
-  async remove(accountSid: string, sid: string): Promise<boolean> {
-    const result = await this.database.db
-      .deleteFrom("insight_alerts")
-      .where("account_sid", "=", accountSid)
-      .where("sid", "=", sid)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
   }
 
   /** Evaluates every enabled rule of every account once. */

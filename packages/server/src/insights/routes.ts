@@ -17,7 +17,14 @@ import { sql, type SqlBool } from "kysely";
 import { z } from "zod";
 import type { Database } from "../platform/db/database.ts";
 import { ApiError, conflict, invalidParameter, notFound } from "../platform/errors.ts";
-import { origin, pageOf, pageRequest, pagingQuery, v1List } from "../platform/http/paging.ts";
+import {
+  origin,
+  pageOf,
+  pageRequest,
+  pagingQuery,
+  v1List,
+  type PageRequest,
+} from "../platform/http/paging.ts";
 import { API_PREFIX, type HttpServer } from "../platform/http/server.ts";
 import { isoAt } from "../platform/time.ts";
 import type { RoutingService } from "../routing/service.ts";
@@ -485,117 +492,150 @@ export function insightRoutes(
   scheduleRoutes(app, insights, workspace);
 }
 
+/** What the alert and schedule stores share: rows of one workspace, by SID. */
+interface WorkspaceRowStore<Row extends { sid: string; workspace_sid: string; date_created: string }, Input> {
+  create(accountSid: string, input: Input): Promise<Row>;
+  get(accountSid: string, sid: string): Promise<Row | undefined>;
+  list(accountSid: string, workspaceSid: string, request: PageRequest): Promise<Row[]>;
+  update(accountSid: string, sid: string, input: Input): Promise<Row | undefined>;
+  remove(accountSid: string, sid: string): Promise<boolean>;
+}
+
+/**
+ * List, create, fetch, change and delete routes for a workspace's rows (alert rules, report
+ * schedules): `input` checks a body and turns it into the store's input, `json` shows a row.
+ * Returns the lookup that 404s for another workspace's SID, for routes of its own.
+ */
+function collectionRoutes<
+  Row extends { sid: string; workspace_sid: string; date_created: string },
+  Input,
+  Body extends z.ZodType,
+>(
+  app: HttpServer,
+  options: {
+    path: string;
+    key: string;
+    noun: string;
+    store: WorkspaceRowStore<Row, Input>;
+    body: Body;
+    input: (request: FastifyRequest, body: z.infer<Body>) => Promise<Input>;
+    json: (request: FastifyRequest, row: Row) => object;
+    workspace: (request: FastifyRequest) => string;
+  },
+): (request: FastifyRequest) => Promise<Row> {
+  const { path, key, noun, store, body, input, json, workspace } = options;
+  const sidParams = workspaceParams.extend({ Sid: z.string() });
+  const found = async (request: FastifyRequest) => {
+    const row = await store.get(request.principal.accountSid, (request.params as { Sid: string }).Sid);
+    if (!row || row.workspace_sid !== workspace(request))
+      throw notFound(`The requested resource ${request.url.split("?")[0]} was not found`);
+    return row;
+  };
+  app.get(
+    path,
+    { schema: { tags, summary: `List ${noun}s`, params: workspaceParams, querystring: pagingQuery } },
+    async (request) => {
+      const page = pageRequest(request.query);
+      const rows = await store.list(request.principal.accountSid, workspace(request), page);
+      const result = pageOf(rows, page, (r) => [r.date_created, r.sid]);
+      return v1List(request, key, page, { ...result, items: result.items.map((r) => json(request, r)) });
+    },
+  );
+  app.post(
+    path,
+    { schema: { tags, summary: `Create a ${noun}`, params: workspaceParams, body } },
+    async (request, reply) => {
+      const row = await store.create(
+        request.principal.accountSid,
+        await input(request, request.body as z.infer<Body>),
+      );
+      return reply.status(201).send(json(request, row));
+    },
+  );
+  app.get(
+    `${path}/:Sid`,
+    { schema: { tags, summary: `Fetch a ${noun}`, params: sidParams } },
+    async (request) => json(request, await found(request)),
+  );
+  app.post(
+    `${path}/:Sid`,
+    { schema: { tags, summary: `Change a ${noun}`, params: sidParams, body } },
+    async (request) => {
+      await found(request);
+      const row = await store.update(
+        request.principal.accountSid,
+        request.params.Sid,
+        await input(request, request.body as z.infer<Body>),
+      );
+      return json(request, row!);
+    },
+  );
+  app.delete(
+    `${path}/:Sid`,
+    { schema: { tags, summary: `Delete a ${noun}`, params: sidParams } },
+    async (request, reply) => {
+      await found(request);
+      await store.remove(request.principal.accountSid, request.params.Sid);
+      return reply.status(204).send();
+    },
+  );
+  return found;
+}
+
 function alertRoutes(
   app: HttpServer,
   insights: Insights,
   workspace: (request: FastifyRequest) => string,
 ): void {
-  const sidParams = workspaceParams.extend({ Sid: z.string() });
-  const alertJson = (request: FastifyRequest, row: AlertRow) => ({
-    sid: row.sid,
-    account_sid: row.account_sid,
-    workspace_sid: row.workspace_sid,
-    friendly_name: row.friendly_name,
-    metric: row.metric,
-    comparison: row.comparison,
-    threshold: Number(row.threshold),
-    window_minutes: Number(row.window_minutes),
-    task_queue_sid: row.queue_sid,
-    email_to: JSON.parse(row.email_to) as string[],
-    webhook_url: row.webhook_url,
-    enabled: Number(row.enabled) === 1,
-    state: row.state,
-    last_value: row.last_value === null ? null : Number(row.last_value),
-    date_evaluated: row.date_evaluated,
-    date_fired: row.date_fired,
-    date_created: row.date_created,
-    date_updated: row.date_updated,
-    url: `${origin(request)}${API_PREFIX}/Workspaces/${row.workspace_sid}/Insights/Alerts/${row.sid}`,
+  collectionRoutes(app, {
+    path: `${WORKSPACE_INSIGHTS}/Alerts`,
+    key: "alerts",
+    noun: "alert rule",
+    store: insights.alerts,
+    body: alertBody,
+    workspace,
+    input: async (request, body): Promise<AlertInput> => {
+      const catalog = await insights.definitions.catalog(request.principal.accountSid);
+      if (!catalog.get(body.Metric))
+        throw invalidParameter(`Invalid parameter Metric: no metric named ${body.Metric}`);
+      if (body.EmailTo.length > 0) requireMail(insights);
+      if (body.EmailTo.length === 0 && !body.WebhookUrl)
+        throw invalidParameter("Invalid parameter EmailTo: an alert needs EmailTo, WebhookUrl or both");
+      return {
+        workspaceSid: workspace(request),
+        friendlyName: body.FriendlyName,
+        metric: body.Metric,
+        comparison: body.Comparison,
+        threshold: body.Threshold,
+        windowMinutes: body.WindowMinutes,
+        queueSid: body.TaskQueueSid ?? null,
+        emailTo: body.EmailTo,
+        webhookUrl: body.WebhookUrl ?? null,
+        enabled: body.Enabled === "true",
+      };
+    },
+    json: (request, row: AlertRow) => ({
+      sid: row.sid,
+      account_sid: row.account_sid,
+      workspace_sid: row.workspace_sid,
+      friendly_name: row.friendly_name,
+      metric: row.metric,
+      comparison: row.comparison,
+      threshold: Number(row.threshold),
+      window_minutes: Number(row.window_minutes),
+      task_queue_sid: row.queue_sid,
+      email_to: JSON.parse(row.email_to) as string[],
+      webhook_url: row.webhook_url,
+      enabled: Number(row.enabled) === 1,
+      state: row.state,
+      last_value: row.last_value === null ? null : Number(row.last_value),
+      date_evaluated: row.date_evaluated,
+      date_fired: row.date_fired,
+      date_created: row.date_created,
+      date_updated: row.date_updated,
+      url: `${origin(request)}${API_PREFIX}/Workspaces/${row.workspace_sid}/Insights/Alerts/${row.sid}`,
+    }),
   });
-  const input = async (request: FastifyRequest, body: z.infer<typeof alertBody>): Promise<AlertInput> => {
-    const catalog = await insights.definitions.catalog(request.principal.accountSid);
-    if (!catalog.get(body.Metric))
-      throw invalidParameter(`Invalid parameter Metric: no metric named ${body.Metric}`);
-    if (body.EmailTo.length > 0 && !insights.mailer.configured)
-      throw invalidParameter(
-        "Invalid parameter EmailTo: this server has no mail relay (SWITCHBOARD_MAIL_RELAY_URL)",
-      );
-    if (body.EmailTo.length === 0 && !body.WebhookUrl)
-      throw invalidParameter("Invalid parameter EmailTo: an alert needs EmailTo, WebhookUrl or both");
-    return {
-      workspaceSid: workspace(request),
-      friendlyName: body.FriendlyName,
-      metric: body.Metric,
-      comparison: body.Comparison,
-      threshold: body.Threshold,
-      windowMinutes: body.WindowMinutes,
-      queueSid: body.TaskQueueSid ?? null,
-      emailTo: body.EmailTo,
-      webhookUrl: body.WebhookUrl ?? null,
-      enabled: body.Enabled === "true",
-    };
-  };
-  const found = async (request: FastifyRequest) => {
-    const row = await insights.alerts.get(
-      request.principal.accountSid,
-      (request.params as { Sid: string }).Sid,
-    );
-    if (!row || row.workspace_sid !== workspace(request))
-      throw notFound(`The requested resource ${request.url.split("?")[0]} was not found`);
-    return row;
-  };
-
-  app.get(
-    `${WORKSPACE_INSIGHTS}/Alerts`,
-    { schema: { tags, summary: "Alert rules", params: workspaceParams, querystring: pagingQuery } },
-    async (request) => {
-      const page = pageRequest(request.query);
-      const rows = await insights.alerts.list(request.principal.accountSid, workspace(request), page);
-      const result = pageOf(rows, page, (r) => [r.date_created, r.sid]);
-      return v1List(request, "alerts", page, {
-        ...result,
-        items: result.items.map((r) => alertJson(request, r)),
-      });
-    },
-  );
-  app.post(
-    `${WORKSPACE_INSIGHTS}/Alerts`,
-    { schema: { tags, summary: "Create an alert rule", params: workspaceParams, body: alertBody } },
-    async (request, reply) => {
-      const row = await insights.alerts.create(
-        request.principal.accountSid,
-        await input(request, request.body),
-      );
-      return reply.status(201).send(alertJson(request, row));
-    },
-  );
-  app.get(
-    `${WORKSPACE_INSIGHTS}/Alerts/:Sid`,
-    { schema: { tags, summary: "An alert rule", params: sidParams } },
-    async (request) => alertJson(request, await found(request)),
-  );
-  app.post(
-    `${WORKSPACE_INSIGHTS}/Alerts/:Sid`,
-    { schema: { tags, summary: "Change an alert rule", params: sidParams, body: alertBody } },
-    async (request) => {
-      await found(request);
-      const row = await insights.alerts.update(
-        request.principal.accountSid,
-        request.params.Sid,
-        await input(request, request.body),
-      );
-      return alertJson(request, row!);
-    },
-  );
-  app.delete(
-    `${WORKSPACE_INSIGHTS}/Alerts/:Sid`,
-    { schema: { tags, summary: "Delete an alert rule", params: sidParams } },
-    async (request, reply) => {
-      await found(request);
-      await insights.alerts.remove(request.principal.accountSid, request.params.Sid);
-      return reply.status(204).send();
-    },
-  );
 }
 
 function scheduleRoutes(
@@ -603,8 +643,7 @@ function scheduleRoutes(
   insights: Insights,
   workspace: (request: FastifyRequest) => string,
 ): void {
-  const sidParams = workspaceParams.extend({ Sid: z.string() });
-  const scheduleJson = (request: FastifyRequest, row: ScheduleRow) => {
+  const json = (request: FastifyRequest, row: ScheduleRow) => {
     const input = inputOf(row);
     return {
       sid: row.sid,
@@ -627,93 +666,47 @@ function scheduleRoutes(
       url: `${origin(request)}${API_PREFIX}/Workspaces/${row.workspace_sid}/Insights/Schedules/${row.sid}`,
     };
   };
-  const input = async (
-    request: FastifyRequest,
-    body: z.infer<typeof scheduleBody>,
-  ): Promise<ScheduleInput> => {
-    const accountSid = request.principal.accountSid;
-    if (!insights.mailer.configured)
-      throw invalidParameter(
-        "Invalid parameter EmailTo: this server has no mail relay (SWITCHBOARD_MAIL_RELAY_URL)",
-      );
-    if (body.EmailTo.length === 0) throw invalidParameter("Invalid parameter EmailTo: at least one address");
-    const [catalog, settings] = await Promise.all([
-      insights.definitions.catalog(accountSid),
-      insights.settings.get(accountSid),
-    ]);
-    const metrics = body.Metrics.length > 0 ? body.Metrics : DEFAULT_METRICS;
-    const unknown = metrics.find((m) => !catalog.get(m));
-    if (unknown) throw invalidParameter(`Invalid parameter Metrics: no metric named ${unknown}`);
-    explained(() => body.GroupBy.forEach((d) => dimension(d, settings)));
-    return {
-      workspaceSid: workspace(request),
-      friendlyName: body.FriendlyName,
-      report: { metrics, groupBy: body.GroupBy, interval: body.Interval },
-      frequency: body.Frequency,
-      timeZone: body.TimeZone,
-      hour: body.Hour,
-      format: body.Format,
-      emailTo: body.EmailTo,
-    };
-  };
-  const found = async (request: FastifyRequest) => {
-    const row = await insights.schedules.get(
-      request.principal.accountSid,
-      (request.params as { Sid: string }).Sid,
-    );
-    if (!row || row.workspace_sid !== workspace(request))
-      throw notFound(`The requested resource ${request.url.split("?")[0]} was not found`);
-    return row;
-  };
-
-  app.get(
-    `${WORKSPACE_INSIGHTS}/Schedules`,
-    {
-      schema: { tags, summary: "Scheduled report emails", params: workspaceParams, querystring: pagingQuery },
+  const found = collectionRoutes(app, {
+    path: `${WORKSPACE_INSIGHTS}/Schedules`,
+    key: "schedules",
+    noun: "scheduled report email",
+    store: insights.schedules,
+    body: scheduleBody,
+    workspace,
+    json,
+    input: async (request, body): Promise<ScheduleInput> => {
+      const accountSid = request.principal.accountSid;
+      requireMail(insights);
+      if (body.EmailTo.length === 0)
+        throw invalidParameter("Invalid parameter EmailTo: at least one address");
+      const [catalog, settings] = await Promise.all([
+        insights.definitions.catalog(accountSid),
+        insights.settings.get(accountSid),
+      ]);
+      const metrics = body.Metrics.length > 0 ? body.Metrics : DEFAULT_METRICS;
+      const unknown = metrics.find((m) => !catalog.get(m));
+      if (unknown) throw invalidParameter(`Invalid parameter Metrics: no metric named ${unknown}`);
+      explained(() => body.GroupBy.forEach((d) => dimension(d, settings)));
+      return {
+        workspaceSid: workspace(request),
+        friendlyName: body.FriendlyName,
+        report: { metrics, groupBy: body.GroupBy, interval: body.Interval },
+        frequency: body.Frequency,
+        timeZone: body.TimeZone,
+        hour: body.Hour,
+        format: body.Format,
+        emailTo: body.EmailTo,
+      };
     },
-    async (request) => {
-      const page = pageRequest(request.query);
-      const rows = await insights.schedules.list(request.principal.accountSid, workspace(request), page);
-      const result = pageOf(rows, page, (r) => [r.date_created, r.sid]);
-      return v1List(request, "schedules", page, {
-        ...result,
-        items: result.items.map((r) => scheduleJson(request, r)),
-      });
-    },
-  );
-  app.post(
-    `${WORKSPACE_INSIGHTS}/Schedules`,
-    { schema: { tags, summary: "Schedule a report email", params: workspaceParams, body: scheduleBody } },
-    async (request, reply) => {
-      const row = await insights.schedules.create(
-        request.principal.accountSid,
-        await input(request, request.body),
-      );
-      return reply.status(201).send(scheduleJson(request, row));
-    },
-  );
-  app.get(
-    `${WORKSPACE_INSIGHTS}/Schedules/:Sid`,
-    { schema: { tags, summary: "A scheduled report email", params: sidParams } },
-    async (request) => scheduleJson(request, await found(request)),
-  );
-  app.post(
-    `${WORKSPACE_INSIGHTS}/Schedules/:Sid`,
-    { schema: { tags, summary: "Change a scheduled report email", params: sidParams, body: scheduleBody } },
-    async (request) => {
-      await found(request);
-      const row = await insights.schedules.update(
-        request.principal.accountSid,
-        request.params.Sid,
-        await input(request, request.body),
-      );
-      return scheduleJson(request, row!);
-    },
-  );
+  });
   app.post(
     `${WORKSPACE_INSIGHTS}/Schedules/:Sid/Send`,
     {
-      schema: { tags, summary: "Send the scheduled report now, for its last full period", params: sidParams },
+      schema: {
+        tags,
+        summary: "Send the scheduled report now, for its last full period",
+        params: workspaceParams.extend({ Sid: z.string() }),
+      },
     },
     async (request) => {
       const row = await found(request);
@@ -727,18 +720,16 @@ function scheduleRoutes(
           "transient",
         );
       }
-      return scheduleJson(request, row);
+      return json(request, row);
     },
   );
-  app.delete(
-    `${WORKSPACE_INSIGHTS}/Schedules/:Sid`,
-    { schema: { tags, summary: "Delete a scheduled report email", params: sidParams } },
-    async (request, reply) => {
-      await found(request);
-      await insights.schedules.remove(request.principal.accountSid, request.params.Sid);
-      return reply.status(204).send();
-    },
-  );
+}
+
+function requireMail(insights: Insights): void {
+  if (!insights.mailer.configured)
+    throw invalidParameter(
+      "Invalid parameter EmailTo: this server has no mail relay (SWITCHBOARD_MAIL_RELAY_URL)",
+    );
 }
 
 /** The range asked for, or the last 24 hours. */

@@ -9,8 +9,8 @@ import type { Logger } from "pino";
 import type { Database } from "../platform/db/database.ts";
 import type { InsightSchedulesTable } from "../platform/db/schema.ts";
 import type { PageRequest } from "../platform/http/paging.ts";
-import { byCreation } from "../platform/http/keyset.ts";
 import { isoAt } from "../platform/time.ts";
+import { WorkspaceRows } from "./workspace-rows.ts";
 import { reportTable, toCsv, toXlsx } from "./export.ts";
 import type { Mailer } from "./mailer.ts";
 import type { Report, ReportQuery } from "./report.ts";
@@ -48,13 +48,28 @@ const LEASE_MS = 10 * 60_000;
  * days before Monday, sent on Mondays), as a CSV or Excel attachment.
  */
 export class ReportSchedules {
+  private readonly rows: WorkspaceRows<"insight_schedules">;
   constructor(
     private readonly database: Database,
     private readonly mailer: Mailer,
     private readonly ids: SidGenerator,
     private readonly clock: Clock,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.rows = new WorkspaceRows(database, "insight_schedules");
+  }
+
+  get(accountSid: string, sid: string): Promise<ScheduleRow | undefined> {
+    return this.rows.get(accountSid, sid);
+  }
+
+  list(accountSid: string, workspaceSid: string, request: PageRequest): Promise<ScheduleRow[]> {
+    return this.rows.list(accountSid, workspaceSid, request);
+  }
+
+  remove(accountSid: string, sid: string): Promise<boolean> {
+    return this.rows.remove(accountSid, sid);
+  }
 
   async create(accountSid: string, input: ScheduleInput): Promise<ScheduleRow> {
     const now = this.clock.now();
@@ -72,26 +87,6 @@ export class ReportSchedules {
     return row;
   }
 
-  get(accountSid: string, sid: string): Promise<ScheduleRow | undefined> {
-    return this.database.db
-      .selectFrom("insight_schedules")
-      .selectAll()
-      .where("account_sid", "=", accountSid)
-      .where("sid", "=", sid)
-      .executeTakeFirst();
-  }
-
-  list(accountSid: string, workspaceSid: string, request: PageRequest): Promise<ScheduleRow[]> {
-    return byCreation(
-      this.database.db
-        .selectFrom("insight_schedules")
-        .selectAll()
-        .where("account_sid", "=", accountSid)
-        .where("workspace_sid", "=", workspaceSid),
-      request,
-    ).execute();
-  }
-
   async update(accountSid: string, sid: string, input: ScheduleInput): Promise<ScheduleRow | undefined> {
     const now = this.clock.now();
     await this.database.db
@@ -101,15 +96,6 @@ export class ReportSchedules {
       .where("sid", "=", sid)
       .execute();
     return this.get(accountSid, sid);
-  }
-
-  async remove(accountSid: string, sid: string): Promise<boolean> {
-    const result = await this.database.db
-      .deleteFrom("insight_schedules")
-      .where("account_sid", "=", accountSid)
-      .where("sid", "=", sid)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
   }
 
   /** Sends every schedule that fell due. */

@@ -103,69 +103,42 @@ export function InsightsView({ me }: { me: Me }) {
     <div className="h-full overflow-auto bg-slate-50 p-4">
       <form className="mb-4 flex flex-wrap items-end gap-3 text-sm" onSubmit={(e) => e.preventDefault()}>
         {workspaces.items.length > 1 && (
-          <label className="flex flex-col">
-            {t("admin.workspace")}
-            <select
-              className={inputClass}
-              value={workspaceSid ?? ""}
-              onChange={(e) => setChosen(e.target.value)}
-            >
-              {workspaces.items.map((w) => (
-                <option key={w.sid} value={w.sid}>
-                  {w.friendly_name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <Choice
+            label={t("admin.workspace")}
+            value={workspaceSid ?? ""}
+            options={workspaces.items.map((w) => [w.sid, w.friendly_name])}
+            onChange={setChosen}
+          />
         )}
-        <label className="flex flex-col">
-          {t("insights.from")}
-          <input
-            type="date"
-            className={inputClass}
-            value={from}
-            max={to}
-            onChange={(e) => setFrom(e.target.value)}
-          />
-        </label>
-        <label className="flex flex-col">
-          {t("insights.to")}
-          <input
-            type="date"
-            className={inputClass}
-            value={to}
-            min={from}
-            onChange={(e) => setTo(e.target.value)}
-          />
-        </label>
-        <label className="flex flex-col">
-          {t("insights.interval")}
-          <select
-            className={inputClass}
-            value={interval}
-            onChange={(e) => setInterval_(e.target.value as typeof interval)}
-          >
-            {INTERVALS.map((i) => (
-              <option key={i} value={i}>
-                {t(`insights.intervals.${i}`)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="flex flex-col">
-          {t("insights.groupBy")}
-          <select
-            className={inputClass}
-            value={groupBy}
-            onChange={(e) => setGroupBy(e.target.value as typeof groupBy)}
-          >
-            {GROUPS.map((g) => (
-              <option key={g} value={g}>
-                {t(`insights.groups.${g}`)}
-              </option>
-            ))}
-          </select>
-        </label>
+        {(
+          [
+            [t("insights.from"), from, setFrom, { max: to }],
+            [t("insights.to"), to, setTo, { min: from }],
+          ] as const
+        ).map(([label, value, set, bounds]) => (
+          <label key={label} className="flex flex-col">
+            {label}
+            <input
+              type="date"
+              className={inputClass}
+              value={value}
+              {...bounds}
+              onChange={(e) => set(e.target.value)}
+            />
+          </label>
+        ))}
+        <Choice
+          label={t("insights.interval")}
+          value={interval}
+          options={INTERVALS.map((i) => [i, t(`insights.intervals.${i}`)])}
+          onChange={(v) => setInterval_(v as typeof interval)}
+        />
+        <Choice
+          label={t("insights.groupBy")}
+          value={groupBy}
+          options={GROUPS.map((g) => [g, t(`insights.groups.${g}`)])}
+          onChange={(v) => setGroupBy(v as typeof groupBy)}
+        />
         <span className="text-slate-500">{timeZone}</span>
         {base && (
           <span className="ml-auto flex gap-3">
@@ -308,6 +281,32 @@ const filterParam: Record<(typeof GROUPS)[number], string> = {
   team: "Team",
   channel: "Channel",
 };
+
+/** A labelled drop-down of [value, text] options. */
+function Choice({
+  label,
+  value,
+  options,
+  onChange,
+}: {
+  label: string;
+  value: string;
+  options: (readonly [string, string])[];
+  onChange: (value: string) => void;
+}) {
+  return (
+    <label className="flex flex-col">
+      {label}
+      <select className={inputClass} value={value} onChange={(e) => onChange(e.target.value)}>
+        {options.map(([key, text]) => (
+          <option key={key} value={key}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
 
 /** The segments behind a figure. */
 function DrillDown({ base, drill, onClose }: { base: string; drill: Drill; onClose: () => void }) {
