@@ -317,7 +317,7 @@ export class Switchboard {
       for (const channel of channels) channel.apiRoutes?.(api);
       streamTokenRoutes(api, routing, streamTokens, clock);
       userRoutes(api, users);
-      insightRoutes(api, insights, routing, database, clock);
+      insightRoutes(api, insights, routing, clock);
       await desktopRoutes(api, {
         database,
         events,

@@ -357,6 +357,26 @@ describe.each(dialects())("insights on $dialect", ({ unavailable, create }) => {
     expect(
       (await report(workspace, { Interval: "all", Metrics: "service_level" })).totals.values.service_level,
     ).toBeCloseTo(2 / 6, 10);
+
+    // What a metric still needs cannot be taken away from under it.
+    const withoutSurvey = await send("POST", "/switchboard/v1/Insights/Settings", { measures: [] });
+    expect(withoutSurvey.status).toBe(409);
+    expect(((await withoutSurvey.json()) as { message: string }).message).toContain(
+      'Metric csat uses "survey"',
+    );
+    const alert = await api.post(`/switchboard/v1/Workspaces/${workspace}/Insights/Alerts`, {
+      FriendlyName: "Unhappy customers",
+      Metric: "csat",
+      Comparison: "below",
+      Threshold: "3",
+      WebhookUrl: receiver.url,
+    });
+    expect(alert.status).toBe(201);
+    const removed = await send("DELETE", "/switchboard/v1/Insights/Metrics/csat");
+    expect(removed.status).toBe(409);
+    expect(((await removed.json()) as { message: string }).message).toBe(
+      'Metric csat is still used by alert "Unhappy customers"',
+    );
   });
 
   it("drills into the segments behind a figure, exports CSV and Excel, and pages a warehouse export", async () => {

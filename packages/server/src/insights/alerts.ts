@@ -221,18 +221,20 @@ export class AlertRules {
   private async mail(batch: StoredEvent[]): Promise<void> {
     for (const event of batch) {
       if (!ALERT_EVENTS.includes(event.eventType)) continue;
+      // A rule deleted since it fired has no one left to tell.
       const rule = await this.get(event.accountSid, event.resourceSid);
-      const to = rule ? (JSON.parse(rule.email_to) as string[]) : [];
+      if (!rule) continue;
+      const to = JSON.parse(rule.email_to) as string[];
       if (to.length === 0) continue;
       try {
         await this.mailer.send({
           to,
-          subject: `[Switchboard] ${event.eventType === ALERT_FIRED ? "Alert" : "Resolved"}: ${rule!.friendly_name}`,
-          text: `${event.description}\n\nWorkspace: ${rule!.workspace_sid}\nWindow: the last ${rule!.window_minutes} minutes\nAt: ${event.dateCreated}\n`,
+          subject: `[Switchboard] ${event.eventType === ALERT_FIRED ? "Alert" : "Resolved"}: ${rule.friendly_name}`,
+          text: `${event.description}\n\nWorkspace: ${rule.workspace_sid}\nWindow: the last ${rule.window_minutes} minutes\nAt: ${event.dateCreated}\n`,
         });
       } catch (error) {
         if (this.clock.now() - Date.parse(event.dateCreated) < MAIL_GIVE_UP_MS) throw error;
-        this.logger.error({ err: error, alert: rule!.sid, event: event.sid }, "alert email given up");
+        this.logger.error({ err: error, alert: rule.sid, event: event.sid }, "alert email given up");
       }
     }
   }

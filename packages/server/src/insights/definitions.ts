@@ -51,6 +51,11 @@ export class MetricDefinitions {
     );
   }
 
+  /** The account's catalog were its custom measures these (it throws if a metric would lose one). */
+  async catalogWithMeasures(accountSid: string, measures: string[]): Promise<MetricCatalog> {
+    return new MetricCatalog(await this.list(accountSid), measures);
+  }
+
   /** Saves a definition the catalog accepted. */
   async put(accountSid: string, definition: MetricDefinition): Promise<void> {
     const now = isoAt(this.clock.now());

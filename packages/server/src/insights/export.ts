@@ -1,42 +1,46 @@
 import writeXlsxFile from "write-excel-file/node";
 import type { Report } from "./report.ts";
 
-/** A report as a table: one header row, then one row per report row, then the totals. */
-export function reportTable(report: Report): { header: string[]; rows: (string | number | null)[][] } {
-  const header = [
-    ...(report.interval === "all" ? [] : ["interval_start"]),
-    ...report.groupBy.flatMap((name) =>
-      report.rows.some((r) => r.group[name]?.label) ? [name, `${name}_name`] : [name],
-    ),
-    ...report.metrics.map((m) => m.name),
-  ];
-  const withLabel = new Set(report.groupBy.filter((name) => report.rows.some((r) => r.group[name]?.label)));
+type Cell = string | number | null;
+
+/**
+ * A report as a table: one header row, then one row per report row, then the totals. A dimension
+ * with labels (queue and worker names) gets a `<name>_name` column beside its key.
+ */
+export function reportTable(report: Report): { header: string[]; rows: Cell[][] } {
+  const timed = report.interval !== "all";
+  const labelled = new Set(report.groupBy.filter((name) => report.rows.some((r) => r.group[name]?.label)));
   const line = (
-    interval: string | null,
-    group: (name: string) => [string | null, string | null],
-    values: Record<string, number | null>,
-  ) => [
-    ...(report.interval === "all" ? [] : [interval]),
+    interval: Cell,
+    group: Report["rows"][number]["group"],
+    values: Record<string, Cell>,
+  ): Cell[] => [
+    ...(timed ? [interval] : []),
     ...report.groupBy.flatMap((name) => {
-      const [key, label] = group(name);
-      return withLabel.has(name) ? [key, label] : [key];
+      const key = group[name]?.key ?? null;
+      return labelled.has(name) ? [key, group[name]?.label ?? null] : [key];
     }),
     ...report.metrics.map((m) => values[m.name] ?? null),
+  ];
+  const header = [
+    ...(timed ? ["interval_start"] : []),
+    ...report.groupBy.flatMap((name) => (labelled.has(name) ? [name, `${name}_name`] : [name])),
+    ...report.metrics.map((m) => m.name),
   ];
   const rows = report.rows.map((row) =>
     line(
       row.intervalStart === null ? null : new Date(row.intervalStart).toISOString(),
-      (name) => [row.group[name]?.key ?? null, row.group[name]?.label ?? null],
+      row.group,
       row.values,
     ),
   );
-  rows.push(line("total", () => [null, null], report.totals.values));
+  rows.push(line("total", {}, report.totals.values));
   return { header, rows };
 }
 
 /** RFC 4180 CSV; a cell that a spreadsheet would run as a formula is prefixed with a quote. */
-export function toCsv(header: string[], rows: (string | number | null)[][]): string {
-  const cell = (value: string | number | null) => {
+export function toCsv(header: string[], rows: Cell[][]): string {
+  const cell = (value: Cell) => {
     if (value === null) return "";
     if (typeof value === "number") return String(value);
     const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
@@ -45,11 +49,7 @@ export function toCsv(header: string[], rows: (string | number | null)[][]): str
   return [header, ...rows].map((row) => row.map(cell).join(",")).join("\r\n") + "\r\n";
 }
 
-export async function toXlsx(
-  sheet: string,
-  header: string[],
-  rows: (string | number | null)[][],
-): Promise<Buffer> {
+export async function toXlsx(sheet: string, header: string[], rows: Cell[][]): Promise<Buffer> {
   const data = [
     header.map((value) => ({ value, fontWeight: "bold" as const })),
     ...rows.map((row) => row.map((value) => (value === null ? null : { value }))),

@@ -7,7 +7,8 @@ import {
   type StoredFacts,
   type WorkerTimeState,
 } from "@switchboard/engine";
-import { sql } from "kysely";
+import { sql, type SqlBool } from "kysely";
+import type { SortKey } from "../platform/http/paging.ts";
 import type { Database } from "../platform/db/database.ts";
 import type {
   InsightConversationsTable,
@@ -133,6 +134,42 @@ export class FactStore {
     ] as const) {
       await db.deleteFrom(table).execute();
     }
+  }
+
+  /**
+   * The account's segments changed after `after` (the change position, then task and segment of
+   * the last row read), in change order: what a warehouse loads next.
+   */
+  async changedSegments(accountSid: string, after: SortKey, limit: number): Promise<SegmentFact[]> {
+    const [seq, taskSid, segment] = after;
+    const rows = await this.database.db
+      .selectFrom("insight_segments")
+      .selectAll()
+      .where("account_sid", "=", accountSid)
+      .where(
+        sql<SqlBool>`(last_seq, task_sid, segment) > (${Number(seq)}, ${String(taskSid)}, ${Number(segment)})`,
+      )
+      .orderBy("last_seq")
+      .orderBy("task_sid")
+      .orderBy("segment")
+      .limit(limit)
+      .execute();
+    return rows.map(segmentOf);
+  }
+
+  /** The same for conversations: after (change position, conversation). */
+  async changedConversations(accountSid: string, after: SortKey, limit: number): Promise<ConversationFact[]> {
+    const [seq, sid] = after;
+    const rows = await this.database.db
+      .selectFrom("insight_conversations")
+      .selectAll()
+      .where("account_sid", "=", accountSid)
+      .where(sql<SqlBool>`(last_seq, conversation_sid) > (${Number(seq)}, ${String(sid)})`)
+      .orderBy("last_seq")
+      .orderBy("conversation_sid")
+      .limit(limit)
+      .execute();
+    return rows.map(conversationOf);
   }
 
   /** Workers' states in a workspace: reports add the stretch each is in now. */

@@ -10,10 +10,12 @@ import {
   type MetricCatalog,
   type MetricDefinition,
   type ReportInterval,
+  type SegmentFact,
 } from "@switchboard/engine";
 import { sql, type Expression, type RawBuilder, type SqlBool } from "kysely";
 import type { Database } from "../platform/db/database.ts";
-import type { FactStore } from "./facts.ts";
+import { segmentOf, type FactStore } from "./facts.ts";
+import type { PageRequest } from "../platform/http/paging.ts";
 import type { Settings } from "./settings.ts";
 
 /** Dimensions a report can group and filter by, besides the account's custom text attributes. */
@@ -121,6 +123,7 @@ export class Reports {
     };
 
     const segmentMeasures = [...needed].filter((m) => !(m in WORKER_MEASURES));
+    // With no metric at all the segments still say which rows (intervals, groups) exist.
     if (segmentMeasures.length > 0 || needed.size === 0) {
       for (const row of await this.segmentTotals(
         query,
@@ -176,8 +179,6 @@ export class Reports {
     measures: string[],
     settings: Settings,
   ): Promise<Record<string, unknown>[]> {
-    const thresholds = serviceLevelMs(settings);
-    const shortMs = settings.short_abandon_seconds * 1000;
     let q = this.database.db
       .selectFrom("insight_segments")
       .select(bucketStart(sql.ref("entered_slice"), bucket, from).as("slice"))
@@ -185,7 +186,7 @@ export class Reports {
       .where("workspace_sid", "=", query.workspaceSid)
       .where("entered_slice", ">=", from / SLICE_MS)
       .where("entered_slice", "<", to / SLICE_MS);
-    for (const name of measures) q = q.select(segmentMeasure(name, settings, thresholds, shortMs).as(name));
+    for (const name of measures) q = q.select(segmentMeasure(name, settings).as(name));
     for (const d of dimensions) {
       q = q.select(sql.ref(d.key).as(`key_${d.name}`));
       if (d.label) q = q.select(sql<string>`max(${sql.ref(d.label)})`.as(`label_${d.name}`));
@@ -196,6 +197,41 @@ export class Reports {
       ...dimensions.map((d) => sql.ref(d.key)),
     ];
     return await (groups.length > 0 ? q.groupBy(groups as never) : q).execute();
+  }
+
+  /**
+   * The segments behind a figure: those entered in the range that pass the filters and that
+   * `measure` counts, in the order they entered (keyset-paged by entered_at, task, segment).
+   */
+  async segments(
+    query: Pick<ReportQuery, "accountSid" | "workspaceSid" | "from" | "to" | "filters">,
+    measure: CountedMeasure,
+    settings: Settings,
+    page: PageRequest,
+  ): Promise<SegmentFact[]> {
+    let q = this.database.db
+      .selectFrom("insight_segments")
+      .selectAll()
+      .where("account_sid", "=", query.accountSid)
+      .where("workspace_sid", "=", query.workspaceSid)
+      .where("entered_slice", ">=", Math.floor(query.from / SLICE_MS))
+      .where("entered_slice", "<", Math.ceil(query.to / SLICE_MS))
+      .where(countedSegments(measure, settings));
+    q = applyFilters(q, query.filters, (name) => dimension(name, settings).key);
+    if (page.after) {
+      const [enteredAt, taskSid, segment] = page.after;
+      q = q.where(
+        sql<SqlBool>`(entered_at, task_sid, segment) > (${Number(enteredAt)}, ${String(taskSid)}, ${Number(segment)})`,
+      );
+    }
+    const rows = await q
+      .orderBy("entered_at")
+      .orderBy("task_sid")
+      .orderBy("segment")
+      .limit(page.pageSize + 1)
+      .offset(page.offset)
+      .execute();
+    return rows.map(segmentOf);
   }
 
   private async workerTotals(
@@ -314,34 +350,52 @@ export function serviceLevelMs(settings: Settings): RawBuilder<number> {
   return sql<number>`(case queue_sid ${sql.join(cases, sql` `)} else ${fallback} end)`;
 }
 
-/** Each segment measure as an aggregate over `insight_segments`. */
-function segmentMeasure(
-  name: string,
-  settings: Settings,
-  thresholdMs: RawBuilder<number>,
-  shortMs: number,
-): RawBuilder<number> {
-  const count = (condition: RawBuilder<unknown>) =>
-    sql<number>`sum(case when ${condition} then 1 else 0 end)`;
-  switch (name as keyof typeof SEGMENT_MEASURES) {
+/** Measures that count segments: a report adds them up, a drill-down lists the segments they count. */
+export const COUNTED_MEASURES = [
+  "offered",
+  "handled",
+  "completed",
+  "abandoned",
+  "short_abandoned",
+  "timed_out",
+  "transferred",
+  "answered_in_sl",
+  "abandoned_in_sl",
+] as const satisfies readonly (keyof typeof SEGMENT_MEASURES)[];
+export type CountedMeasure = (typeof COUNTED_MEASURES)[number];
+
+/** Which segments a count measure counts, as SQL. */
+export function countedSegments(name: CountedMeasure, settings: Settings): RawBuilder<SqlBool> {
+  const shortMs = sql.lit(settings.short_abandon_seconds * 1000);
+  switch (name) {
     case "offered":
-      return sql`count(*)`;
+      return sql`1 = 1`;
     case "handled":
-      return sql`count(accepted_at)`;
+      return sql`accepted_at is not null`;
     case "completed":
-      return count(sql`accepted_at is not null and ended_at is not null`);
+      return sql`accepted_at is not null and ended_at is not null`;
     case "abandoned":
-      return count(sql`outcome = 'abandoned'`);
+      return sql`outcome = 'abandoned'`;
     case "short_abandoned":
-      return count(sql`outcome = 'abandoned' and queue_ms < ${shortMs}`);
+      return sql`outcome = 'abandoned' and queue_ms < ${shortMs}`;
     case "timed_out":
-      return count(sql`outcome = 'timed_out'`);
+      return sql`outcome = 'timed_out'`;
     case "transferred":
-      return count(sql`outcome = 'transferred'`);
+      return sql`outcome = 'transferred'`;
     case "answered_in_sl":
-      return count(sql`accepted_at is not null and queue_ms <= ${thresholdMs}`);
+      return sql`accepted_at is not null and queue_ms <= ${serviceLevelMs(settings)}`;
     case "abandoned_in_sl":
-      return count(sql`outcome = 'abandoned' and queue_ms <= ${thresholdMs}`);
+      return sql`outcome = 'abandoned' and queue_ms <= ${serviceLevelMs(settings)}`;
+  }
+}
+
+/** Each segment measure as an aggregate over `insight_segments`. */
+function segmentMeasure(name: string, settings: Settings): RawBuilder<number> {
+  if (name === "offered") return sql`count(*)`;
+  if ((COUNTED_MEASURES as readonly string[]).includes(name)) {
+    return sql`sum(case when ${countedSegments(name as CountedMeasure, settings)} then 1 else 0 end)`;
+  }
+  switch (name as keyof typeof SEGMENT_MEASURES) {
     case "wait_ms":
       return sql`coalesce(sum(case when accepted_at is not null then queue_ms end), 0)`;
     case "abandon_wait_ms":

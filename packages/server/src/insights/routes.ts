@@ -5,7 +5,6 @@ import {
   MetricError,
   REPORT_INTERVALS,
   SEGMENT_MEASURES,
-  SLICE_MS,
   STANDARD_METRICS,
   WORKER_MEASURES,
   isTimeZone,
@@ -13,9 +12,7 @@ import {
   type SegmentFact,
 } from "@switchboard/engine";
 import type { FastifyRequest } from "fastify";
-import { sql, type SqlBool } from "kysely";
 import { z } from "zod";
-import type { Database } from "../platform/db/database.ts";
 import { ApiError, conflict, invalidParameter, notFound } from "../platform/errors.ts";
 import {
   origin,
@@ -30,12 +27,11 @@ import { isoAt } from "../platform/time.ts";
 import type { RoutingService } from "../routing/service.ts";
 import type { AlertInput, AlertRow } from "./alerts.ts";
 import { reportTable, toCsv, toXlsx } from "./export.ts";
-import { conversationOf, segmentOf } from "./facts.ts";
 import {
+  COUNTED_MEASURES,
   DIMENSIONS,
   ReportError,
   dimension,
-  serviceLevelMs,
   type Report,
   type ReportQuery,
 } from "./report.ts";
@@ -89,18 +85,7 @@ const reportQuery = scopeQuery.extend({
 });
 
 const segmentsQuery = scopeQuery.extend(pagingQuery.shape).extend({
-  Measure: z
-    .enum([
-      "offered",
-      "handled",
-      "completed",
-      "abandoned",
-      "short_abandoned",
-      "timed_out",
-      "transferred",
-      "answered_in_sl",
-    ])
-    .optional(),
+  Measure: z.enum(COUNTED_MEASURES).default("offered"),
 });
 
 const metricBody = z.object({
@@ -173,7 +158,6 @@ export function insightRoutes(
   app: HttpServer,
   insights: Insights,
   routing: RoutingService,
-  database: Database,
   clock: Clock,
 ): void {
   const workspace = (request: FastifyRequest) => {
@@ -240,31 +224,19 @@ export function insightRoutes(
       const settings = await insights.settings.get(accountSid);
       const { from, to } = range(q.StartDate, q.EndDate, clock.now());
       const page = pageRequest(q);
-      let query = database.db
-        .selectFrom("insight_segments")
-        .selectAll()
-        .where("account_sid", "=", accountSid)
-        .where("workspace_sid", "=", workspace(request))
-        .where("entered_slice", ">=", Math.floor(from / SLICE_MS))
-        .where("entered_slice", "<", Math.ceil(to / SLICE_MS));
-      for (const [name, values] of Object.entries(explained(() => filtersOf(q, settings)))) {
-        query = query.where(sql<SqlBool>`${sql.ref(dimension(name, settings).key)} in (${sql.join(values)})`);
-      }
-      if (q.Measure) query = query.where(measureCondition(q.Measure, settings));
-      if (page.after) {
-        const [enteredAt, taskSid, segment] = page.after;
-        query = query.where(
-          sql<SqlBool>`(entered_at, task_sid, segment) > (${Number(enteredAt)}, ${String(taskSid)}, ${Number(segment)})`,
-        );
-      }
-      const rows = await query
-        .orderBy("entered_at")
-        .orderBy("task_sid")
-        .orderBy("segment")
-        .limit(page.pageSize + 1)
-        .offset(page.offset)
-        .execute();
-      const result = pageOf(rows.map(segmentOf), page, (s) => [s.enteredAt, s.taskSid, s.segment]);
+      const rows = await insights.reports.segments(
+        {
+          accountSid,
+          workspaceSid: workspace(request),
+          from,
+          to,
+          filters: explained(() => filtersOf(q, settings)),
+        },
+        q.Measure,
+        settings,
+        page,
+      );
+      const result = pageOf(rows, page, (s) => [s.enteredAt, s.taskSid, s.segment]);
       return v1List(request, "segments", page, {
         ...result,
         items: result.items.map((s) => segmentJson(s, settings)),
@@ -289,20 +261,12 @@ export function insightRoutes(
       const accountSid = request.principal.accountSid;
       const settings = await insights.settings.get(accountSid);
       const page = pageRequest(request.query);
-      const [seq, taskSid, segment] = page.after ?? [request.query.ChangedAfter, "", 0];
-      const rows = await database.db
-        .selectFrom("insight_segments")
-        .selectAll()
-        .where("account_sid", "=", accountSid)
-        .where(
-          sql<SqlBool>`(last_seq, task_sid, segment) > (${Number(seq)}, ${String(taskSid)}, ${Number(segment)})`,
-        )
-        .orderBy("last_seq")
-        .orderBy("task_sid")
-        .orderBy("segment")
-        .limit(page.pageSize + 1)
-        .execute();
-      const result = pageOf(rows.map(segmentOf), page, (s) => [s.lastSeq, s.taskSid, s.segment]);
+      const rows = await insights.facts.changedSegments(
+        accountSid,
+        page.after ?? [request.query.ChangedAfter, "", 0],
+        page.pageSize + 1,
+      );
+      const result = pageOf(rows, page, (s) => [s.lastSeq, s.taskSid, s.segment]);
       return v1List(request, "segments", page, {
         ...result,
         items: result.items.map((s) => segmentJson(s, settings)),
@@ -321,17 +285,12 @@ export function insightRoutes(
     },
     async (request) => {
       const page = pageRequest(request.query);
-      const [seq, sid] = page.after ?? [request.query.ChangedAfter, ""];
-      const rows = await database.db
-        .selectFrom("insight_conversations")
-        .selectAll()
-        .where("account_sid", "=", request.principal.accountSid)
-        .where(sql<SqlBool>`(last_seq, conversation_sid) > (${Number(seq)}, ${String(sid)})`)
-        .orderBy("last_seq")
-        .orderBy("conversation_sid")
-        .limit(page.pageSize + 1)
-        .execute();
-      const result = pageOf(rows.map(conversationOf), page, (c) => [c.lastSeq, c.conversationSid]);
+      const rows = await insights.facts.changedConversations(
+        request.principal.accountSid,
+        page.after ?? [request.query.ChangedAfter, ""],
+        page.pageSize + 1,
+      );
+      const result = pageOf(rows, page, (c) => [c.lastSeq, c.conversationSid]);
       return v1List(request, "conversations", page, {
         ...result,
         items: result.items.map((c) => ({
@@ -386,6 +345,16 @@ export function insightRoutes(
         throw invalidParameter(
           `Invalid parameter attributes: ${dimensionClash.name} is a built-in dimension`,
         );
+      try {
+        await insights.definitions.catalogWithMeasures(
+          request.principal.accountSid,
+          request.body.measures.map((m) => m.name),
+        );
+      } catch (error) {
+        if (error instanceof MetricError)
+          throw conflict(`A measure is still used: ${error.message}; change or remove that metric first`);
+        throw error;
+      }
       return insights.settings.put(request.principal.accountSid, request.body);
     },
   );
@@ -482,6 +451,11 @@ export function insightRoutes(
         if (error instanceof MetricError)
           throw conflict(`Metric ${request.params.Name} is still used: ${error.message}`);
         throw error;
+      }
+      if (!STANDARD_METRICS.some((m) => m.name === request.params.Name)) {
+        const users = await insights.metricUsers(accountSid, request.params.Name);
+        if (users.length > 0)
+          throw conflict(`Metric ${request.params.Name} is still used by ${users.join(", ")}`);
       }
       await insights.definitions.remove(accountSid, request.params.Name);
       return reply.status(204).send();
@@ -779,31 +753,6 @@ function explained<T>(work: () => T): T {
     return (result instanceof Promise ? result.catch(asParameter) : result) as T;
   } catch (error) {
     return asParameter(error);
-  }
-}
-
-function measureCondition(
-  measure: NonNullable<z.infer<typeof segmentsQuery>["Measure"]>,
-  settings: Settings,
-) {
-  const short = settings.short_abandon_seconds * 1000;
-  switch (measure) {
-    case "offered":
-      return sql<SqlBool>`1 = 1`;
-    case "handled":
-      return sql<SqlBool>`accepted_at is not null`;
-    case "completed":
-      return sql<SqlBool>`accepted_at is not null and ended_at is not null`;
-    case "abandoned":
-      return sql<SqlBool>`outcome = 'abandoned'`;
-    case "short_abandoned":
-      return sql<SqlBool>`outcome = 'abandoned' and queue_ms < ${short}`;
-    case "timed_out":
-      return sql<SqlBool>`outcome = 'timed_out'`;
-    case "transferred":
-      return sql<SqlBool>`outcome = 'transferred'`;
-    case "answered_in_sl":
-      return sql<SqlBool>`accepted_at is not null and queue_ms <= ${serviceLevelMs(settings)}`;
   }
 }
 

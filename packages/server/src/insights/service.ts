@@ -81,6 +81,29 @@ export class Insights {
     return this.reports.run(query, catalog, settings);
   }
 
+  /** The account's alert rules and report schedules that use `metric`, by name. */
+  async metricUsers(accountSid: string, metric: string): Promise<string[]> {
+    const [alerts, schedules] = await Promise.all([
+      this.database.db
+        .selectFrom("insight_alerts")
+        .select("friendly_name")
+        .where("account_sid", "=", accountSid)
+        .where("metric", "=", metric)
+        .execute(),
+      this.database.db
+        .selectFrom("insight_schedules")
+        .select(["friendly_name", "report"])
+        .where("account_sid", "=", accountSid)
+        .execute(),
+    ]);
+    return [
+      ...alerts.map((a) => `alert "${a.friendly_name}"`),
+      ...schedules
+        .filter((s) => (JSON.parse(s.report) as { metrics: string[] }).metrics.includes(metric))
+        .map((s) => `schedule "${s.friendly_name}"`),
+    ];
+  }
+
   start(): void {
     this.projector.start();
     this.alerts.start();
