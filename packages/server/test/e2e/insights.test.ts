@@ -69,6 +69,18 @@ describe("insights dashboard in Chromium", () => {
     expect(await tile("abandoned").textContent()).toBe("3");
     expect(await tile("handled").textContent()).toBe("0");
 
+    // Charting offered shows every hour of the week the page opened on, the quiet ones at zero.
+    await tile("offered").click();
+    const hours = await page.evaluate(() => {
+      const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+      const from = new Date(`${day(Date.now() - 6 * 86_400_000)}T00:00:00`);
+      const to = new Date(`${day(Date.now() + 86_400_000)}T00:00:00`);
+      return (to.getTime() - from.getTime()) / 3_600_000;
+    });
+    await expect
+      .poll(() => page.locator(".recharts-line-dots circle").count(), { timeout: SEE_MS })
+      .toBe(hours);
+
     const breakdown = page.getByRole("region", { name: "By Queue" });
     const row = breakdown.getByRole("row", { name: /Everyone/ });
     await row.waitFor({ timeout: SEE_MS });

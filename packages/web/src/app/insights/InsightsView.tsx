@@ -177,10 +177,7 @@ export function InsightsView({ me }: { me: Me }) {
         <div className="h-64">
           <ResponsiveContainer width="100%" height="100%">
             <LineChart
-              data={(overTime.report?.rows ?? []).map((r) => ({
-                start: r.interval_start,
-                value: r.values[charted],
-              }))}
+              data={timeline(overTime.report, charted, range.StartDate, range.EndDate, interval)}
               onClick={(state) => {
                 const start = (state as { activeLabel?: string } | undefined)?.activeLabel;
                 if (!start) return;
@@ -194,6 +191,12 @@ export function InsightsView({ me }: { me: Me }) {
               <XAxis dataKey="start" tickFormatter={(v: string) => shortTime(v, interval)} minTickGap={24} />
               <YAxis
                 tickFormatter={(v: number) => formatValue(v, formatOf(overTime.report, charted))}
+                // Percentages read against 0–100 % (more only if a metric of the account's goes past it).
+                domain={
+                  formatOf(overTime.report, charted) === "percent"
+                    ? [0, (highest: number) => Math.max(1, highest)]
+                    : [0, "auto"]
+                }
                 width={64}
               />
               <Tooltip
@@ -442,9 +445,35 @@ function localMidnight(day: string): string {
   return new Date(`${day}T00:00:00`).toISOString();
 }
 
+/** The next interval's start; a local day may have 23 or 25 hours. */
 function intervalEnd(start: string, interval: (typeof INTERVALS)[number]): string {
-  const minutes = { "15m": 15, "30m": 30, "60m": 60, day: 1440 }[interval];
+  if (interval === "day") {
+    const next = new Date(start);
+    next.setDate(next.getDate() + 1);
+    return next.toISOString();
+  }
+  const minutes = { "15m": 15, "30m": 30, "60m": 60 }[interval];
   return new Date(Date.parse(start) + minutes * 60_000).toISOString();
+}
+
+/**
+ * One point per interval of the range, so quiet intervals show: a count with no rows is 0; a
+ * ratio or time with no rows has no value (the line bridges the gap).
+ */
+function timeline(
+  report: Report | undefined,
+  metric: string,
+  from: string,
+  to: string,
+  interval: (typeof INTERVALS)[number],
+): { start: string; value: number | null }[] {
+  if (!report) return [];
+  const values = new Map(report.rows.map((r) => [r.interval_start, r.values[metric] ?? null]));
+  const empty = formatOf(report, metric) === "count" ? 0 : null;
+  const points = [];
+  for (let start = from; start < to; start = intervalEnd(start, interval))
+    points.push({ start, value: values.get(start) ?? empty });
+  return points;
 }
 
 function shortTime(iso: string, interval: (typeof INTERVALS)[number]): string {
