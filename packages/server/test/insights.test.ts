@@ -1,4 +1,4 @@
-import { ManualClock } from "@switchboard/engine";
+import { ManualClock, type SegmentFact } from "@switchboard/engine";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Switchboard } from "../src/app.ts";
 import { forgetFacts } from "../src/insights/projector.ts";
@@ -221,7 +221,7 @@ describe.each(dialects())("insights on $dialect", ({ unavailable, create }) => {
     );
 
   it("computes every standard metric as worked out by hand, by day, queue, interval and time zone", async () => {
-    const { workspace } = await evening();
+    const { workspace, billing } = await evening();
     const daily = await report(workspace, {
       Interval: "day",
       GroupBy: "queue",
@@ -280,6 +280,31 @@ describe.each(dialects())("insights on $dialect", ({ unavailable, create }) => {
     expect(local.rows.map((r: any) => [r.interval_start, r.values])).toEqual([
       [`${D}T05:00:00.000Z`, { offered: 6, abandoned: 2 }],
     ]);
+
+    // New thresholds recount what is already projected. Within 300 s: T1, T3 and T4 (exactly
+    // 300 s) in Support; T2's 3 s is no longer a short abandon under 2 s.
+    const wider = await send("POST", "/switchboard/v1/Insights/Settings", {
+      measures: [{ name: "survey", path: "survey.score" }],
+      attributes: [{ name: "language", path: "language" }],
+      queue_service_level_seconds: { [billing]: 60 },
+      service_level_seconds: 300,
+      short_abandon_seconds: 2,
+    });
+    expect(wider.status).toBe(200);
+    const recounted = await report(workspace, {
+      Interval: "day",
+      GroupBy: "queue",
+      Metrics: "service_level,short_abandoned",
+    });
+    expect(row(recounted, `${D}T00:00:00.000Z`, "Support").values).toEqual({
+      service_level: 0.75,
+      short_abandoned: 0,
+    });
+    // Grouped by agent the report reads the segments themselves, not the per-queue rollups; the
+    // totals agree: T1, T3, T4 and T3b (10 s, under Billing's 60 s) of 6.
+    const byAgent = await report(workspace, { Interval: "all", GroupBy: "worker", Metrics: "service_level" });
+    expect(byAgent.totals.values).toEqual({ service_level: 4 / 6 });
+    expect(recounted.totals.values).toEqual({ service_level: 4 / 6, short_abandoned: 0 });
   });
 
   it("counts workers' time for occupancy and utilization, split at midnight", async () => {
@@ -537,6 +562,52 @@ describe.each(dialects())("insights on $dialect", ({ unavailable, create }) => {
     });
   });
 
+  it("sums local days across both of a year's clock changes, from rollups and from segments", async () => {
+    const client = localTwilio(baseUrl, account.sid, account.token);
+    const workspace = await client.taskrouter.v1.workspaces.create({ friendlyName: "Paris" });
+    // Paris is UTC+1 in winter, UTC+2 from 01:00 UTC on 29 March to 01:00 UTC on 25 October.
+    const offeredAt = [
+      "2026-03-28T22:30:00Z", // 28 March 23:30 local
+      "2026-03-28T23:30:00Z", // 29 March 00:30
+      "2026-03-29T01:30:00Z", // 29 March 03:30, summer time
+      "2026-03-29T21:30:00Z", // 29 March 23:30 (a day of 23 hours)
+      "2026-03-29T22:30:00Z", // 30 March 00:30
+      "2026-10-24T21:30:00Z", // 24 October 23:30
+      "2026-10-24T22:30:00Z", // 25 October 00:30
+      "2026-10-25T01:30:00Z", // 25 October 02:30, winter time again
+      "2026-10-25T22:30:00Z", // 25 October 23:30 (a day of 25 hours)
+      "2026-10-25T23:30:00Z", // 26 October 00:30
+    ].map((iso, i) => segmentAt(account.sid, workspace.sid, Date.parse(iso), i));
+    await switchboard.database.transaction((tx) =>
+      switchboard.insights.facts.write(tx.db, {
+        segments: offeredAt,
+        workers: [],
+        removedWorkers: [],
+        slices: [],
+        conversations: [],
+      }),
+    );
+    const expected = [
+      ["2026-03-27T23:00:00.000Z", 1],
+      ["2026-03-28T23:00:00.000Z", 3],
+      ["2026-03-29T22:00:00.000Z", 1],
+      ["2026-10-23T22:00:00.000Z", 1],
+      ["2026-10-24T22:00:00.000Z", 3],
+      ["2026-10-25T23:00:00.000Z", 1],
+    ];
+    for (const GroupBy of ["queue", "worker"]) {
+      const days = await report(workspace.sid, {
+        StartDate: "2026-03-01T00:00:00Z",
+        EndDate: "2026-11-01T00:00:00Z",
+        Interval: "day",
+        TimeZone: "Europe/Paris",
+        GroupBy,
+        Metrics: "offered",
+      });
+      expect(days.rows.map((r: any) => [r.interval_start, r.values.offered])).toEqual(expected);
+    }
+  });
+
   it("keeps facts for the account's retention only", async () => {
     const { workspace } = await evening();
     const { sweepExpiredFacts } = await import("../src/insights/retention.ts");
@@ -548,3 +619,42 @@ describe.each(dialects())("insights on $dialect", ({ unavailable, create }) => {
     expect(left.totals.values.offered).toBe(4);
   });
 });
+
+/** A handled segment offered at `enteredAt` in one queue, to one worker: for reports over time. */
+function segmentAt(accountSid: string, workspaceSid: string, enteredAt: number, i: number): SegmentFact {
+  return {
+    taskSid: `WT${i.toString(16).padStart(32, "0")}`,
+    segment: 1,
+    accountSid,
+    workspaceSid,
+    workflowSid: null,
+    queueSid: `WQ${"0".repeat(32)}`,
+    queueName: "Support",
+    channel: "voice",
+    direction: "inbound",
+    conversationSid: null,
+    transferredFrom: null,
+    taskCreatedAt: enteredAt,
+    enteredAt,
+    firstReservedAt: enteredAt + 1_000,
+    acceptedAt: enteredAt + 2_000,
+    wrapupAt: enteredAt + 60_000,
+    endedAt: enteredAt + 90_000,
+    workerSid: `WK${"0".repeat(32)}`,
+    workerName: "alice",
+    team: null,
+    outcome: "handled",
+    queueMs: 2_000,
+    ringMs: 1_000,
+    talkMs: 58_000,
+    wrapMs: 30_000,
+    reservations: 1,
+    rejected: 0,
+    missed: 0,
+    transferred: false,
+    measures: [],
+    attributes: [],
+    ringing: {},
+    lastSeq: i + 1,
+  };
+}

@@ -81,22 +81,54 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 /** Slices in each interval (`all`: none, the range is one interval). */
 const SLICES: Record<Exclude<ReportInterval, "all">, number> = { "15m": 1, "30m": 2, "60m": 4, day: 96 };
 
+/** A stretch of a report's range over which the zone's offset does not change, in slices. */
+export interface OffsetPiece {
+  fromSlice: number;
+  /** Exclusive. */
+  toSlice: number;
+  /** The zone's offset over the piece, in slices (negative west of Greenwich). */
+  shift: number;
+}
+
 /**
- * How many 15-minute slices a database may add up together before the local intervals are formed:
- * the largest divisor of the interval's slice count that every offset the zone has between `from`
- * and `to` is a whole multiple of. Hours in any zone with whole-hour offsets (DST included) are
- * whole UTC hours, so a month by hour in Paris is summed by the database in hours; days are summed
- * by the database only in UTC, else by hour and merged into local days. 0 for `all`.
+ * How a database can sum slices into whole local intervals: `size` slices per interval (0 for
+ * `all`), and the pieces of the range with one offset each. Within a piece, the local interval
+ * holding slice `s` starts at slice `floor((s + shift) / size) * size - shift`, or at the piece's
+ * first slice if that is later (an interval a DST change or the range's start cuts in two).
+ * Offsets and changes of offset fall on slice edges in every zone, so a local day in Paris, or an
+ * hour in Kolkata, is summed by the database however its offsets change over the range.
  */
-export function alignedSlices(interval: ReportInterval, timeZone: string, from: number, to: number): number {
-  if (interval === "all") return 0;
-  const offsets = new Set<number>();
-  for (let at = from; at < to; at += 86_400_000) offsets.add(zoneOffsetMs(at, timeZone));
-  offsets.add(zoneOffsetMs(Math.max(from, to - 1), timeZone));
-  const wanted = SLICES[interval];
-  for (const size of [96, 4, 2, 1]) {
-    if (wanted % size !== 0) continue;
-    if ([...offsets].every((offset) => offset % (size * SLICE_MS) === 0)) return size;
+export function databaseBuckets(
+  interval: ReportInterval,
+  timeZone: string,
+  from: number,
+  to: number,
+): { size: number; pieces: OffsetPiece[] } {
+  if (interval === "all") return { size: 0, pieces: [] };
+  const first = Math.floor(from / SLICE_MS);
+  const last = Math.ceil(to / SLICE_MS);
+  const shiftAt = (slice: number) => zoneOffsetMs(slice * SLICE_MS, timeZone) / SLICE_MS;
+  const pieces: OffsetPiece[] = [];
+  let start = first;
+  let shift = shiftAt(first);
+  // Zones change offset at most a few times a year, never twice within a day: probing daily finds
+  // every change, a binary search its slice.
+  for (let probe = first; probe < last;) {
+    const next = Math.min(probe + 96, last - 1);
+    if (next <= probe) break;
+    if (shiftAt(next) === shift) {
+      probe = next;
+      continue;
+    }
+    let [same, changed] = [probe, next];
+    while (changed - same > 1) {
+      const middle = Math.floor((same + changed) / 2);
+      if (shiftAt(middle) === shift) same = middle;
+      else changed = middle;
+    }
+    pieces.push({ fromSlice: start, toSlice: changed, shift });
+    [start, shift, probe] = [changed, shiftAt(changed), changed];
   }
-  return 1;
+  pieces.push({ fromSlice: start, toSlice: last, shift });
+  return { size: SLICES[interval], pieces };
 }

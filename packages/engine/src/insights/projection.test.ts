@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { eventCallbackParams } from "../routing/events.ts";
 import { Scenario } from "../routing/scenario.ts";
-import { alignedSlices, intervalStart, zoneOffsetMs } from "./intervals.ts";
+import { databaseBuckets, intervalStart, zoneOffsetMs } from "./intervals.ts";
 import {
   InsightsProjection,
+  SLICE_MS,
   type ConversationFact,
   type InsightEvent,
   type InsightSettings,
@@ -331,14 +332,46 @@ describe("intervals", () => {
 });
 
 describe("database buckets", () => {
-  it("lets the database sum whole local intervals only where every offset of the range allows it", () => {
+  /** The bucket start a database computes for `slice`, as `databaseBuckets` documents it. */
+  function bucketStart(slice: number, { size, pieces }: ReturnType<typeof databaseBuckets>): number {
+    const piece = pieces.find((p) => slice >= p.fromSlice && slice < p.toSlice)!;
+    return Math.max(Math.floor((slice + piece.shift) / size) * size - piece.shift, piece.fromSlice);
+  }
+
+  it("sums slices into the local interval that holds them, across offset changes, in any zone", () => {
+    // Spring 2026: Paris, New York, Adelaide and Lord Howe change offset; from 07:45 UTC, mid-day.
+    const spring = [Date.UTC(2026, 2, 1, 7, 45), Date.UTC(2026, 3, 10)] as const;
+    const zones = [
+      "UTC",
+      "Europe/Paris",
+      "America/New_York",
+      "Asia/Kolkata",
+      "Asia/Kathmandu",
+      "Australia/Adelaide",
+      "Australia/Lord_Howe",
+    ];
+    for (const zone of zones) {
+      for (const interval of ["30m", "60m", "day"] as const) {
+        const buckets = databaseBuckets(interval, zone, ...spring);
+        const first = spring[0] / SLICE_MS;
+        expect(buckets.pieces[0]!.fromSlice).toBe(first);
+        expect(buckets.pieces.at(-1)!.toSlice).toBe(spring[1] / SLICE_MS);
+        for (let slice = first; slice < spring[1] / SLICE_MS; slice++) {
+          const start = bucketStart(slice, buckets);
+          const own = intervalStart(slice * SLICE_MS, interval, zone, spring[0]);
+          // The bucket starts in the slice's own local interval, at most at the slice.
+          if (intervalStart(start * SLICE_MS, interval, zone, spring[0]) !== own || start > slice) {
+            expect({ zone, interval, slice: new Date(slice * SLICE_MS), start }).toBe("in its interval");
+          }
+        }
+      }
+    }
+    // Paris changes offset twice a year; Lord Howe by half an hour.
     const year = [Date.UTC(2026, 0, 1), Date.UTC(2027, 0, 1)] as const;
-    expect(alignedSlices("60m", "Europe/Paris", ...year)).toBe(4);
-    expect(alignedSlices("day", "Europe/Paris", ...year)).toBe(4);
-    expect(alignedSlices("day", "UTC", ...year)).toBe(96);
-    expect(alignedSlices("60m", "Asia/Kolkata", ...year)).toBe(2);
-    expect(alignedSlices("60m", "Asia/Kathmandu", ...year)).toBe(1);
-    expect(alignedSlices("30m", "UTC", ...year)).toBe(2);
-    expect(alignedSlices("all", "UTC", ...year)).toBe(0);
+    expect(databaseBuckets("day", "Europe/Paris", ...year).pieces.map((p) => p.shift)).toEqual([4, 8, 4]);
+    expect(databaseBuckets("60m", "Australia/Lord_Howe", ...year).pieces.map((p) => p.shift)).toEqual([
+      44, 42, 44,
+    ]);
+    expect(databaseBuckets("all", "UTC", ...year)).toEqual({ size: 0, pieces: [] });
   });
 });

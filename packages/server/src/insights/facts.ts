@@ -10,6 +10,8 @@ import {
 import { sql, type SqlBool } from "kysely";
 import type { SortKey } from "../platform/http/paging.ts";
 import type { Database } from "../platform/db/database.ts";
+import { Rollups } from "./rollups.ts";
+import { storedSettings } from "./settings.ts";
 import type {
   InsightConversationsTable,
   InsightSegmentsTable,
@@ -24,7 +26,11 @@ const ROWS_PER_INSERT = 200;
  * the projection changed, inside the transaction that moves its cursor.
  */
 export class FactStore {
-  constructor(private readonly database: Database) {}
+  private readonly rollups: Rollups;
+
+  constructor(private readonly database: Database) {
+    this.rollups = new Rollups(database.dialect);
+  }
 
   /** The stored facts the events of a batch name: each task's latest segment, workers, conversations. */
   async load(
@@ -70,6 +76,7 @@ export class FactStore {
     };
   }
 
+  /** Writes what the projection changed, and recomputes the rollups of the slices it touched. */
   async write(db: Database["db"], facts: ProjectedFacts): Promise<void> {
     for (const batch of chunks(facts.segments.map(segmentRow), ROWS_PER_INSERT)) {
       await db
@@ -78,6 +85,7 @@ export class FactStore {
         .onConflict((c) => c.columns(["task_sid", "segment"]).doUpdateSet(excludedAll(SEGMENT_UPDATED)))
         .execute();
     }
+    await this.refreshRollups(db, facts.segments);
     for (const batch of chunks(facts.workers.map(workerStateRow), ROWS_PER_INSERT)) {
       await db
         .insertInto("insight_worker_states")
@@ -124,10 +132,30 @@ export class FactStore {
     }
   }
 
+  /** The rollups of every slice the segments entered, per account in a fixed order (see `Rollups`). */
+  private async refreshRollups(db: Database["db"], segments: SegmentFact[]): Promise<void> {
+    const touched = new Map<string, Map<string, Set<number>>>();
+    for (const s of segments) {
+      let workspaces = touched.get(s.accountSid);
+      if (!workspaces) touched.set(s.accountSid, (workspaces = new Map<string, Set<number>>()));
+      let slices = workspaces.get(s.workspaceSid);
+      if (!slices) workspaces.set(s.workspaceSid, (slices = new Set<number>()));
+      slices.add(Math.floor(s.enteredAt / SLICE_MS));
+    }
+    for (const accountSid of [...touched.keys()].sort()) {
+      await this.rollups.lock(db, accountSid);
+      const settings = await storedSettings(db, accountSid);
+      for (const [workspaceSid, slices] of touched.get(accountSid)!) {
+        await this.rollups.refresh(db, accountSid, workspaceSid, [...slices], settings);
+      }
+    }
+  }
+
   /** Every fact, of every account: the start of a rebuild from the log. */
   async clear(db: Database["db"]): Promise<void> {
     for (const table of [
       "insight_segments",
+      "insight_rollups",
       "insight_worker_slices",
       "insight_worker_states",
       "insight_conversations",

@@ -1,8 +1,8 @@
-import type { SEGMENT_MEASURES } from "@switchboard/engine";
 import {
+  SEGMENT_MEASURES,
   SLICE_MS,
   WORKER_MEASURES,
-  alignedSlices,
+  databaseBuckets,
   intervalStart,
   sliceWorkerTime,
   type Clock,
@@ -15,6 +15,14 @@ import {
 import { sql, type Expression, type RawBuilder, type SqlBool } from "kysely";
 import type { Database } from "../platform/db/database.ts";
 import { segmentOf, type FactStore } from "./facts.ts";
+import {
+  countedSegments,
+  customMeasureColumn,
+  rollupColumn,
+  segmentMeasure,
+  type CountedMeasure,
+} from "./measures.ts";
+import { ROLLUP_DIMENSIONS } from "./rollups.ts";
 import type { PageRequest } from "../platform/http/paging.ts";
 import type { Settings } from "./settings.ts";
 
@@ -98,34 +106,21 @@ export class Reports {
     });
     const needed = new Set<string>();
     for (const metric of metrics) for (const measure of catalog.measuresOf(metric.name)) needed.add(measure);
+    for (const measure of needed) {
+      const known =
+        measure in SEGMENT_MEASURES || measure in WORKER_MEASURES || customMeasureColumn(measure, settings);
+      if (!known) throw new ReportError(`Unknown measure ${measure}`);
+    }
     const dimensions = query.groupBy.map((name) => dimension(name, settings));
     for (const name of Object.keys(query.filters)) dimension(name, settings);
 
-    const bucket = alignedSlices(query.interval, query.timeZone, from, to);
-    const rows = new Map<string, ReportRow>();
-    const intervalOf = intervalCache(query.interval, query.timeZone, from);
-    const add = (
-      slice: number,
-      group: Record<string, ReportGroupValue>,
-      measures: Record<string, number>,
-    ) => {
-      const start = intervalOf(slice * SLICE_MS);
-      const key = `${start} ${JSON.stringify(Object.values(group).map((g) => g.key))}`;
-      let row = rows.get(key);
-      if (!row) {
-        row = { intervalStart: query.interval === "all" ? null : start, group, values: {}, measures: {} };
-        rows.set(key, row);
-      }
-      for (const [name, value] of Object.entries(measures))
-        row.measures[name] = (row.measures[name] ?? 0) + value;
-      // Labels can change (a queue renamed): the row shows the last one read.
-      for (const [name, value] of Object.entries(group)) if (value.label !== null) row.group[name] = value;
-    };
+    const bucket = databaseBuckets(query.interval, query.timeZone, from, to);
+    const sums = new RowSums(intervalCache(query.interval, query.timeZone, from), query.interval, dimensions);
 
     const segmentMeasures = [...needed].filter((m) => !(m in WORKER_MEASURES));
     // With no metric at all the segments still say which rows (intervals, groups) exist.
     if (segmentMeasures.length > 0 || needed.size === 0) {
-      for (const row of await this.segmentTotals(
+      const records = await this.segmentTotals(
         query,
         from,
         to,
@@ -133,29 +128,23 @@ export class Reports {
         dimensions,
         segmentMeasures,
         settings,
-      )) {
-        add(Number(row.slice), groupOf(row, dimensions), measuresOf(row, segmentMeasures));
-      }
+      );
+      for (const record of records) sums.add(record, segmentMeasures);
     }
     const workerMeasures = [...needed].filter((m) => m in WORKER_MEASURES);
     const workerSplit =
       query.groupBy.every((d) => WORKER_DIMENSIONS.has(d)) &&
       Object.keys(query.filters).every((d) => WORKER_DIMENSIONS.has(d));
     if (workerMeasures.length > 0 && workerSplit) {
-      for (const row of await this.workerTotals(query, from, to, bucket, dimensions)) {
-        add(Number(row.slice), groupOf(row, dimensions), measuresOf(row, workerMeasures));
-      }
-      await this.addCurrentStretches(query, from, to, (slice, group, measures) =>
-        add(slice, group, measures),
-      );
+      for (const record of await this.workerTotals(query, from, to, bucket, dimensions))
+        sums.add(record, workerMeasures);
+      for (const record of await this.currentStretches(query, from, to)) sums.add(record, workerMeasures);
     }
 
-    const sorted = [...rows.values()].sort(
-      (a, b) => (a.intervalStart ?? 0) - (b.intervalStart ?? 0) || groupText(a).localeCompare(groupText(b)),
-    );
+    const rows = sums.sorted();
     const totals: Record<string, number> = {};
-    for (const row of sorted) {
-      for (const [name, value] of Object.entries(row.measures)) totals[name] = (totals[name] ?? 0) + value;
+    for (const row of rows) {
+      for (const name in row.measures) totals[name] = (totals[name] ?? 0) + row.measures[name]!;
       row.values = valuesOf(metrics, catalog, row.measures);
     }
     return {
@@ -165,37 +154,47 @@ export class Reports {
       timeZone: query.timeZone,
       groupBy: query.groupBy,
       metrics,
-      rows: sorted,
+      rows,
       totals: { values: valuesOf(metrics, catalog, totals), measures: totals },
     };
   }
 
+  /**
+   * Segment measures per bucket and group: from the rollups when they keep every dimension the
+   * query groups or filters by, otherwise from the segments themselves.
+   */
   private async segmentTotals(
     query: ReportQuery,
     from: number,
     to: number,
-    bucket: number,
+    bucket: Buckets,
     dimensions: Dimension[],
     measures: string[],
     settings: Settings,
-  ): Promise<Record<string, unknown>[]> {
+  ): Promise<SumRecord[]> {
+    const rolledUp = [...query.groupBy, ...Object.keys(query.filters)].every((d) => ROLLUP_DIMENSIONS.has(d));
+    const slice = rolledUp ? "slice" : "entered_slice";
     let q = this.database.db
-      .selectFrom("insight_segments")
-      .select(bucketStart(sql.ref("entered_slice"), bucket, from).as("slice"))
+      .selectFrom(rolledUp ? "insight_rollups" : "insight_segments")
+      .select(bucketStart(sql.ref(slice), bucket, from).as("slice"))
       .where("account_sid", "=", query.accountSid)
       .where("workspace_sid", "=", query.workspaceSid)
-      .where("entered_slice", ">=", from / SLICE_MS)
-      .where("entered_slice", "<", to / SLICE_MS);
-    for (const name of measures) q = q.select(segmentMeasure(name, settings).as(name));
+      .where(slice, ">=", from / SLICE_MS)
+      .where(slice, "<", to / SLICE_MS);
+    for (const name of measures) {
+      q = q.select(
+        (rolledUp
+          ? sql<number>`sum(${sql.ref(rollupColumn(name, settings))})`
+          : segmentMeasure(name, settings)
+        ).as(name),
+      );
+    }
     for (const d of dimensions) {
       q = q.select(sql.ref(d.key).as(`key_${d.name}`));
       if (d.label) q = q.select(sql<string>`max(${sql.ref(d.label)})`.as(`label_${d.name}`));
     }
     q = applyFilters(q, query.filters, (name) => dimension(name, settings).key);
-    const groups = [
-      ...bucketGroup(sql.ref("entered_slice"), bucket),
-      ...dimensions.map((d) => sql.ref(d.key)),
-    ];
+    const groups = [...bucketGroup(sql.ref(slice), bucket, from), ...dimensions.map((d) => sql.ref(d.key))];
     return await (groups.length > 0 ? q.groupBy(groups as never) : q).execute();
   }
 
@@ -238,9 +237,9 @@ export class Reports {
     query: ReportQuery,
     from: number,
     to: number,
-    bucket: number,
+    bucket: Buckets,
     dimensions: Dimension[],
-  ): Promise<Record<string, unknown>[]> {
+  ): Promise<SumRecord[]> {
     let q = this.database.db
       .selectFrom("insight_worker_slices")
       .select([
@@ -258,52 +257,135 @@ export class Reports {
       if (d.label) q = q.select(sql<string>`max(${sql.ref(d.label)})`.as(`label_${d.name}`));
     }
     q = applyFilters(q, query.filters, (name) => DIMENSION_COLUMNS[name as StandardDimension].key);
-    const groups = [...bucketGroup(sql.ref("slice"), bucket), ...dimensions.map((d) => sql.ref(d.key))];
+    const groups = [...bucketGroup(sql.ref("slice"), bucket, from), ...dimensions.map((d) => sql.ref(d.key))];
     return await (groups.length > 0 ? q.groupBy(groups as never) : q).execute();
   }
 
-  /** Each worker's time since its last event, which no slice holds yet, up to now. */
-  private async addCurrentStretches(
-    query: ReportQuery,
-    from: number,
-    to: number,
-    add: (slice: number, group: Record<string, ReportGroupValue>, measures: Record<string, number>) => void,
-  ): Promise<void> {
+  /**
+   * Each worker's time since its last event, which no slice holds yet, up to now: records shaped
+   * as `workerTotals` answers them.
+   */
+  private async currentStretches(query: ReportQuery, from: number, to: number): Promise<SumRecord[]> {
     const until = Math.min(to, this.clock.now());
+    const records: SumRecord[] = [];
     for (const state of await this.facts.workerStates(query.accountSid, query.workspaceSid)) {
       if (query.filters.worker && !query.filters.worker.includes(state.workerSid)) continue;
       if (query.filters.team && !query.filters.team.includes(state.team ?? "")) continue;
       for (const piece of sliceWorkerTime(state, Math.max(state.since, from), until)) {
-        const group: Record<string, ReportGroupValue> = {};
-        for (const name of query.groupBy) {
-          group[name] =
-            name === "worker"
-              ? { key: state.workerSid, label: state.workerName }
-              : { key: state.team, label: null };
-        }
-        add(piece.sliceStart / SLICE_MS, group, {
+        records.push({
+          slice: piece.sliceStart / SLICE_MS,
+          key_worker: state.workerSid,
+          label_worker: state.workerName,
+          key_team: state.team,
           available_ms: piece.availableMs,
           busy_ms: piece.busyMs,
           staffed_ms: piece.staffedMs,
         });
       }
     }
+    return records;
   }
 }
 
 /**
- * The first slice of a row's database bucket: `bucket` slices summed together (see
- * `alignedSlices`), or the whole range (0). Integer division on an integer column in both dialects.
+ * A row as the database sums it: `slice` (the first of its bucket), `key_<dimension>` and
+ * `label_<dimension>` for each dimension grouped by, and one column per measure.
  */
-function bucketStart(slice: RawBuilder<unknown>, bucket: number, from: number): RawBuilder<number> {
-  if (bucket === 0) return sql<number>`${sql.lit(from / SLICE_MS)}`;
-  if (bucket === 1) return sql<number>`${slice}`;
-  return sql<number>`(${slice} / ${sql.lit(bucket)}) * ${sql.lit(bucket)}`;
+type SumRecord = Record<string, string | number | null | undefined>;
+
+/**
+ * A report's rows being summed: one per interval and group, whatever order and database buckets
+ * the records come in. Reports can have hundreds of thousands of records (a month by agent and
+ * hour), so adding one allocates nothing unless it starts a row.
+ */
+class RowSums {
+  private readonly rows = new Map<string, ReportRow>();
+  private readonly keys: string[];
+  private readonly labels: (string | null)[];
+
+  constructor(
+    private readonly intervalOf: (ms: number) => number,
+    private readonly interval: ReportInterval,
+    private readonly dimensions: Dimension[],
+  ) {
+    this.keys = dimensions.map((d) => `key_${d.name}`);
+    this.labels = dimensions.map((d) => (d.label ? `label_${d.name}` : null));
+  }
+
+  add(record: SumRecord, measures: string[]): void {
+    const start = this.intervalOf(Number(record.slice) * SLICE_MS);
+    let id = String(start);
+    // Dimension values are text: a NUL marks a missing one, so null and "" stay apart.
+    for (const key of this.keys) id += record[key] == null ? "\u0000" : `\u0001${String(record[key])}`;
+    let row = this.rows.get(id);
+    if (!row) {
+      const group: Record<string, ReportGroupValue> = {};
+      this.dimensions.forEach((d, i) => (group[d.name] = { key: text(record[this.keys[i]!]), label: null }));
+      row = { intervalStart: this.interval === "all" ? null : start, group, values: {}, measures: {} };
+      this.rows.set(id, row);
+    }
+    // Labels can change (a queue renamed): the row shows the last one read.
+    this.labels.forEach((label, i) => {
+      if (label !== null && record[label] != null)
+        row.group[this.dimensions[i]!.name]!.label = text(record[label]);
+    });
+    for (const name of measures) row.measures[name] = (row.measures[name] ?? 0) + Number(record[name] ?? 0);
+  }
+
+  /** The rows by interval, then by their groups' labels (or keys) as people read them. */
+  sorted(): ReportRow[] {
+    const collator = new Intl.Collator("en");
+    const named = [...this.rows.values()].map((row) => ({
+      row,
+      name: Object.values(row.group)
+        .map((g) => g.label ?? g.key ?? "")
+        .join(" "),
+    }));
+    named.sort(
+      (a, b) => (a.row.intervalStart ?? 0) - (b.row.intervalStart ?? 0) || collator.compare(a.name, b.name),
+    );
+    return named.map(({ row }) => row);
+  }
 }
 
-function bucketGroup(slice: RawBuilder<unknown>, bucket: number): RawBuilder<unknown>[] {
-  if (bucket === 0) return [];
-  return [bucket === 1 ? slice : sql`${slice} / ${sql.lit(bucket)}`];
+/** Dimension values are text (SIDs, names, attribute values); absent is null. */
+function text(value: string | number | null | undefined): string | null {
+  return value == null ? null : String(value);
+}
+
+type Buckets = ReturnType<typeof databaseBuckets>;
+
+/**
+ * The first slice of a row's database bucket, as `databaseBuckets` defines it: the start of the
+ * local interval holding the slice under its piece's offset, or the piece's first slice for an
+ * interval the piece begins inside; the range's first slice for `all`. Integer division on
+ * integer columns, in both dialects; the numbers are literals so Postgres can match the grouping.
+ */
+function bucketStart(
+  slice: RawBuilder<unknown>,
+  { size, pieces }: Buckets,
+  from: number,
+): RawBuilder<number> {
+  if (size === 0) return sql<number>`${sql.lit(from / SLICE_MS)}`;
+  if (size === 1) return sql<number>`${slice}`;
+  const n = (value: number) => sql.lit(value);
+  const conditions: RawBuilder<unknown>[] = [];
+  let last: RawBuilder<unknown> = slice;
+  pieces.forEach((piece, i) => {
+    const fullFrom = Math.ceil((piece.fromSlice + piece.shift) / size) * size - piece.shift;
+    if (fullFrom > piece.fromSlice)
+      conditions.push(sql`when ${slice} < ${n(fullFrom)} then ${n(piece.fromSlice)}`);
+    const start = sql`((${slice} + ${n(piece.shift)}) / ${n(size)}) * ${n(size)} - ${n(piece.shift)}`;
+    if (i < pieces.length - 1) conditions.push(sql`when ${slice} < ${n(piece.toSlice)} then ${start}`);
+    else last = start;
+  });
+  if (conditions.length === 0) return sql<number>`(${last})`;
+  return sql<number>`(case ${sql.join(conditions, sql` `)} else ${last} end)`;
+}
+
+/** What a report query groups by for its buckets: nothing for `all`. */
+function bucketGroup(slice: RawBuilder<unknown>, buckets: Buckets, from: number): RawBuilder<unknown>[] {
+  return buckets.size === 0 ? [] : [bucketStart(slice, buckets, from)];
 }
 
 interface Dimension {
@@ -338,121 +420,12 @@ function applyFilters<Q extends { where(expression: Expression<SqlBool>): Q }>(
   return q;
 }
 
-/**
- * The service-level threshold of a segment's queue, in ms, as SQL. The numbers are validated
- * integers written as literals: Postgres cannot infer a type for a bound parameter in a CASE.
- */
-export function serviceLevelMs(settings: Settings): RawBuilder<number> {
-  const fallback = sql.lit(settings.service_level_seconds * 1000);
-  const queues = Object.entries(settings.queue_service_level_seconds);
-  if (queues.length === 0) return sql<number>`${fallback}`;
-  const cases = queues.map(([queue, seconds]) => sql`when ${queue} then ${sql.lit(seconds * 1000)}`);
-  return sql<number>`(case queue_sid ${sql.join(cases, sql` `)} else ${fallback} end)`;
-}
-
-/** Measures that count segments: a report adds them up, a drill-down lists the segments they count. */
-export const COUNTED_MEASURES = [
-  "offered",
-  "handled",
-  "completed",
-  "abandoned",
-  "short_abandoned",
-  "timed_out",
-  "transferred",
-  "answered_in_sl",
-  "abandoned_in_sl",
-] as const satisfies readonly (keyof typeof SEGMENT_MEASURES)[];
-export type CountedMeasure = (typeof COUNTED_MEASURES)[number];
-
-/** Which segments a count measure counts, as SQL. */
-export function countedSegments(name: CountedMeasure, settings: Settings): RawBuilder<SqlBool> {
-  const shortMs = sql.lit(settings.short_abandon_seconds * 1000);
-  switch (name) {
-    case "offered":
-      return sql`1 = 1`;
-    case "handled":
-      return sql`accepted_at is not null`;
-    case "completed":
-      return sql`accepted_at is not null and ended_at is not null`;
-    case "abandoned":
-      return sql`outcome = 'abandoned'`;
-    case "short_abandoned":
-      return sql`outcome = 'abandoned' and queue_ms < ${shortMs}`;
-    case "timed_out":
-      return sql`outcome = 'timed_out'`;
-    case "transferred":
-      return sql`outcome = 'transferred'`;
-    case "answered_in_sl":
-      return sql`accepted_at is not null and queue_ms <= ${serviceLevelMs(settings)}`;
-    case "abandoned_in_sl":
-      return sql`outcome = 'abandoned' and queue_ms <= ${serviceLevelMs(settings)}`;
-  }
-}
-
-/** Each segment measure as an aggregate over `insight_segments`. */
-function segmentMeasure(name: string, settings: Settings): RawBuilder<number> {
-  // The two commonest counts in the form the databases evaluate fastest; the same segments as
-  // `countedSegments` says.
-  if (name === "offered") return sql`count(*)`;
-  if (name === "handled") return sql`count(accepted_at)`;
-  if ((COUNTED_MEASURES as readonly string[]).includes(name)) {
-    return sql`sum(case when ${countedSegments(name as CountedMeasure, settings)} then 1 else 0 end)`;
-  }
-  switch (name as keyof typeof SEGMENT_MEASURES) {
-    case "wait_ms":
-      return sql`coalesce(sum(case when accepted_at is not null then queue_ms end), 0)`;
-    case "abandon_wait_ms":
-      return sql`coalesce(sum(case when outcome = 'abandoned' then queue_ms end), 0)`;
-    case "ring_ms":
-      return sql`coalesce(sum(ring_ms), 0)`;
-    case "talk_ms":
-      return sql`coalesce(sum(talk_ms), 0)`;
-    case "wrap_ms":
-      return sql`coalesce(sum(wrap_ms), 0)`;
-    case "reservations":
-      return sql`sum(reservations)`;
-    case "rejected":
-      return sql`sum(rejected)`;
-    case "missed":
-      return sql`sum(missed)`;
-  }
-  const custom = settings.measures.findIndex((m) => m.name === name || `${m.name}_count` === name);
-  if (custom < 0) throw new ReportError(`Unknown measure ${name}`);
-  const column = sql.ref(`measure_${custom + 1}`);
-  return name.endsWith("_count") && settings.measures[custom]!.name !== name
-    ? sql`count(${column})`
-    : sql`coalesce(sum(${column}), 0)`;
-}
-
-function groupOf(row: Record<string, unknown>, dimensions: Dimension[]): Record<string, ReportGroupValue> {
-  const group: Record<string, ReportGroupValue> = {};
-  for (const d of dimensions) {
-    // Dimension columns are text (SIDs, names, attribute values).
-    const key = row[`key_${d.name}`] as string | null | undefined;
-    const label = row[`label_${d.name}`] as string | null | undefined;
-    group[d.name] = { key: key ?? null, label: label ?? null };
-  }
-  return group;
-}
-
-function measuresOf(row: Record<string, unknown>, names: string[]): Record<string, number> {
-  const measures: Record<string, number> = {};
-  for (const name of names) measures[name] = Number(row[name] ?? 0);
-  return measures;
-}
-
 function valuesOf(
   metrics: MetricDefinition[],
   catalog: MetricCatalog,
   measures: Record<string, number>,
 ): Record<string, FormulaValue> {
   return Object.fromEntries(metrics.map((m) => [m.name, catalog.evaluate(m.name, measures)]));
-}
-
-function groupText(row: ReportRow): string {
-  return Object.values(row.group)
-    .map((g) => g.label ?? g.key ?? "")
-    .join(" ");
 }
 
 /** `intervalStart` per slice, remembered: a report meets the same few thousand slices many times. */

@@ -5,7 +5,7 @@ import { DEFAULT_SETTINGS, insightSettings } from "./settings.ts";
 
 /**
  * Deletes facts older than each account's retention (24 months unless its settings say otherwise):
- * segments by the time they entered their queue, worker slices by their start, conversations by
+ * segments and their rollups by the time they entered their queue, worker slices by their start, conversations by
  * their creation. The event log is not touched, so a rebuild brings back what it still holds.
  */
 export async function sweepExpiredFacts(database: Database, clock: Clock): Promise<number> {
@@ -39,6 +39,7 @@ export function cutoff(now: number, months: number): number {
 /** The tables swept, each with the column dating its rows and that column's unit. */
 const DATED = [
   { table: "insight_segments", column: "entered_slice", unit: "slice" },
+  { table: "insight_rollups", column: "slice", unit: "slice" },
   { table: "insight_worker_slices", column: "slice", unit: "slice" },
   { table: "insight_conversations", column: "created_at", unit: "ms" },
 ] as const;

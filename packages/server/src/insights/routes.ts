@@ -27,14 +27,8 @@ import { isoAt } from "../platform/time.ts";
 import type { RoutingService } from "../routing/service.ts";
 import type { AlertInput, AlertRow } from "./alerts.ts";
 import { reportTable, toCsv, toXlsx } from "./export.ts";
-import {
-  COUNTED_MEASURES,
-  DIMENSIONS,
-  ReportError,
-  dimension,
-  type Report,
-  type ReportQuery,
-} from "./report.ts";
+import { COUNTED_MEASURES } from "./measures.ts";
+import { DIMENSIONS, ReportError, dimension, type Report, type ReportQuery } from "./report.ts";
 import { inputOf, type ScheduleInput, type ScheduleRow } from "./schedules.ts";
 import type { Insights } from "./service.ts";
 import { duplicateName, insightSettings, type Settings } from "./settings.ts";

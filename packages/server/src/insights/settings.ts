@@ -8,6 +8,7 @@ import {
 import { z } from "zod";
 import type { Database } from "../platform/db/database.ts";
 import { isoAt } from "../platform/time.ts";
+import { Rollups, thresholdsChanged } from "./rollups.ts";
 
 const customField = z.object({
   /** How reports and formulas call it. */
@@ -52,35 +53,49 @@ export function duplicateName(settings: Settings): string | undefined {
 export class InsightSettingsStore {
   /** The projection reads settings for every batch: kept here, refreshed on every write by this process. */
   private readonly cache = new Map<string, Settings>();
+  private readonly rollups: Rollups;
 
   constructor(
     private readonly database: Database,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.rollups = new Rollups(database.dialect);
+  }
 
   async get(accountSid: string): Promise<Settings> {
     const cached = this.cache.get(accountSid);
     if (cached) return cached;
-    const row = await this.database.db
-      .selectFrom("insight_settings")
-      .select("settings")
-      .where("account_sid", "=", accountSid)
-      .executeTakeFirst();
-    const settings = insightSettings.parse(row ? JSON.parse(row.settings) : {});
+    const settings = await storedSettings(this.database.db, accountSid);
     this.cache.set(accountSid, settings);
     return settings;
   }
 
+  /** Stores an account's settings; new thresholds recount its rollups in the same transaction. */
   async put(accountSid: string, settings: Settings): Promise<Settings> {
     const values = { settings: JSON.stringify(settings), date_updated: isoAt(this.clock.now()) };
-    await this.database.db
-      .insertInto("insight_settings")
-      .values({ account_sid: accountSid, ...values })
-      .onConflict((c) => c.column("account_sid").doUpdateSet(values))
-      .execute();
+    await this.database.transaction(async (tx) => {
+      await this.rollups.lock(tx.db, accountSid);
+      const before = await storedSettings(tx.db, accountSid);
+      await tx.db
+        .insertInto("insight_settings")
+        .values({ account_sid: accountSid, ...values })
+        .onConflict((c) => c.column("account_sid").doUpdateSet(values))
+        .execute();
+      if (thresholdsChanged(before, settings)) await this.rollups.rebuild(tx.db, accountSid, settings);
+    });
     this.cache.set(accountSid, settings);
     return settings;
   }
+}
+
+/** An account's settings as stored (defaults where it set none), read through `db`. */
+export async function storedSettings(db: Database["db"], accountSid: string): Promise<Settings> {
+  const row = await db
+    .selectFrom("insight_settings")
+    .select("settings")
+    .where("account_sid", "=", accountSid)
+    .executeTakeFirst();
+  return insightSettings.parse(row ? JSON.parse(row.settings) : {});
 }
 
 /** The part of the settings the projection needs. */

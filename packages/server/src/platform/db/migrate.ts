@@ -11,6 +11,7 @@ import * as flows from "./migrations/0008-flows.ts";
 import * as people from "./migrations/0009-people.ts";
 import * as adminConsole from "./migrations/0010-console.ts";
 import * as insights from "./migrations/0011-insights.ts";
+import * as insightRollups from "./migrations/0012-insight-rollups.ts";
 
 /**
  * Versioned migrations, applied in name order and recorded in `kysely_migration`. A migration is
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<
   "0009-people": people,
   "0010-console": adminConsole,
   "0011-insights": insights,
+  "0012-insight-rollups": insightRollups,
 };
 
 export class MigrationError extends Error {

@@ -31,6 +31,7 @@ export interface Schema {
   user_sessions: UserSessionsTable;
   desktop_settings: DesktopSettingsTable;
   insight_segments: InsightSegmentsTable;
+  insight_rollups: InsightRollupsTable;
   insight_worker_slices: InsightWorkerSlicesTable;
   insight_worker_states: InsightWorkerStatesTable;
   insight_conversations: InsightConversationsTable;
@@ -567,6 +568,48 @@ export interface InsightSegmentsTable {
   attribute_5: string | null;
   attribute_6: string | null;
   attribute_7: string | null;
+}
+
+/**
+ * Segment measures summed per slice, queue, channel, direction and workflow; the measure columns
+ * are named as the measures (custom ones `measure_N` and `measure_N_count`).
+ */
+export interface InsightRollupsTable {
+  account_sid: string;
+  workspace_sid: string;
+  slice: number;
+  queue_sid: string | null;
+  queue_name: string | null;
+  channel: string;
+  direction: string;
+  workflow_sid: string | null;
+  offered: number;
+  handled: number;
+  completed: number;
+  abandoned: number;
+  short_abandoned: number;
+  timed_out: number;
+  transferred: number;
+  answered_in_sl: number;
+  abandoned_in_sl: number;
+  wait_ms: number;
+  abandon_wait_ms: number;
+  ring_ms: number;
+  talk_ms: number;
+  wrap_ms: number;
+  reservations: number;
+  rejected: number;
+  missed: number;
+  measure_1: number;
+  measure_1_count: number;
+  measure_2: number;
+  measure_2_count: number;
+  measure_3: number;
+  measure_3_count: number;
+  measure_4: number;
+  measure_4_count: number;
+  measure_5: number;
+  measure_5_count: number;
 }
 
 export interface InsightWorkerSlicesTable {
