@@ -1,7 +1,7 @@
 export { FormulaError, parseFormula } from "./formula.ts";
 export type { Formula, FormulaValue } from "./formula.ts";
 export { REPORT_INTERVALS, databaseBuckets, intervalStart, isTimeZone, zoneOffsetMs } from "./intervals.ts";
-export type { ReportInterval } from "./intervals.ts";
+export type { OffsetPiece, ReportInterval } from "./intervals.ts";
 export {
   METRIC_FORMATS,
   METRIC_NAME,

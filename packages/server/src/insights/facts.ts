@@ -156,6 +156,7 @@ export class FactStore {
     for (const table of [
       "insight_segments",
       "insight_rollups",
+      "insight_agent_rollups",
       "insight_worker_slices",
       "insight_worker_states",
       "insight_conversations",

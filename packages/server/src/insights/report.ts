@@ -22,7 +22,7 @@ import {
   segmentMeasure,
   type CountedMeasure,
 } from "./measures.ts";
-import { ROLLUP_DIMENSIONS } from "./rollups.ts";
+import { rollupFor } from "./rollups.ts";
 import type { PageRequest } from "../platform/http/paging.ts";
 import type { Settings } from "./settings.ts";
 
@@ -160,8 +160,8 @@ export class Reports {
   }
 
   /**
-   * Segment measures per bucket and group: from the rollups when they keep every dimension the
-   * query groups or filters by, otherwise from the segments themselves.
+   * Segment measures per bucket and group: from rollups when some keep every dimension the query
+   * groups or filters by at a grain its buckets can use (`rollupFor`), otherwise from the segments.
    */
   private async segmentTotals(
     query: ReportQuery,
@@ -172,10 +172,11 @@ export class Reports {
     measures: string[],
     settings: Settings,
   ): Promise<SumRecord[]> {
-    const rolledUp = [...query.groupBy, ...Object.keys(query.filters)].every((d) => ROLLUP_DIMENSIONS.has(d));
+    const rollup = rollupFor([...query.groupBy, ...Object.keys(query.filters)], bucket, from, to);
+    const rolledUp = rollup !== undefined;
     const slice = rolledUp ? "slice" : "entered_slice";
     let q = this.database.db
-      .selectFrom(rolledUp ? "insight_rollups" : "insight_segments")
+      .selectFrom(rollup ?? "insight_segments")
       .select(bucketStart(sql.ref(slice), bucket, from).as("slice"))
       .where("account_sid", "=", query.accountSid)
       .where("workspace_sid", "=", query.workspaceSid)

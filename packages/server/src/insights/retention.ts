@@ -40,6 +40,7 @@ export function cutoff(now: number, months: number): number {
 const DATED = [
   { table: "insight_segments", column: "entered_slice", unit: "slice" },
   { table: "insight_rollups", column: "slice", unit: "slice" },
+  { table: "insight_agent_rollups", column: "slice", unit: "slice" },
   { table: "insight_worker_slices", column: "slice", unit: "slice" },
   { table: "insight_conversations", column: "created_at", unit: "ms" },
 ] as const;

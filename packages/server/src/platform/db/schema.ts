@@ -32,6 +32,7 @@ export interface Schema {
   desktop_settings: DesktopSettingsTable;
   insight_segments: InsightSegmentsTable;
   insight_rollups: InsightRollupsTable;
+  insight_agent_rollups: InsightAgentRollupsTable;
   insight_worker_slices: InsightWorkerSlicesTable;
   insight_worker_states: InsightWorkerStatesTable;
   insight_conversations: InsightConversationsTable;
@@ -570,19 +571,8 @@ export interface InsightSegmentsTable {
   attribute_7: string | null;
 }
 
-/**
- * Segment measures summed per slice, queue, channel, direction and workflow; the measure columns
- * are named as the measures (custom ones `measure_N` and `measure_N_count`).
- */
-export interface InsightRollupsTable {
-  account_sid: string;
-  workspace_sid: string;
-  slice: number;
-  queue_sid: string | null;
-  queue_name: string | null;
-  channel: string;
-  direction: string;
-  workflow_sid: string | null;
+/** The segment measures a rollup row sums, named as the measures (custom ones `measure_N`, `measure_N_count`). */
+export interface RollupMeasures {
   offered: number;
   handled: number;
   completed: number;
@@ -610,6 +600,28 @@ export interface InsightRollupsTable {
   measure_4_count: number;
   measure_5: number;
   measure_5_count: number;
+}
+
+/** Segment measures per slice, queue, channel, direction and workflow. */
+export interface InsightRollupsTable extends RollupMeasures {
+  account_sid: string;
+  workspace_sid: string;
+  slice: number;
+  queue_sid: string | null;
+  queue_name: string | null;
+  channel: string;
+  direction: string;
+  workflow_sid: string | null;
+}
+
+/** Segment measures per hour (`slice` is its first), agent and team. */
+export interface InsightAgentRollupsTable extends RollupMeasures {
+  account_sid: string;
+  workspace_sid: string;
+  slice: number;
+  worker_sid: string | null;
+  worker_name: string | null;
+  team: string | null;
 }
 
 export interface InsightWorkerSlicesTable {
