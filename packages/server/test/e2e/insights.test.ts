@@ -3,12 +3,14 @@ import type { Switchboard } from "../../src/app.ts";
 import { ensureDemo, type DemoContactCenter } from "../../src/demo.ts";
 import { apiCalls } from "../support/api.ts";
 import { dialects, type TestDatabase } from "../support/databases.ts";
+import { Relay } from "../support/relay.ts";
 import { eventually, startServer } from "../support/server.ts";
 import { ChromiumPages, SEE_MS } from "./chromium.ts";
 
 /**
  * Priya's dashboard in real Chromium: the day's figures as tiles, the breakdown by queue, the
- * tasks behind an abandoned count, an export link, and the page in French.
+ * tasks behind an abandoned count, an export link, a redefined metric, an alert, and the page in
+ * French.
  */
 describe("insights dashboard in Chromium", () => {
   const sqlite = dialects().find((d) => d.dialect === "sqlite")!;
@@ -16,6 +18,7 @@ describe("insights dashboard in Chromium", () => {
   let switchboard: Switchboard;
   let baseUrl: string;
   let demo: DemoContactCenter;
+  let relay: Relay;
   const chromium = new ChromiumPages();
   const api = apiCalls(
     () => baseUrl,
@@ -25,13 +28,18 @@ describe("insights dashboard in Chromium", () => {
   beforeAll(async () => {
     await chromium.launch();
     db = await sqlite.create();
-    ({ switchboard, baseUrl } = await startServer(db));
+    relay = await new Relay().start();
+    ({ switchboard, baseUrl } = await startServer(db, {
+      SWITCHBOARD_MAIL_RELAY_URL: `smtp://relay-user:relay-pass@127.0.0.1:${relay.port}`,
+      SWITCHBOARD_MAIL_FROM: "reports@switchboard.test",
+    }));
     demo = await ensureDemo(switchboard);
   }, 60_000);
 
   afterAll(async () => {
     await chromium.close();
     await switchboard?.close();
+    await relay?.stop();
     await db?.drop();
   });
 
@@ -95,6 +103,44 @@ describe("insights dashboard in Chromium", () => {
     expect(download.split("\r\n")[0]).toBe(
       "interval_start,queue,queue_name,offered,handled,abandoned,service_level,average_speed_of_answer,average_handle_time,transfers",
     );
+
+    // Grace asks for an email when service level is under 80 % for 15 minutes.
+    const alerts = page.getByRole("region", { name: "Alerts" });
+    await alerts.getByLabel("Name", { exact: true }).fill("Service level low");
+    await alerts.getByLabel("Email to").fill("grace@switchboard.demo");
+    await alerts.getByRole("button", { name: "Add alert" }).click();
+    await expect
+      .poll(() => alerts.getByText("service_level below 0.8 over 15 min").count(), { timeout: SEE_MS })
+      .toBe(1);
+    const stored = await api.get(`/switchboard/v1/Workspaces/${demo.workspaceSid}/Insights/Alerts`);
+    expect(stored.body.alerts).toMatchObject([
+      {
+        friendly_name: "Service level low",
+        metric: "service_level",
+        comparison: "below",
+        threshold: 0.8,
+        window_minutes: 15,
+        email_to: ["grace@switchboard.demo"],
+      },
+    ]);
+
+    // The account's admin redefines service level without short abandons; all three were, so it
+    // has no value now, on the admin's dashboard and on Grace's.
+    expect(await tile("service_level").textContent()).toBe("0 %");
+    expect(await page.getByRole("button", { name: "Edit service_level" }).count()).toBe(0);
+    const admin = (await chromium.open("admin", { width: 1600, height: 1100 })).page;
+    await chromium.signIn(admin, baseUrl, "admin@switchboard.demo");
+    await admin.goto(`${baseUrl}/insights`);
+    const definitions = admin.getByRole("region", { name: "Metric definitions" });
+    await definitions.getByRole("button", { name: "Edit service_level" }).click();
+    await definitions
+      .getByLabel("Formula of service_level")
+      .fill("answered_in_sl / (offered - short_abandoned)");
+    await definitions.getByRole("button", { name: "Save" }).click();
+    const adminTile = admin.locator('[data-metric="service_level"]');
+    await expect.poll(() => adminTile.textContent(), { timeout: SEE_MS }).toBe("—");
+    await page.reload();
+    await expect.poll(() => tile("service_level").textContent(), { timeout: SEE_MS }).toBe("—");
 
     await page.getByLabel("Language").selectOption("fr");
     await expect

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { AlertsSetup, MetricsSetup } from "./InsightsSetup.tsx";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { api } from "../api.ts";
 import type { Me } from "../App.tsx";
@@ -79,14 +80,14 @@ export function InsightsView({ me }: { me: Me }) {
     return { StartDate: start, EndDate: end, TimeZone: timeZone };
   }, [from, to, timeZone]);
   const base = workspaceSid ? `/switchboard/v1/Workspaces/${workspaceSid}/Insights` : undefined;
-  const totals = useReport(base, { ...range, Interval: "all", Metrics: TILES.join(",") });
-  const overTime = useReport(base, { ...range, Interval: interval, Metrics: charted });
-  const breakdown = useReport(base, {
-    ...range,
-    Interval: "all",
-    GroupBy: groupBy,
-    Metrics: TABLE.join(","),
-  });
+  const [revision, setRevision] = useState(0);
+  const totals = useReport(base, { ...range, Interval: "all", Metrics: TILES.join(",") }, revision);
+  const overTime = useReport(base, { ...range, Interval: interval, Metrics: charted }, revision);
+  const breakdown = useReport(
+    base,
+    { ...range, Interval: "all", GroupBy: groupBy, Metrics: TABLE.join(",") },
+    revision,
+  );
   const metricList = useList<{ name: string; description: string }>(
     "/switchboard/v1/Insights/Metrics",
     "metrics",
@@ -274,6 +275,16 @@ export function InsightsView({ me }: { me: Me }) {
       </div>
 
       {drill && base && <DrillDown base={base} drill={drill} onClose={() => setDrill(undefined)} />}
+      <div className="mt-4 flex flex-col gap-4">
+        <MetricsSetup
+          canEdit={me.role === "admin"}
+          onChange={() => {
+            setRevision((r) => r + 1);
+            void metricList.reload();
+          }}
+        />
+        {base && <AlertsSetup base={base} metrics={metricList.items} />}
+      </div>
     </div>
   );
 }
@@ -382,7 +393,8 @@ function DrillDown({ base, drill, onClose }: { base: string; drill: Drill; onClo
   );
 }
 
-function useReport(base: string | undefined, params: Record<string, string>) {
+/** A report, fetched again when its query or `revision` (a changed metric definition) changes. */
+function useReport(base: string | undefined, params: Record<string, string>, revision: number) {
   const [report, setReport] = useState<Report | undefined>();
   const [error, setError] = useState<string | undefined>();
   const query = new URLSearchParams(params).toString();
@@ -400,7 +412,7 @@ function useReport(base: string | undefined, params: Record<string, string>) {
     return () => {
       current = false;
     };
-  }, [base, query]);
+  }, [base, query, revision]);
   return { report, error };
 }
 
