@@ -13,7 +13,7 @@ import {
   useList,
 } from "../admin/common.tsx";
 
-interface Metric {
+export interface Metric {
   name: string;
   formula: string;
   format: "count" | "percent" | "seconds" | "number";
@@ -22,15 +22,27 @@ interface Metric {
   customized: boolean;
 }
 
+/** `GET /switchboard/v1/Insights/Metrics`, as `useList` reads it. */
+export type MetricList = ReturnType<typeof useList<Metric>>;
+
 /**
  * The account's metric definitions: a standard metric redefined (service level without short
  * abandons, say) changes every report, alert and scheduled email; "Restore" goes back to the
  * standard formula. Formula errors come back from the server with their position. Definitions
  * hold for the whole account, so only admins change them; supervisors read them.
  */
-export function MetricsSetup({ canEdit, onChange }: { canEdit: boolean; onChange: () => void }) {
+export function MetricsSetup({
+  metrics,
+  canEdit,
+  onChange,
+}: {
+  /** The dashboard's list of the account's metrics (it names them too). */
+  metrics: MetricList;
+  canEdit: boolean;
+  /** After a definition changed and `metrics` was read again. */
+  onChange: () => void;
+}) {
   const { t } = useTranslation();
-  const metrics = useList<Metric>("/switchboard/v1/Insights/Metrics", "metrics");
   const { error, attempt } = useAttempt(async () => {
     await metrics.reload();
     onChange();

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { AlertsSetup, MetricsSetup } from "./InsightsSetup.tsx";
+import { AlertsSetup, MetricsSetup, type Metric } from "./InsightsSetup.tsx";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { api } from "../api.ts";
 import type { Me } from "../App.tsx";
@@ -88,10 +88,7 @@ export function InsightsView({ me }: { me: Me }) {
     { ...range, Interval: "all", GroupBy: groupBy, Metrics: TABLE.join(",") },
     revision,
   );
-  const metricList = useList<{ name: string; description: string }>(
-    "/switchboard/v1/Insights/Metrics",
-    "metrics",
-  );
+  const metricList = useList<Metric>("/switchboard/v1/Insights/Metrics", "metrics");
   const error = totals.error ?? overTime.error ?? breakdown.error;
   const exportQuery = new URLSearchParams({
     ...range,
@@ -277,11 +274,9 @@ export function InsightsView({ me }: { me: Me }) {
       {drill && base && <DrillDown base={base} drill={drill} onClose={() => setDrill(undefined)} />}
       <div className="mt-4 flex flex-col gap-4">
         <MetricsSetup
+          metrics={metricList}
           canEdit={me.role === "admin"}
-          onChange={() => {
-            setRevision((r) => r + 1);
-            void metricList.reload();
-          }}
+          onChange={() => setRevision((r) => r + 1)}
         />
         {base && <AlertsSetup base={base} metrics={metricList.items} />}
       </div>
