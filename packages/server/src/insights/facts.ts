@@ -10,8 +10,8 @@ import {
 import { sql, type SqlBool } from "kysely";
 import type { SortKey } from "../platform/http/paging.ts";
 import type { Database } from "../platform/db/database.ts";
-import { Rollups } from "./rollups.ts";
-import { storedSettings } from "./settings.ts";
+import { Rollups, type SegmentKey } from "./rollups.ts";
+import { storedSettings, type Settings } from "./settings.ts";
 import type {
   InsightConversationsTable,
   InsightSegmentsTable,
@@ -78,14 +78,7 @@ export class FactStore {
 
   /** Writes what the projection changed, and recomputes the rollups of the slices it touched. */
   async write(db: Database["db"], facts: ProjectedFacts): Promise<void> {
-    for (const batch of chunks(facts.segments.map(segmentRow), ROWS_PER_INSERT)) {
-      await db
-        .insertInto("insight_segments")
-        .values(batch)
-        .onConflict((c) => c.columns(["task_sid", "segment"]).doUpdateSet(excludedAll(SEGMENT_UPDATED)))
-        .execute();
-    }
-    await this.refreshRollups(db, facts.segments);
+    await this.writeSegments(db, facts.segments);
     for (const batch of chunks(facts.workers.map(workerStateRow), ROWS_PER_INSERT)) {
       await db
         .insertInto("insight_worker_states")
@@ -132,21 +125,44 @@ export class FactStore {
     }
   }
 
-  /** The rollups of every slice the segments entered, per account in a fixed order (see `Rollups`). */
-  private async refreshRollups(db: Database["db"], segments: SegmentFact[]): Promise<void> {
-    const touched = new Map<string, Map<string, Set<number>>>();
+  /**
+   * Writes segments and applies the difference they make to the rollups: per account, in a fixed
+   * order, under the account's rollup lock (see `Rollups`), what the stored versions counted is
+   * taken out and what the new ones count is put in.
+   */
+  private async writeSegments(db: Database["db"], segments: SegmentFact[]): Promise<void> {
+    const byAccount = new Map<string, Map<string, SegmentKey[]>>();
     for (const s of segments) {
-      let workspaces = touched.get(s.accountSid);
-      if (!workspaces) touched.set(s.accountSid, (workspaces = new Map<string, Set<number>>()));
-      let slices = workspaces.get(s.workspaceSid);
-      if (!slices) workspaces.set(s.workspaceSid, (slices = new Set<number>()));
-      slices.add(Math.floor(s.enteredAt / SLICE_MS));
+      let workspaces = byAccount.get(s.accountSid);
+      if (!workspaces) byAccount.set(s.accountSid, (workspaces = new Map<string, SegmentKey[]>()));
+      let keys = workspaces.get(s.workspaceSid);
+      if (!keys) workspaces.set(s.workspaceSid, (keys = []));
+      keys.push({ taskSid: s.taskSid, segment: s.segment });
     }
-    for (const accountSid of [...touched.keys()].sort()) {
+    const accounts = [...byAccount.keys()].sort();
+    const changes = new Map<string, ReturnType<Rollups["changes"]>>();
+    const settings = new Map<string, Settings>();
+    for (const accountSid of accounts) {
       await this.rollups.lock(db, accountSid);
-      const settings = await storedSettings(db, accountSid);
-      for (const [workspaceSid, slices] of touched.get(accountSid)!) {
-        await this.rollups.refresh(db, accountSid, workspaceSid, [...slices], settings);
+      settings.set(accountSid, await storedSettings(db, accountSid));
+      for (const [workspaceSid, keys] of byAccount.get(accountSid)!) {
+        const change = this.rollups.changes();
+        changes.set(`${accountSid}/${workspaceSid}`, change);
+        await this.rollups.measure(db, accountSid, workspaceSid, keys, settings.get(accountSid)!, -1, change);
+      }
+    }
+    for (const batch of chunks(segments.map(segmentRow), ROWS_PER_INSERT)) {
+      await db
+        .insertInto("insight_segments")
+        .values(batch)
+        .onConflict((c) => c.columns(["task_sid", "segment"]).doUpdateSet(excludedAll(SEGMENT_UPDATED)))
+        .execute();
+    }
+    for (const accountSid of accounts) {
+      for (const [workspaceSid, keys] of byAccount.get(accountSid)!) {
+        const change = changes.get(`${accountSid}/${workspaceSid}`)!;
+        await this.rollups.measure(db, accountSid, workspaceSid, keys, settings.get(accountSid)!, 1, change);
+        await this.rollups.apply(db, accountSid, workspaceSid, change);
       }
     }
   }

@@ -88,17 +88,21 @@ function knownCustomColumn(name: string, settings: Settings): string {
   return column;
 }
 
+/** The measure columns of a rollup row: every standard measure, then each custom measure and its count. */
+export function rollupColumns(): string[] {
+  const columns = Object.keys(SEGMENT_MEASURES);
+  for (let n = 1; n <= MAX_CUSTOM_MEASURES; n++) columns.push(`measure_${n}`, `measure_${n}_count`);
+  return columns;
+}
+
 /** Every column a rollup row holds, each with its aggregate over the segments it rolls up. */
 export function rollupAggregates(settings: Settings): [string, RawBuilder<number>][] {
-  const columns = Object.keys(SEGMENT_MEASURES).map((name): [string, RawBuilder<number>] => [
-    name,
-    standardMeasure(name as SegmentMeasure, settings),
+  return rollupColumns().map((column) => [
+    column,
+    column in SEGMENT_MEASURES
+      ? standardMeasure(column as SegmentMeasure, settings)
+      : customAggregate(column),
   ]);
-  for (let n = 1; n <= MAX_CUSTOM_MEASURES; n++) {
-    for (const column of [`measure_${n}`, `measure_${n}_count`])
-      columns.push([column, customAggregate(column)]);
-  }
-  return columns;
 }
 
 function standardMeasure(name: SegmentMeasure, settings: Settings): RawBuilder<number> {
