@@ -51,7 +51,26 @@ export interface CompiledExpression {
   readonly constant: boolean | undefined;
   /** True when the result depends on the time of day. */
   readonly usesTime: boolean;
+  /**
+   * For the `worker` and `task` scopes, a necessary condition read off the expression: it can be true
+   * only for attributes that satisfy one of these keys. An empty list when it is never true;
+   * `undefined` when the expression names no such condition (`level > 3`, `NOT …`, `1 == 1`). An
+   * index of these keys finds the few queues a worker may belong to without testing every queue.
+   */
+  readonly keys: readonly AttributeKey[] | undefined;
   test(context: EvaluationContext): boolean;
+}
+
+/**
+ * A condition on one attribute: `has` holds when the value at `path` is a list containing `value`;
+ * `equals` when it is the scalar `value` itself (a missing path reads as null).
+ */
+export interface AttributeKey {
+  readonly path: ReadonlyArray<string | number>;
+  /** The path as one string, to group keys by path. */
+  readonly pathText: string;
+  readonly test: "has" | "equals";
+  readonly value: Scalar;
 }
 
 type Value = unknown;
@@ -78,8 +97,76 @@ const TIME_VALUES: Record<string, (now: number) => Scalar> = {
 /** Parses and compiles once; the result is a plain closure tree, cheap to call per worker and task. */
 export function compileExpression(source: string, scope: ExpressionScope): CompiledExpression {
   const compiler = new Compiler(source, scope);
-  const { evaluate, constant } = compiler.node(parseExpression(source));
-  return { source, scope, constant, usesTime: compiler.usesTime, test: evaluate };
+  const tree = parseExpression(source);
+  const { evaluate, constant } = compiler.node(tree);
+  const keys = scope === "worker" || scope === "task" ? keysOf(tree) : undefined;
+  return { source, scope, constant, usesTime: compiler.usesTime, keys, test: evaluate };
+}
+
+/** Reads an attribute the way expressions do: anything missing is null. */
+export function readAttribute(
+  attributes: Attributes | undefined,
+  path: ReadonlyArray<string | number>,
+): unknown {
+  return walk(attributes, path);
+}
+
+/**
+ * The keys one of which holds whenever `node` is true (see `CompiledExpression.keys`). Sound by
+ * construction: a comparison gives keys only for forms whose operator semantics imply them; AND may
+ * use either side's keys; OR needs keys on both sides and takes them all.
+ */
+function keysOf(node: ExpressionNode): AttributeKey[] | undefined {
+  switch (node.kind) {
+    case "and": {
+      const left = keysOf(node.left);
+      const right = keysOf(node.right);
+      if (left === undefined || right === undefined) return left ?? right;
+      return left.length <= right.length ? left : right;
+    }
+    case "or": {
+      const left = keysOf(node.left);
+      const right = keysOf(node.right);
+      return left === undefined || right === undefined ? undefined : [...left, ...right];
+    }
+    case "not":
+      return undefined;
+    case "compare":
+      return compareKeys(node);
+  }
+}
+
+function compareKeys(node: Extract<ExpressionNode, { kind: "compare" }>): AttributeKey[] | undefined {
+  const { operator, left, right } = node;
+  if (left.kind !== "path" && right.kind !== "path") {
+    // Constant: false constrains everything (nothing matches); true constrains nothing.
+    const value = (operand: typeof left) => (operand.kind === "literal" ? operand.value : operand.values);
+    return OPERATORS[operator](value(left), value(right)) ? undefined : [];
+  }
+  const key = (path: Extract<Operand, { kind: "path" }>, test: AttributeKey["test"], value: Scalar) => ({
+    path: path.segments,
+    pathText: JSON.stringify(path.segments),
+    test,
+    value,
+  });
+  if (left.kind === "path" && isTime(left)) return undefined;
+  if (right.kind === "path" && isTime(right)) return undefined;
+  if (operator === "==") {
+    if (left.kind === "path" && right.kind === "literal") return [key(left, "equals", right.value)];
+    if (right.kind === "path" && left.kind === "literal") return [key(right, "equals", left.value)];
+  }
+  if (operator === "HAS" && left.kind === "path" && right.kind === "literal")
+    return [key(left, "has", right.value)];
+  if (operator === "IN") {
+    if (left.kind === "path" && right.kind === "list") return right.values.map((v) => key(left, "equals", v));
+    if (right.kind === "path" && left.kind === "literal") return [key(right, "has", left.value)];
+  }
+  return undefined;
+}
+
+function isTime(path: Extract<Operand, { kind: "path" }>): boolean {
+  const [head, name, ...more] = path.segments;
+  return head === "taskrouter" && typeof name === "string" && name in TIME_VALUES && more.length === 0;
 }
 
 class Compiler {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compileExpression, type EvaluationContext, type ExpressionScope } from "./compile.ts";
+import { compileExpression, readAttribute, type EvaluationContext, type ExpressionScope } from "./compile.ts";
 import { ExpressionError } from "./syntax.ts";
 
 const worker = (attributes: Record<string, unknown>, facts: Partial<EvaluationContext["worker"]> = {}) => ({
@@ -196,5 +196,69 @@ describe("TaskRouter expressions", () => {
         expect(check("a < b", "task", { task: t })).toBe((bothNumbers || bothStrings) && a < b);
       }),
     );
+  });
+});
+
+describe("expression keys", () => {
+  const paths = ["skills", "level", "team.name", "langs[0]"];
+  const literals = ["'a'", "'b'", "1", "2", "true", "null"];
+  const comparison = fc.oneof(
+    fc
+      .tuple(
+        fc.constantFrom(...paths),
+        fc.constantFrom("==", "!=", "HAS", ">", "CONTAINS"),
+        fc.constantFrom(...literals),
+      )
+      .map(([p, op, v]) => `${p} ${op} ${v}`),
+    fc
+      .tuple(fc.constantFrom(...paths), fc.constantFrom("IN", "NOT IN"))
+      .map(([p, op]) => `${p} ${op} ['a', 1, null]`),
+    fc.tuple(fc.constantFrom(...literals), fc.constantFrom(...paths)).map(([v, p]) => `${v} IN ${p}`),
+    fc.constantFrom("1 == 1", "1 == 0", "taskrouter.currentHour > 3"),
+  );
+  const expression: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
+    e: fc.oneof(
+      { depthSize: "small", withCrossShrink: true },
+      comparison,
+      fc.tuple(tie("e"), fc.constantFrom("AND", "OR"), tie("e")).map(([l, op, r]) => `(${l}) ${op} (${r})`),
+      tie("e").map((e) => `NOT (${e})`),
+    ),
+  })).e;
+  const value = fc.constantFrom<unknown>("a", "b", 1, 2, true, null, ["a", 1], ["b"], [], { name: "a" });
+  const attributes = fc.record(
+    {
+      skills: value,
+      level: value,
+      team: fc.record({ name: value }),
+      langs: fc.array(value, { maxLength: 2 }),
+    },
+    { requiredKeys: [] },
+  );
+
+  it("are a necessary condition: whenever an expression holds, one of its keys does", () => {
+    fc.assert(
+      fc.property(expression, attributes, (source, attrs) => {
+        const compiled = compileExpression(source, "worker");
+        if (compiled.keys === undefined || !compiled.test({ now: 0, worker: worker(attrs) })) return;
+        const holds = compiled.keys.some((key) => {
+          const at = readAttribute(attrs, key.path);
+          return key.test === "has" ? Array.isArray(at) && at.includes(key.value) : at === key.value;
+        });
+        expect(holds, `${source} on ${JSON.stringify(attrs)}`).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("are read off the common forms", () => {
+    const keys = (source: string) =>
+      compileExpression(source, "worker").keys?.map((k) => `${k.pathText} ${k.test} ${String(k.value)}`);
+    expect(keys("skills HAS 'billing' AND level > 2")).toEqual(['["skills"] has billing']);
+    expect(keys("team == 'a' OR 'x' IN tags")).toEqual(['["team"] equals a', '["tags"] has x']);
+    expect(keys("lang IN ['en', 'fr']")).toEqual(['["lang"] equals en', '["lang"] equals fr']);
+    expect(keys("1 == 0")).toEqual([]);
+    expect(keys("1 == 1")).toBeUndefined();
+    expect(keys("level > 2 OR skills HAS 'a'")).toBeUndefined();
+    expect(keys("NOT (skills HAS 'a')")).toBeUndefined();
   });
 });

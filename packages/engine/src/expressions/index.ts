@@ -1,5 +1,6 @@
-export { compileExpression } from "./compile.ts";
+export { compileExpression, readAttribute } from "./compile.ts";
 export type {
+  AttributeKey,
   Attributes,
   CompiledExpression,
   EvaluationContext,

@@ -278,6 +278,38 @@ describe("routing: workers", () => {
     expect(s.engine.queuesForAttributes({ skills: ["billing"] })).toEqual([billing]);
   });
 
+  it("keeps every queue's members equal to the workers its TargetWorkers admits, however attributes change", () => {
+    const s = new Scenario();
+    const queues = [
+      s.queue("Billing", "skills HAS 'billing'"),
+      s.queue("Senior billing", "skills HAS 'billing' AND level >= 3"),
+      s.queue("French", "lang IN ['fr', 'fr-CA'] OR 'fr' IN skills"),
+      s.queue("Team A", "team.name == 'a'"),
+      s.queue("Seniors", "level > 3"),
+      s.queue("Nobody", "1 == 0"),
+      s.queue("Everyone", "1 == 1"),
+    ];
+    s.queue("Billing again", "skills HAS 'billing'");
+    let seed = 7;
+    const pick = <T>(items: readonly T[]): T => items[(seed = (seed * 48271) % 2147483647) % items.length]!;
+    const attributes = () => ({
+      skills: pick([[], ["billing"], ["fr", "billing"], ["fr"], "billing"]),
+      level: pick([1, 3, 5]),
+      lang: pick(["fr", "fr-CA", "en", undefined]),
+      team: pick([{ name: "a" }, { name: "b" }, "a"]),
+    });
+    const workers = Array.from({ length: 12 }, (_, i) => s.worker(`w${i}`, attributes()));
+    for (let round = 0; round < 60; round++) {
+      s.record(s.engine.updateWorker(pick(workers), { attributes: attributes() }));
+      for (const queue of queues) {
+        const admitted = workers.filter((sid) =>
+          s.engine.queuesForAttributes(s.engine.worker(sid)!.attributes).includes(queue),
+        );
+        expect(s.engine.queueMembers(queue).sort()).toEqual(admitted.sort());
+      }
+    }
+  });
+
   it("re-evaluates membership when a queue's TargetWorkers change", () => {
     const s = new Scenario();
     const q = s.queue("Spanish", "languages HAS 'es'");

@@ -27,7 +27,7 @@ import {
   type WorkspaceSettings,
 } from "./model.ts";
 import { IndexedHeap } from "./heap.ts";
-import { OrderedIndex } from "./ordered.ts";
+import { WaitingLine, type Band, type Linked } from "./waiting-line.ts";
 import { KeyedList, SmallSet } from "./small.ts";
 import {
   FactLog,
@@ -46,6 +46,7 @@ import {
   UPDATED,
   VIRTUAL_START,
 } from "./task-times.ts";
+import { QueueKeys } from "./queue-keys.ts";
 import { TimerQueue } from "./timers.ts";
 import { compileWorkflow, queueTarget, type CompiledWorkflow, type Target } from "./workflow.ts";
 
@@ -112,11 +113,26 @@ interface Slot {
   /** Reservations holding capacity (pending, accepted, wrapping). */
   active: number;
   /**
-   * Defined exactly when the worker is ready on this channel (see `isReady`); then the worker sits in
-   * `queue.ready[channel]` of every queue it belongs to under this key. Keys grow over time, so the
+   * Defined exactly when the worker is ready on this channel (see `isReady`); then the worker stands
+   * in `queue.ready[channel]` of every queue it belongs to under this key. Keys grow over time, so the
    * smallest key is the worker who has waited longest: "longest idle first".
    */
   readyKey: number | undefined;
+  /** The worker's places in those lines, one per queue that has a line for this channel. */
+  entries: readonly ReadyEntry[];
+}
+
+/**
+ * A worker's place in one queue's line of ready workers on one channel. A worker belongs to several
+ * queues, so the line links these entries rather than the worker itself. They are ordered by `key`,
+ * and every key handed out is larger than all before it, so a worker who becomes ready joins at the
+ * back in O(1); only joining a queue while already ready walks the line.
+ */
+interface ReadyEntry extends Linked<ReadyEntry> {
+  readonly worker: WorkerState;
+  readonly queue: QueueState;
+  readonly key: number;
+  readonly line: WaitingLine<ReadyEntry>;
 }
 
 /** A worker. It is its own `WorkerFacts`, so expressions read it without a copy. */
@@ -140,13 +156,13 @@ interface QueueState {
   targetWorkers: CompiledExpression;
   members: Set<WorkerState>;
   /**
-   * Ready members per channel SID, by ready key: longest idle first. An index exists only for the
+   * Ready members per channel SID, by ready key: longest idle first. A line exists only for the
    * channels this queue has seen a task on (built from the members then, kept current after): most
    * queues serve one or two channels, and a worker is ready on every channel it has.
    */
-  ready: Map<string, OrderedIndex<number, WorkerState>>;
+  ready: Map<string, WaitingLine<ReadyEntry>>;
   /** Matchable tasks per channel SID, in the order they must be offered (priority, then age). */
-  waiting: Map<string, OrderedIndex<TaskState, TaskState>>;
+  waiting: Map<string, WaitingLine<TaskState>>;
   /** Waiting (pending or reserved) tasks in this queue, in the order they entered it. */
   waitingTasks: Set<TaskState>;
   /**
@@ -213,7 +229,7 @@ interface TaskExtras {
  * small: times live in the engine's `TaskTimes` (read through the accessors below), rare fields in
  * `extras`, and the routing step is a shared `Step`.
  */
-class TaskState {
+class TaskState implements Linked<TaskState> {
   status: TaskStatus = "pending";
   queue: QueueState | undefined = undefined;
   step: Step | undefined = undefined;
@@ -229,8 +245,10 @@ class TaskState {
   /** Every reservation the task has had, oldest first (NONE until the first). */
   history: readonly ReservationState[] = NONE;
   accepted: ReservationState | undefined = undefined;
-  /** The priority the task is indexed under in `queue.waiting[channel]`, when it is there. */
-  indexedPriority: number | undefined = undefined;
+  /** The task's place in `queue.waiting[channel]` when it is there; the band holds its priority. */
+  band: Band<TaskState> | undefined = undefined;
+  prevInLine: TaskState | undefined = undefined;
+  nextInLine: TaskState | undefined = undefined;
   /** The task's place in the TTL heap (-1: not there). */
   ttlSlot = -1;
   private extras: TaskExtras | undefined = undefined;
@@ -385,6 +403,8 @@ export class RoutingEngine {
   private readonly activities = new Map<string, Activity>();
   private readonly channels = new Map<string, TaskChannel>();
   private readonly queues = new Map<string, QueueState>();
+  /** The queues a worker may belong to, found from its attributes (see QueueKeys). */
+  private readonly queueKeys = new QueueKeys<QueueState>();
   private readonly workflows = new Map<string, WorkflowState>();
   private readonly workers = new Map<string, WorkerState>();
   /** Workers by lower-cased friendly name: names are unique regardless of case. */
@@ -497,6 +517,7 @@ export class RoutingEngine {
             available: true,
             active: 0,
             readyKey: undefined,
+            entries: NO_ENTRIES,
           });
           this.refreshWorker(worker);
         }
@@ -561,6 +582,7 @@ export class RoutingEngine {
           factId: this.facts.idOf(config.sid),
         };
         this.queues.set(config.sid, queue);
+        this.queueKeys.add(queue, targetWorkers.keys);
         if (targetWorkers.usesTime) this.timedQueues.add(queue);
         for (const worker of this.workers.values()) this.updateMembership(worker, queue);
         this.emit("task-queue.created", "task-queue", config.sid, { queue: queueRef(queue) });
@@ -569,6 +591,8 @@ export class RoutingEngine {
       const expressionChanged = existing.config.targetWorkers !== config.targetWorkers;
       const orderChanged = existing.config.taskOrder !== config.taskOrder;
       existing.config = { ...config };
+      this.queueKeys.remove(existing, existing.targetWorkers.keys);
+      this.queueKeys.add(existing, targetWorkers.keys);
       existing.targetWorkers = targetWorkers;
       if (targetWorkers.usesTime) this.timedQueues.add(existing);
       else this.timedQueues.delete(existing);
@@ -594,8 +618,12 @@ export class RoutingEngine {
     if (workflow)
       throw new RoutingError("conflict", `TaskQueue ${sid} is used by workflow ${workflow.config.sid}`);
     return this.command(() => {
-      for (const worker of queue.members) worker.queues.delete(queue);
+      for (const worker of queue.members) {
+        worker.queues.delete(queue);
+        leaveReadyLines(worker, queue);
+      }
       this.queues.delete(sid);
+      this.queueKeys.remove(queue, queue.targetWorkers.keys);
       this.timedQueues.delete(queue);
       this.emit("task-queue.deleted", "task-queue", sid, {
         queue: queueRef(queue),
@@ -723,11 +751,12 @@ export class RoutingEngine {
           available: true,
           active: 0,
           readyKey: undefined,
+          entries: NO_ENTRIES,
         });
       }
       this.workers.set(sid, worker);
       this.workersByName.set(worker.friendlyName.toLowerCase(), worker);
-      for (const queue of this.queues.values()) this.updateMembership(worker, queue);
+      this.updateMemberships(worker);
       this.emit("worker.created", "worker", sid, {
         worker: workerSnapshot(worker),
       });
@@ -770,7 +799,7 @@ export class RoutingEngine {
       if (changes.attributes !== undefined) {
         worker.attributes = changes.attributes;
         syncFacts(worker);
-        for (const queue of this.queues.values()) this.updateMembership(worker, queue);
+        this.updateMemberships(worker);
         this.emit("worker.attributes.update", "worker", sid, { worker: workerSnapshot(worker) });
         // Target expressions may now match tasks that did not match this worker before.
         this.workersToRoute.add(worker);
@@ -1648,14 +1677,28 @@ export class RoutingEngine {
   }
 
   private indexReady(worker: WorkerState, slot: Slot): void {
-    const key = slot.readyKey!;
-    for (const queue of worker.queues) queue.ready.get(slot.channel.sid)?.set(key, worker);
+    const entries: ReadyEntry[] = [];
+    for (const queue of worker.queues) {
+      const line = queue.ready.get(slot.channel.sid);
+      if (line) entries.push(standInLine(line, worker, queue, slot.readyKey!));
+    }
+    slot.entries = entries;
   }
 
   private unindexReady(worker: WorkerState, slot: Slot): void {
-    const key = slot.readyKey!;
-    for (const queue of worker.queues) queue.ready.get(slot.channel.sid)?.delete(key);
+    for (const entry of slot.entries) entry.line.remove(entry);
+    slot.entries = NO_ENTRIES;
     slot.readyKey = undefined;
+  }
+
+  /**
+   * Re-tests the worker against every queue its attributes may admit it to, and leaves the others:
+   * their TargetWorkers is false for it (QueueKeys' invariant).
+   */
+  private updateMemberships(worker: WorkerState): void {
+    const candidates = this.queueKeys.candidates(worker.attributes);
+    for (const queue of worker.queues) if (!candidates.has(queue)) this.leaveQueue(worker, queue);
+    for (const queue of candidates) this.updateMembership(worker, queue);
   }
 
   /** Re-tests TargetWorkers for one worker and one queue, joining or leaving it. */
@@ -1666,8 +1709,10 @@ export class RoutingEngine {
       queue.members.add(worker);
       queue.activityCounts.set(worker.activity.sid, (queue.activityCounts.get(worker.activity.sid) ?? 0) + 1);
       if (worker.activity.available) queue.availableMembers++;
-      for (const slot of worker.slots.values())
-        if (slot.readyKey !== undefined) queue.ready.get(slot.channel.sid)?.set(slot.readyKey, worker);
+      for (const slot of worker.slots.values()) {
+        const line = slot.readyKey !== undefined ? queue.ready.get(slot.channel.sid) : undefined;
+        if (line) slot.entries = [...slot.entries, standInLine(line, worker, queue, slot.readyKey!)];
+      }
       this.workersToRoute.add(worker);
     } else if (!belongs && worker.queues.has(queue)) {
       this.leaveQueue(worker, queue);
@@ -1679,8 +1724,7 @@ export class RoutingEngine {
     queue.members.delete(worker);
     queue.activityCounts.set(worker.activity.sid, (queue.activityCounts.get(worker.activity.sid) ?? 1) - 1);
     if (worker.activity.available) queue.availableMembers--;
-    for (const slot of worker.slots.values())
-      if (slot.readyKey !== undefined) queue.ready.get(slot.channel.sid)?.delete(slot.readyKey);
+    leaveReadyLines(worker, queue);
   }
 
   private setActivity(worker: WorkerState, activity: Activity): void {
@@ -1998,18 +2042,14 @@ export class RoutingEngine {
       }
       return;
     }
-    if (task.indexedPriority === task.priority) return;
+    if (task.band?.priority === task.priority) return;
     this.unindexTask(task);
-    task.indexedPriority = task.priority;
-    waitingIndex(queue, task.channel.sid).set(task, task);
+    waitingLine(queue, task.channel.sid).add(task, task.priority);
     this.tasksToRoute.add(task);
   }
 
   private unindexTask(task: TaskState): void {
-    if (task.indexedPriority !== undefined) {
-      task.queue?.waiting.get(task.channel.sid)?.delete(task);
-      task.indexedPriority = undefined;
-    }
+    if (task.band !== undefined) task.queue!.waiting.get(task.channel.sid)!.remove(task);
     if (task.knownKey !== undefined) {
       this.knownWaiting.get(task.knownKey)?.delete(task);
       task.knownKey = undefined;
@@ -2076,7 +2116,7 @@ export class RoutingEngine {
         if (ready && ready.size > 0) {
           if (step.target.orderBy.length > 0) {
             const all: WorkerState[] = [];
-            for (const worker of ready.values()) if (this.eligible(task, worker)) all.push(worker);
+            for (const { worker } of ready.values()) if (this.eligible(task, worker)) all.push(worker);
             all.sort(
               (a, b) =>
                 compareByOrder(a, b, step.target.orderBy) ||
@@ -2084,10 +2124,10 @@ export class RoutingEngine {
             );
             chosen.push(...all.slice(0, want));
           } else {
-            const head = ready.first()!;
+            const head = ready.first()!.worker;
             if (this.eligible(task, head)) chosen.push(head);
             if (chosen.length < want)
-              ready.find((worker) => {
+              ready.find(({ worker }) => {
                 if (worker !== head && this.eligible(task, worker)) chosen.push(worker);
                 return chosen.length >= want;
               });
@@ -2488,27 +2528,61 @@ function validateRules(rules: ChannelRule[]): void {
 }
 
 /** The queue's ready index for a channel, built from its members the first time the channel is needed. */
-function readyIndex(queue: QueueState, channelSid: string): OrderedIndex<number, WorkerState> {
-  let index = queue.ready.get(channelSid);
-  if (!index) {
-    index = new OrderedIndex(byNumber);
-    for (const worker of queue.members) {
-      const key = worker.slots.get(channelSid)?.readyKey;
-      if (key !== undefined) index.set(key, worker);
-    }
-    queue.ready.set(channelSid, index);
+/** The queue's ready line for a channel, built from its members the first time the channel is needed. */
+function readyIndex(queue: QueueState, channelSid: string): WaitingLine<ReadyEntry> {
+  let line = queue.ready.get(channelSid);
+  if (!line) {
+    line = new WaitingLine<ReadyEntry>(keyBefore, false);
+    queue.ready.set(channelSid, line);
+    // Longest idle first, so each joins at the back of the line.
+    const ready = [...queue.members]
+      .map((worker) => ({ worker, slot: worker.slots.get(channelSid)! }))
+      .filter(({ slot }) => slot.readyKey !== undefined)
+      .sort((a, b) => a.slot.readyKey! - b.slot.readyKey!);
+    for (const { worker, slot } of ready)
+      slot.entries = [...slot.entries, standInLine(line, worker, queue, slot.readyKey!)];
   }
-  return index;
+  return line;
 }
 
-function waitingIndex(queue: QueueState, channelSid: string): OrderedIndex<TaskState, TaskState> {
-  let index = queue.waiting.get(channelSid);
-  if (!index)
-    queue.waiting.set(
-      channelSid,
-      (index = new OrderedIndex(queue.config.taskOrder === "LIFO" ? lifo : fifo)),
-    );
-  return index;
+/** Puts a ready worker into one queue's line for one channel under its ready key. */
+function standInLine(
+  line: WaitingLine<ReadyEntry>,
+  worker: WorkerState,
+  queue: QueueState,
+  key: number,
+): ReadyEntry {
+  const entry: ReadyEntry = {
+    worker,
+    queue,
+    key,
+    line,
+    band: undefined,
+    prevInLine: undefined,
+    nextInLine: undefined,
+  };
+  line.add(entry, 0);
+  return entry;
+}
+
+/** Takes a worker out of a queue's ready lines (it is leaving the queue). */
+function leaveReadyLines(worker: WorkerState, queue: QueueState): void {
+  for (const slot of worker.slots.values()) {
+    const entry = slot.entries.find((e) => e.queue === queue);
+    if (!entry) continue;
+    entry.line.remove(entry);
+    slot.entries = slot.entries.filter((e) => e !== entry);
+  }
+}
+
+const keyBefore = (a: ReadyEntry, b: ReadyEntry) => a.key < b.key;
+const NO_ENTRIES: readonly ReadyEntry[] = Object.freeze([]);
+
+function waitingLine(queue: QueueState, channelSid: string): WaitingLine<TaskState> {
+  let line = queue.waiting.get(channelSid);
+  if (!line)
+    queue.waiting.set(channelSid, (line = new WaitingLine(startedBefore, queue.config.taskOrder === "LIFO")));
+  return line;
 }
 
 function enterWaiting(queue: QueueState, task: TaskState): void {
@@ -2550,23 +2624,12 @@ function without(list: readonly ReservationState[], item: ReservationState): rea
   return list.length === 1 && list[0] === item ? NONE : list.filter((r) => r !== item);
 }
 
-/** Tasks in a FIFO queue: higher priority first, then oldest, then first created. */
-function fifo(a: TaskState, b: TaskState): number {
-  // Comparisons rather than differences: a difference of timestamps is a double, and returning one
-  // boxes it on the heap.
-  if (a.indexedPriority !== b.indexedPriority) return a.indexedPriority! > b.indexedPriority! ? -1 : 1;
-  if (a.virtualStartTime !== b.virtualStartTime) return a.virtualStartTime < b.virtualStartTime ? -1 : 1;
-  return a.seq - b.seq;
+/** Age order in a waiting line: the earlier virtual start time, then the task created first. */
+function startedBefore(a: TaskState, b: TaskState): boolean {
+  const at = a.virtualStartTime;
+  const bt = b.virtualStartTime;
+  return at < bt || (at === bt && a.seq < b.seq);
 }
-
-/** Tasks in a LIFO queue: higher priority first, then newest, then last created. */
-function lifo(a: TaskState, b: TaskState): number {
-  if (a.indexedPriority !== b.indexedPriority) return a.indexedPriority! > b.indexedPriority! ? -1 : 1;
-  if (a.virtualStartTime !== b.virtualStartTime) return a.virtualStartTime > b.virtualStartTime ? -1 : 1;
-  return b.seq - a.seq;
-}
-
-const byNumber = (a: number, b: number) => a - b;
 
 const slotKey = (slot: Slot) => slot.channel.sid;
 
