@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import twilio from "twilio";
 import { afterEach, describe, expect, it } from "vitest";
-import { dialects, type TestDatabase } from "./support/databases.ts";
+import { dialects } from "./support/databases.ts";
 import { ServerProcess, runCli } from "./support/process.ts";
 import { WebhookReceiver } from "./support/receiver.ts";
 import { eventually } from "./support/server.ts";
@@ -178,15 +178,11 @@ describe("switchboard CLI", () => {
 });
 
 describe.each(dialects())("webhook delivery across a crash on $dialect", ({ unavailable, create }) => {
-  let db: TestDatabase | undefined;
-  afterEach(async () => {
-    await db?.drop();
-    db = undefined;
-  });
-
   it("resumes after kill -9 mid-delivery and delivers every event, verifiably signed", async (context) => {
     if (unavailable) return context.skip();
-    db = await create();
+    // Dropped last, after the servers are killed: a live server's transactions would deadlock the drop.
+    const db = await create();
+    cleanups.push(() => db.drop());
     const env = {
       SWITCHBOARD_DATABASE_URL: db.url,
       SWITCHBOARD_DATA_DIR: db.dataDir,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { dialects, type TestDatabase } from "./support/databases.ts";
+import { dialects } from "./support/databases.ts";
 import { apiCalls } from "./support/api.ts";
 import { deflectionFlow } from "./support/flows.ts";
 import { ServerProcess, cliAccount, serverEnv } from "./support/process.ts";
@@ -19,15 +19,11 @@ afterEach(async () => {
  * be there after the restart, and no task may have been assigned twice.
  */
 describe.each(dialects())("routing across kill -9 on $dialect", ({ unavailable, create }) => {
-  let db: TestDatabase | undefined;
-  afterEach(async () => {
-    await db?.drop();
-    db = undefined;
-  });
-
   it("keeps every acknowledged task, acceptance and completion, and assigns no task twice", async (context) => {
     if (unavailable) return context.skip();
-    db = await create();
+    // Dropped last, after the servers are killed: a live server's transactions would deadlock the drop.
+    const db = await create();
+    cleanups.push(() => db.drop());
     const env = serverEnv(db);
     const account = await cliAccount(env);
     const first = await ServerProcess.start(env);
@@ -127,15 +123,11 @@ describe.each(dialects())("routing across kill -9 on $dialect", ({ unavailable, 
  * texted through are all on disk, so the answer after the restart moves it on to an agent.
  */
 describe.each(dialects())("a flow across kill -9 on $dialect", ({ unavailable, create }) => {
-  let db: TestDatabase | undefined;
-  afterEach(async () => {
-    await db?.drop();
-    db = undefined;
-  });
-
   it("resumes an execution waiting in send-and-wait-for-reply when the contact answers after the restart", async (context) => {
     if (unavailable) return context.skip();
-    db = await create();
+    // Dropped last, after the servers are killed: a live server's transactions would deadlock the drop.
+    const db = await create();
+    cleanups.push(() => db.drop());
     const env = serverEnv(db);
     const account = await cliAccount(env);
     const provider = await new SmsProvider().start();
