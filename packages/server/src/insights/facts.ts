@@ -10,7 +10,7 @@ import {
 import { sql, type SqlBool } from "kysely";
 import type { SortKey } from "../platform/http/paging.ts";
 import type { Database } from "../platform/db/database.ts";
-import { Rollups, type SegmentKey } from "./rollups.ts";
+import { Rollups, type RowChanges, type SegmentKey } from "./rollups.ts";
 import { storedSettings, type Settings } from "./settings.ts";
 import type {
   InsightConversationsTable,
@@ -131,25 +131,29 @@ export class FactStore {
    * taken out and what the new ones count is put in.
    */
   private async writeSegments(db: Database["db"], segments: SegmentFact[]): Promise<void> {
-    const byAccount = new Map<string, Map<string, SegmentKey[]>>();
+    const groups = new Map<string, WorkspaceSegments>();
     for (const s of segments) {
-      let workspaces = byAccount.get(s.accountSid);
-      if (!workspaces) byAccount.set(s.accountSid, (workspaces = new Map<string, SegmentKey[]>()));
-      let keys = workspaces.get(s.workspaceSid);
-      if (!keys) workspaces.set(s.workspaceSid, (keys = []));
-      keys.push({ taskSid: s.taskSid, segment: s.segment });
-    }
-    const accounts = [...byAccount.keys()].sort();
-    const changes = new Map<string, ReturnType<Rollups["changes"]>>();
-    const settings = new Map<string, Settings>();
-    for (const accountSid of accounts) {
-      await this.rollups.lock(db, accountSid);
-      settings.set(accountSid, await storedSettings(db, accountSid));
-      for (const [workspaceSid, keys] of byAccount.get(accountSid)!) {
-        const change = this.rollups.changes();
-        changes.set(`${accountSid}/${workspaceSid}`, change);
-        await this.rollups.measure(db, accountSid, workspaceSid, keys, settings.get(accountSid)!, -1, change);
+      const id = `${s.accountSid}/${s.workspaceSid}`;
+      let group = groups.get(id);
+      if (!group) {
+        group = {
+          accountSid: s.accountSid,
+          workspaceSid: s.workspaceSid,
+          keys: [],
+          changes: this.rollups.changes(),
+        };
+        groups.set(id, group);
       }
+      group.keys.push({ taskSid: s.taskSid, segment: s.segment });
+    }
+    const ordered = [...groups.values()].sort((a, b) => a.accountSid.localeCompare(b.accountSid));
+    const settings = new Map<string, Settings>();
+    for (const group of ordered) {
+      if (!settings.has(group.accountSid)) {
+        await this.rollups.lock(db, group.accountSid);
+        settings.set(group.accountSid, await storedSettings(db, group.accountSid));
+      }
+      await this.measure(db, group, settings, -1);
     }
     for (const batch of chunks(segments.map(segmentRow), ROWS_PER_INSERT)) {
       await db
@@ -158,13 +162,20 @@ export class FactStore {
         .onConflict((c) => c.columns(["task_sid", "segment"]).doUpdateSet(excludedAll(SEGMENT_UPDATED)))
         .execute();
     }
-    for (const accountSid of accounts) {
-      for (const [workspaceSid, keys] of byAccount.get(accountSid)!) {
-        const change = changes.get(`${accountSid}/${workspaceSid}`)!;
-        await this.rollups.measure(db, accountSid, workspaceSid, keys, settings.get(accountSid)!, 1, change);
-        await this.rollups.apply(db, accountSid, workspaceSid, change);
-      }
+    for (const group of ordered) {
+      await this.measure(db, group, settings, 1);
+      await this.rollups.apply(db, group.accountSid, group.workspaceSid, group.changes);
     }
+  }
+
+  private measure(
+    db: Database["db"],
+    group: WorkspaceSegments,
+    settings: Map<string, Settings>,
+    sign: 1 | -1,
+  ): Promise<void> {
+    const { accountSid, workspaceSid, keys, changes } = group;
+    return this.rollups.measure(db, accountSid, workspaceSid, keys, settings.get(accountSid)!, sign, changes);
   }
 
   /** Every fact, of every account: the start of a rebuild from the log. */
@@ -289,6 +300,14 @@ const CONVERSATION_UPDATED = [
   "messages_from_others",
   "last_seq",
 ] as const satisfies readonly (keyof InsightConversationsTable)[];
+
+/** One workspace's segments in a projection batch, and the difference they make to its rollups. */
+interface WorkspaceSegments {
+  accountSid: string;
+  workspaceSid: string;
+  keys: SegmentKey[];
+  changes: RowChanges;
+}
 
 /** `SET column = excluded.column` for each column: an upsert that replaces the row's facts. */
 function excludedAll(columns: readonly string[]) {

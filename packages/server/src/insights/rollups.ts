@@ -55,12 +55,15 @@ export interface SegmentKey {
 }
 
 /** What a batch of segment writes changes in one rollup row: its keys, label and measure differences. */
-export interface RowChange {
+interface RowChange {
   slice: number;
   keys: Record<string, string | null>;
   label: string | null;
   measures: Map<string, number>;
 }
+
+/** A batch's row changes per rollup table (in `TABLES` order), by row. */
+export type RowChanges = Map<string, RowChange>[];
 
 /**
  * Segment measures summed ahead of reports (`TABLES`): what most reports read, a few rows per
@@ -99,7 +102,7 @@ export class Rollups {
     segments: SegmentKey[],
     settings: Settings,
     sign: 1 | -1,
-    changes: Map<string, RowChange>[],
+    changes: RowChanges,
   ): Promise<void> {
     const aggregates = rollupAggregates(settings);
     for (const [t, table] of TABLES.entries()) {
@@ -138,7 +141,7 @@ export class Rollups {
   }
 
   /** A place for `measure` to add a batch's differences into, one map per rollup table. */
-  changes(): Map<string, RowChange>[] {
+  changes(): RowChanges {
     return TABLES.map(() => new Map<string, RowChange>());
   }
 
@@ -146,19 +149,15 @@ export class Rollups {
    * Adds what `measure` found to one workspace's rollup rows, making the rows that are missing and
    * dropping those left counting no segment. The caller holds the lock.
    */
-  async apply(
-    db: Db,
-    accountSid: string,
-    workspaceSid: string,
-    changes: Map<string, RowChange>[],
-  ): Promise<void> {
+  async apply(db: Db, accountSid: string, workspaceSid: string, changes: RowChanges): Promise<void> {
     for (const [t, table] of TABLES.entries()) {
+      const label = sql.ref(table.label);
       const touched = new Set<number>();
       for (const change of changes[t]!.values()) {
+        // A rewrite that changed no figure (most events only move a segment's cursor) costs nothing.
         const measures = [...change.measures].filter(([, delta]) => delta !== 0);
-        if (measures.length === 0 && change.label === null) continue;
+        if (measures.length === 0) continue;
         touched.add(change.slice);
-        const label = sql.ref(table.label);
         const newLabel = sql`cast(${change.label} as varchar(255))`;
         const updated = await db
           .updateTable(table.name)
