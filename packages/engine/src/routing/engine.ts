@@ -582,7 +582,7 @@ export class RoutingEngine {
           factId: this.facts.idOf(config.sid),
         };
         this.queues.set(config.sid, queue);
-        this.queueKeys.add(queue, targetWorkers.keys);
+        this.queueKeys.set(queue, targetWorkers.keys);
         if (targetWorkers.usesTime) this.timedQueues.add(queue);
         for (const worker of this.workers.values()) this.updateMembership(worker, queue);
         this.emit("task-queue.created", "task-queue", config.sid, { queue: queueRef(queue) });
@@ -591,8 +591,7 @@ export class RoutingEngine {
       const expressionChanged = existing.config.targetWorkers !== config.targetWorkers;
       const orderChanged = existing.config.taskOrder !== config.taskOrder;
       existing.config = { ...config };
-      this.queueKeys.remove(existing, existing.targetWorkers.keys);
-      this.queueKeys.add(existing, targetWorkers.keys);
+      this.queueKeys.set(existing, targetWorkers.keys);
       existing.targetWorkers = targetWorkers;
       if (targetWorkers.usesTime) this.timedQueues.add(existing);
       else this.timedQueues.delete(existing);
@@ -623,7 +622,7 @@ export class RoutingEngine {
         leaveReadyLines(worker, queue);
       }
       this.queues.delete(sid);
-      this.queueKeys.remove(queue, queue.targetWorkers.keys);
+      this.queueKeys.delete(queue);
       this.timedQueues.delete(queue);
       this.emit("task-queue.deleted", "task-queue", sid, {
         queue: queueRef(queue),
@@ -1677,12 +1676,12 @@ export class RoutingEngine {
   }
 
   private indexReady(worker: WorkerState, slot: Slot): void {
-    const entries: ReadyEntry[] = [];
+    let entries: ReadyEntry[] | undefined;
     for (const queue of worker.queues) {
       const line = queue.ready.get(slot.channel.sid);
-      if (line) entries.push(standInLine(line, worker, queue, slot.readyKey!));
+      if (line) (entries ??= []).push(standInLine(line, worker, queue, slot.readyKey!));
     }
-    slot.entries = entries;
+    slot.entries = entries ?? NO_ENTRIES;
   }
 
   private unindexReady(worker: WorkerState, slot: Slot): void {

@@ -21,12 +21,17 @@ interface PathIndex<Q> {
 export class QueueKeys<Q> {
   private readonly unkeyed = new Set<Q>();
   private readonly paths = new Map<string, PathIndex<Q>>();
+  /** Each keyed queue's keys, to take it out again. */
+  private readonly keysOf = new Map<Q, readonly AttributeKey[]>();
 
-  add(queue: Q, keys: readonly AttributeKey[] | undefined): void {
+  /** Indexes a queue under its TargetWorkers' keys, replacing what it was indexed under before. */
+  set(queue: Q, keys: readonly AttributeKey[] | undefined): void {
+    this.delete(queue);
     if (keys === undefined) {
       this.unkeyed.add(queue);
       return;
     }
+    this.keysOf.set(queue, keys);
     for (const key of keys) {
       let index = this.paths.get(key.pathText);
       if (!index)
@@ -38,21 +43,17 @@ export class QueueKeys<Q> {
     }
   }
 
-  /** Takes a queue out; `keys` must be those it was added with. */
-  remove(queue: Q, keys: readonly AttributeKey[] | undefined): void {
-    if (keys === undefined) {
-      this.unkeyed.delete(queue);
-      return;
-    }
-    for (const key of keys) {
-      const index = this.paths.get(key.pathText);
-      if (!index) continue;
+  delete(queue: Q): void {
+    this.unkeyed.delete(queue);
+    for (const key of this.keysOf.get(queue) ?? []) {
+      const index = this.paths.get(key.pathText)!;
       const byValue = key.test === "has" ? index.has : index.equals;
-      const queues = byValue.get(key.value);
-      queues?.delete(queue);
-      if (queues?.size === 0) byValue.delete(key.value);
+      const queues = byValue.get(key.value)!;
+      queues.delete(queue);
+      if (queues.size === 0) byValue.delete(key.value);
       if (index.has.size === 0 && index.equals.size === 0) this.paths.delete(key.pathText);
     }
+    this.keysOf.delete(queue);
   }
 
   /** The queues whose TargetWorkers may hold for these worker attributes (see the invariant). */
