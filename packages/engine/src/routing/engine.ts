@@ -26,7 +26,7 @@ import {
   type WorkflowConfig,
   type WorkspaceSettings,
 } from "./model.ts";
-import { IndexedHeap } from "./heap.ts";
+import { Deadlines, type Scheduled } from "./deadlines.ts";
 import { WaitingLine, type Band, type Linked } from "./waiting-line.ts";
 import { KeyedList, SmallSet } from "./small.ts";
 import {
@@ -229,7 +229,7 @@ interface TaskExtras {
  * small: times live in the engine's `TaskTimes` (read through the accessors below), rare fields in
  * `extras`, and the routing step is a shared `Step`.
  */
-class TaskState implements Linked<TaskState> {
+class TaskState implements Linked<TaskState>, Scheduled<TaskState> {
   status: TaskStatus = "pending";
   queue: QueueState | undefined = undefined;
   step: Step | undefined = undefined;
@@ -249,8 +249,9 @@ class TaskState implements Linked<TaskState> {
   band: Band<TaskState> | undefined = undefined;
   prevInLine: TaskState | undefined = undefined;
   nextInLine: TaskState | undefined = undefined;
-  /** The task's place in the TTL heap (-1: not there). */
-  ttlSlot = -1;
+  /** The task's place among the TTL deadlines, while it waits. */
+  prevDue: TaskState | undefined = undefined;
+  nextDue: TaskState | undefined = undefined;
   private extras: TaskExtras | undefined = undefined;
 
   constructor(
@@ -360,7 +361,7 @@ class TaskState implements Linked<TaskState> {
   }
 }
 
-interface ReservationState {
+interface ReservationState extends Scheduled<ReservationState> {
   sid: string;
   task: TaskState;
   worker: WorkerState;
@@ -369,6 +370,8 @@ interface ReservationState {
   dateCreated: number;
   dateUpdated: number;
   timeoutAt: number;
+  /** Orders timeouts due in the same millisecond (see `deadlineSeq`). */
+  timeoutSeq: number;
   queueSid: string | undefined;
   workflowSid: string | undefined;
 }
@@ -414,13 +417,20 @@ export class RoutingEngine {
   private readonly reservations = new Map<string, ReservationState>();
   /** Tasks whose step names one worker, by that worker's SID. */
   private readonly knownWaiting = new Map<string, Set<TaskState>>();
+  /** Routing-step timeouts. */
   private readonly timers = new TimerQueue();
-  /** Waiting tasks by TTL deadline; a task leaves it when it stops waiting, so it never holds finished tasks. */
-  private readonly ttls = new IndexedHeap<TaskState>(
+  /** Waiting tasks by TTL deadline; a task leaves when it stops waiting, so finished tasks are never here. */
+  private readonly ttls = new Deadlines<TaskState>(
+    (t) => t.timeout,
     (a, b) => a.ttlAt < b.ttlAt || (a.ttlAt === b.ttlAt && a.seq < b.seq),
-    (t) => t.ttlSlot,
-    (t, slot) => (t.ttlSlot = slot),
   );
+  /** Pending reservations by timeout; a reservation leaves when it stops being pending. */
+  private readonly reservationTimeouts = new Deadlines<ReservationState>(
+    (r) => r.timeoutAt - r.dateCreated,
+    (a, b) => a.timeoutAt < b.timeoutAt || (a.timeoutAt === b.timeoutAt && a.timeoutSeq < b.timeoutSeq),
+  );
+  /** Numbers step and reservation timeouts as they are set: of two due in the same millisecond, the one set first fires first. */
+  private deadlineSeq = 0;
   private readonly counters = new ScopeCounters();
   private readonly facts: FactLog;
   /** How far back cumulative statistics reach. */
@@ -923,7 +933,7 @@ export class RoutingEngine {
       this.emit("task.created", "task", task.sid, {
         task: this.taskSnapshot(task),
       });
-      this.ttls.push(task);
+      this.ttls.add(task);
       if (input.routingTarget) this.enterDirect(task, input.routingTarget);
       else this.enterWorkflow(task, 0);
       return task.sid;
@@ -1072,6 +1082,7 @@ export class RoutingEngine {
       });
       reservation.status = "accepted";
       reservation.dateUpdated = now;
+      this.reservationTimeouts.remove(reservation);
       this.fact(
         "reservation.accepted",
         task,
@@ -1142,7 +1153,9 @@ export class RoutingEngine {
 
   /** When the next timer is due (ms), if any: the caller wakes the engine then with `fireDueTimers`. */
   nextTimerAt(): number | undefined {
-    let next = this.timers.nextAt();
+    let next = this.timers.peek()?.at;
+    const reservation = this.reservationTimeouts.peek()?.timeoutAt;
+    if (reservation !== undefined && (next === undefined || reservation < next)) next = reservation;
     const ttl = this.ttls.peek()?.ttlAt;
     if (ttl !== undefined && (next === undefined || ttl < next)) next = ttl;
     if (this.timedTasks.size > 0 || this.timedQueues.size > 0) {
@@ -1165,31 +1178,31 @@ export class RoutingEngine {
       this.forgetFinished();
       this.tickMinute(now);
       for (;;) {
-        // TTLs and the other timers fire in due order, as if they were one queue.
+        // TTLs, reservation timeouts and step timeouts fire in due order, as if they were one
+        // queue: a TTL first among equals, then the others in the order they were set.
         const ttl = this.ttls.peek();
-        const nextTimer = this.timers.nextAt();
-        if (ttl && ttl.ttlAt <= now && (nextTimer === undefined || ttl.ttlAt <= nextTimer)) {
-          this.ttls.pop();
-          if (isWaiting(ttl.status)) this.cancel(ttl, "Task TTL Exceeded");
-          this.route();
-          continue;
-        }
-        const timer = this.timers.popDue(now);
-        if (!timer) break;
-        switch (timer.kind) {
-          case "reservation-timeout": {
-            const reservation = this.reservations.get(timer.ref);
-            if (reservation?.status === "pending" && reservation.timeoutAt <= now) this.timeOut(reservation);
-            break;
-          }
-          case "step-timeout": {
-            const task = this.tasks.get(timer.ref);
-            if (!task?.step || task.stepToken !== timer.token) break;
+        const reservation = this.reservationTimeouts.peek();
+        const step = this.timers.peek();
+        const timeoutAt = reservation?.timeoutAt ?? Infinity;
+        const stepAt = step?.at ?? Infinity;
+        if (ttl && ttl.ttlAt <= now && ttl.ttlAt <= timeoutAt && ttl.ttlAt <= stepAt) {
+          // A task is among the TTL deadlines only while it waits.
+          this.cancel(ttl, "Task TTL Exceeded");
+        } else if (
+          reservation &&
+          timeoutAt <= now &&
+          (timeoutAt < stepAt || (timeoutAt === stepAt && reservation.timeoutSeq < step!.seq))
+        ) {
+          // A reservation is among the timeouts only while it is pending.
+          this.timeOut(reservation);
+        } else if (step && stepAt <= now) {
+          this.timers.popDue(now);
+          const task = this.tasks.get(step.ref);
+          if (task?.step && task.stepToken === step.token) {
             if (task.status === "pending") this.advanceStep(task, "timeout");
             else if (task.status === "reserved") task.stepExpired = true;
-            break;
           }
-        }
+        } else break;
         // Each timer's consequences are routed before the next fires, as if they came one by one.
         this.route();
       }
@@ -1868,7 +1881,7 @@ export class RoutingEngine {
       });
     }
     if (target.timeout !== undefined)
-      this.timers.add(now + target.timeout * 1000, "step-timeout", task.sid, task.stepToken);
+      this.timers.add(now + target.timeout * 1000, task.sid, task.stepToken, ++this.deadlineSeq);
     if (target.expression?.usesTime) this.timedTasks.add(task);
     else this.timedTasks.delete(task);
     this.syncTaskIndex(task);
@@ -2206,6 +2219,9 @@ export class RoutingEngine {
       dateCreated: now,
       dateUpdated: now,
       timeoutAt: now + step.reservationTimeout * 1000,
+      timeoutSeq: ++this.deadlineSeq,
+      prevDue: undefined,
+      nextDue: undefined,
       queueSid: task.queue?.config.sid,
       workflowSid: task.workflow?.config.sid,
     };
@@ -2217,7 +2233,7 @@ export class RoutingEngine {
     });
     worker.reservations.add(reservation);
     slot.active++;
-    this.timers.add(reservation.timeoutAt, "reservation-timeout", reservation.sid);
+    this.reservationTimeouts.add(reservation);
     this.fact("reservation.created", task, worker);
     this.emit("reservation.created", "reservation", reservation.sid, {
       task: this.taskSnapshot(task),
@@ -2240,6 +2256,7 @@ export class RoutingEngine {
     const { task, worker } = reservation;
     reservation.status = status;
     reservation.dateUpdated = this.clock.now();
+    this.reservationTimeouts.remove(reservation);
     worker.reservations.delete(reservation);
     reservation.slot.active--;
     this.mutateTask(task, () => {

@@ -38,6 +38,13 @@ export class IndexedHeap<T> {
     if (index >= 0 && this.items[index] === item) this.removeAt(index);
   }
 
+  /** Restores the order after `item`'s key changed (it must be in the heap). */
+  update(item: T): void {
+    const index = this.position(item);
+    this.down(index);
+    this.up(index);
+  }
+
   private removeAt(index: number): void {
     const removed = this.items[index]!;
     const last = this.items.pop()!;
