@@ -1,4 +1,5 @@
 import { ManualClock, sequentialSids } from "@switchboard/engine";
+import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AccountStore } from "../src/identity/accounts.ts";
 import { ApiKeyStore } from "../src/identity/api-keys.ts";
@@ -79,6 +80,33 @@ describe.each(dialects())("storage conformance on $dialect", ({ dialect, unavail
       friendlyName: "Acme",
       status: "active",
     });
+  });
+
+  it("serves an account row from memory for five seconds, then reads the database again", async () => {
+    const account = await accounts.create({ friendlyName: "Acme" });
+    expect((await accounts.get(account.sid))?.status).toBe("active");
+    // An operator suspends the account behind the server's back.
+    await database.db.updateTable("accounts").set({ status: "suspended" }).execute();
+    clock.advance(4_999);
+    expect((await accounts.withAuthToken(account.sid))?.account.status).toBe("active");
+    clock.advance(1);
+    expect((await accounts.withAuthToken(account.sid))?.account.status).toBe("suspended");
+    // An unknown SID is asked of the database every time: it shows up as soon as it exists.
+    const unknown = "AC" + "f".repeat(32);
+    expect(await accounts.get(unknown)).toBeUndefined();
+    await database.db
+      .insertInto("accounts")
+      .values({
+        sid: unknown,
+        friendly_name: "Later",
+        status: "active",
+        auth_token_ciphertext: "x",
+        is_demo: 0,
+        date_created: "2026-11-21T09:00:00Z",
+        date_updated: "2026-11-21T09:00:00Z",
+      })
+      .execute();
+    expect((await accounts.get(unknown))?.friendlyName).toBe("Later");
   });
 
   it("stores only a hash of API key secrets and verifies them", async () => {
@@ -250,6 +278,32 @@ describe.each(dialects())("storage conformance on $dialect", ({ dialect, unavail
     expect(await cursors.position("c")).toBe(10);
     await cursors.advance(database.db, "c", 12);
     expect(await cursors.position("c")).toBe(12);
+  });
+
+  it("relaxes the commit's wait for the disk only inside a non-durable transaction, and only for it", async () => {
+    // How each database says whether a commit waits for the disk (SQLite: 2 FULL, 1 NORMAL).
+    const syncSetting = async (db: Database["db"]) =>
+      dialect === "sqlite"
+        ? String((await sql<{ synchronous: number }>`pragma synchronous`.execute(db)).rows[0]!.synchronous)
+        : (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(db)).rows[0]!
+            .synchronous_commit;
+    const strict = dialect === "sqlite" ? "2" : "on";
+    const relaxed = dialect === "sqlite" ? "1" : "off";
+    expect(await syncSetting(database.db)).toBe(strict);
+    // A durable transaction queued behind the relaxed one must not inherit its setting.
+    let durableSaw: Promise<string> | undefined;
+    const relaxedSaw = await database.transaction(
+      async (tx) => {
+        durableSaw = database.transaction((other) => syncSetting(other.db));
+        await cursors.advance(tx.db, "projection", 5);
+        return syncSetting(tx.db);
+      },
+      { durable: false },
+    );
+    expect(relaxedSaw).toBe(relaxed);
+    expect(await durableSaw).toBe(strict);
+    expect(await syncSetting(database.db)).toBe(strict);
+    expect(await cursors.position("projection")).toBe(5);
   });
 
   it("fans events out once per subscription, however often a batch is replayed", async () => {

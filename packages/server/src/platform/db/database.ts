@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import SqliteDriver from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from "kysely";
+import { Kysely, PostgresDialect, sql, SqliteDialect, type Transaction } from "kysely";
 import pg from "pg";
 import type { Schema } from "./schema.ts";
 
@@ -64,11 +64,36 @@ export class Database {
     );
   }
 
-  async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` in a transaction. `durable: false` is for writes derived from the event log that
+   * commit with the consumer's cursor (projections): the commit does not wait for the disk, so a
+   * power loss (never a process crash) may undo it, and the consumer then redoes it from its cursor.
+   * It cannot undo a durable commit made after it: both databases write their log in order, and
+   * flushing a later commit flushes what came before.
+   */
+  async transaction<T>(work: (tx: Tx) => Promise<T>, options: { durable?: boolean } = {}): Promise<T> {
     const pending: Array<() => void> = [];
-    const result = await this.db
-      .transaction()
-      .execute((trx) => work({ db: trx, afterCommit: (a) => pending.push(a) }));
+    const durable = options.durable ?? true;
+    const run = (db: Kysely<Schema>) =>
+      db.transaction().execute(async (trx) => {
+        if (!durable && this.dialect === "postgres")
+          await sql`set local synchronous_commit = off`.execute(trx);
+        return work({ db: trx, afterCommit: (a) => pending.push(a) });
+      });
+    let result: T;
+    if (durable || this.dialect === "postgres") result = await run(this.db);
+    else {
+      // SQLite sets this per connection, outside transactions: hold the one connection throughout,
+      // so no other transaction commits while it is relaxed.
+      result = await this.db.connection().execute(async (db) => {
+        await sql`pragma synchronous = NORMAL`.execute(db);
+        try {
+          return await run(db);
+        } finally {
+          await sql`pragma synchronous = FULL`.execute(db);
+        }
+      });
+    }
     for (const action of pending) action();
     return result;
   }

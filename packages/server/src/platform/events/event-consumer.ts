@@ -4,6 +4,7 @@ import type { ConsumerCursors } from "./cursors.ts";
 import type { EventLog, StoredEvent } from "./event-log.ts";
 import { Passes } from "./passes.ts";
 
+/** Events handed to the handler at a time, unless the consumer asks for another size. */
 const BATCH = 200;
 const IDLE_CURSOR_SAVE_MS = 1_000;
 
@@ -30,10 +31,13 @@ export class EventConsumer {
     private readonly handle: (batch: StoredEvent[]) => Promise<void>,
     logger: Logger,
     private readonly pollIntervalMs: number,
+    /** `batch`: events per handler call; `minIntervalMs`: see `Passes`. */
+    private readonly options: { batch?: number; minIntervalMs?: number } = {},
   ) {
     this.passes = new Passes(
       () => this.read(),
       (error) => logger.error({ err: error, consumer: name }, "event consumer pass failed"),
+      options.minIntervalMs,
     );
   }
 
@@ -53,12 +57,13 @@ export class EventConsumer {
 
   private async read(): Promise<void> {
     if (this.position === undefined) this.position = this.saved = await this.cursors.position(this.name);
+    const size = this.options.batch ?? BATCH;
     for (;;) {
-      const batch = await this.events.readAfter(this.position, BATCH);
+      const batch = await this.events.readAfter(this.position, size);
       if (batch.length === 0) break;
       await this.handle(batch);
       this.position = batch.at(-1)!.seq;
-      if (batch.length < BATCH) break;
+      if (batch.length < size) break;
     }
     if (this.position > this.saved && performance.now() - this.savedAt >= IDLE_CURSOR_SAVE_MS)
       await this.save();

@@ -74,6 +74,8 @@ export class EventLog {
       await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(tx.db);
     }
     const now = this.clock.now();
+    const dateCreated = isoAt(now);
+    const stored: StoredEvent[] = [];
     const rows = drafts.map((draft) => {
       const sid = this.ids.next("EV");
       const data: Record<string, string> = {
@@ -87,6 +89,18 @@ export class EventLog {
         TimestampMs: String(now),
         ...draft.data,
       };
+      stored.push({
+        seq: 0, // from the insert, below
+        sid,
+        accountSid,
+        eventType: draft.eventType,
+        resourceType: draft.resourceType,
+        resourceSid: draft.resourceSid,
+        description: draft.description,
+        data,
+        scopeSid: draft.scopeSid ?? null,
+        dateCreated,
+      });
       return {
         sid,
         account_sid: accountSid,
@@ -96,10 +110,14 @@ export class EventLog {
         description: draft.description,
         data: JSON.stringify(data),
         scope_sid: draft.scopeSid ?? null,
-        date_created: isoAt(now),
+        date_created: dateCreated,
       };
     });
-    const stored = (await tx.db.insertInto("events").values(rows).returningAll().execute()).map(toEvent);
+    // Only the positions come back: the rest is what was just written, so it is not read back and
+    // parsed again. (SQL does not promise RETURNING keeps the VALUES order, hence the SIDs.)
+    const positions = await tx.db.insertInto("events").values(rows).returning(["seq", "sid"]).execute();
+    const bySid = new Map(stored.map((event) => [event.sid, event]));
+    for (const row of positions) bySid.get(row.sid)!.seq = Number(row.seq);
     tx.afterCommit(() => {
       this.recent.add(stored);
       this.appended.emit("appended", stored.length);

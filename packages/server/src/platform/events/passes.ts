@@ -10,10 +10,19 @@ export class Passes {
   private again = false;
   private stopped = false;
   private unfollow: (() => void) | undefined;
+  private lastStart = -Infinity;
+  /** Ends the wait before a pass early, on stop. */
+  private wake: (() => void) | undefined;
 
+  /**
+   * @param minIntervalMs least time from the start of one pass to the start of the next: requests in
+   * between are served together by one later pass (for consumers that do better with bigger batches
+   * and can wait, such as projections).
+   */
   constructor(
     private readonly pass: () => Promise<void>,
     private readonly onError: (error: unknown) => void,
+    private readonly minIntervalMs = 0,
   ) {}
 
   request(): void {
@@ -22,16 +31,31 @@ export class Passes {
       this.again = true;
       return;
     }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.pass();
-        } catch (error) {
-          this.onError(error);
-        }
-      } while (this.again && !this.stopped);
-    })().finally(() => (this.running = undefined));
+    this.running = this.run().finally(() => (this.running = undefined));
+  }
+
+  private async run(): Promise<void> {
+    do {
+      const wait = this.lastStart + this.minIntervalMs - performance.now();
+      if (wait > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+        if (this.stopped) return;
+      }
+      this.again = false;
+      this.lastStart = performance.now();
+      try {
+        await this.pass();
+      } catch (error) {
+        this.onError(error);
+      }
+    } while (this.again && !this.stopped);
   }
 
   /**
@@ -53,6 +77,7 @@ export class Passes {
   async stop(): Promise<void> {
     this.stopped = true;
     this.unfollow?.();
+    this.wake?.();
     await this.running;
   }
 }
