@@ -20,11 +20,17 @@ export interface NewAccount extends Account {
   authToken: string;
 }
 
+const ROW_CACHE_MS = 5_000;
+const ROW_CACHE_LIMIT = 10_000;
+
 /**
  * Accounts are the tenants. An account's auth token is kept encrypted, not hashed, because webhooks
  * to the account's endpoints are signed with it (X-Twilio-Signature).
  */
 export class AccountStore {
+  /** Account rows recently read, oldest first (see `row`). */
+  private readonly rows = new Map<string, { row: AccountsTable; readAt: number }>();
+
   constructor(
     private readonly database: Database,
     private readonly events: EventLog,
@@ -61,32 +67,42 @@ export class AccountStore {
   }
 
   async get(sid: string): Promise<Account | undefined> {
-    const row = await this.database.db
-      .selectFrom("accounts")
-      .selectAll()
-      .where("sid", "=", sid)
-      .executeTakeFirst();
+    const row = await this.row(sid);
     return row && toAccount(row);
   }
 
   /** The account and its plaintext auth token in one read, for checking credentials on every request. */
   async withAuthToken(sid: string): Promise<{ account: Account; authToken: string } | undefined> {
-    const row = await this.database.db
-      .selectFrom("accounts")
-      .selectAll()
-      .where("sid", "=", sid)
-      .executeTakeFirst();
+    const row = await this.row(sid);
     return row && { account: toAccount(row), authToken: this.secrets.open(row.auth_token_ciphertext) };
   }
 
   /** The plaintext auth token, for signing webhooks. Never returned by the API. */
   async authToken(sid: string): Promise<string | undefined> {
+    const row = await this.row(sid);
+    return row && this.secrets.open(row.auth_token_ciphertext);
+  }
+
+  /**
+   * Every authenticated request reads its account, so rows found are kept for ROW_CACHE_MS: a change
+   * to an account row (its status, its token) takes effect within that time on every server. Unknown
+   * SIDs are not kept, so guessing cannot fill the cache.
+   */
+  private async row(sid: string): Promise<AccountsTable | undefined> {
+    const now = this.clock.now();
+    const cached = this.rows.get(sid);
+    if (cached && now - cached.readAt < ROW_CACHE_MS) return cached.row;
     const row = await this.database.db
       .selectFrom("accounts")
-      .select("auth_token_ciphertext")
+      .selectAll()
       .where("sid", "=", sid)
       .executeTakeFirst();
-    return row && this.secrets.open(row.auth_token_ciphertext);
+    this.rows.delete(sid);
+    if (row) {
+      if (this.rows.size >= ROW_CACHE_LIMIT) this.rows.delete(this.rows.keys().next().value!);
+      this.rows.set(sid, { row, readAt: now });
+    }
+    return row;
   }
 
   /** The account seeded for the demo contact center, if there is one. */
