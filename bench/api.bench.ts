@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
-import WebSocket from "ws";
+import { Worker } from "node:worker_threads";
 import type { Switchboard } from "../packages/server/src/app.ts";
 import type { RoutingCommand } from "../packages/server/src/routing/commands.ts";
 import type { WorkspaceEntry } from "../packages/server/src/routing/service.ts";
 import { emit, note } from "./figures.ts";
+import type { ReservationPlan, ReservationResult } from "./reservation-load.ts";
 import { bareFastifyPost, databases, httpThroughput, openServer, type BenchDatabase } from "./support.ts";
 
 /**
@@ -12,7 +13,8 @@ import { bareFastifyPost, databases, httpThroughput, openServer, type BenchDatab
  * - api.task_create_per_s: POST /Tasks with 10,000 workers and 50,000 queued tasks, per database,
  *   beside a bare Fastify JSON POST measured in the same run;
  * - api.task_to_reservation_p50_ms / p99_ms: from sending POST /Tasks to the reservation.created
- *   event arriving on the chosen worker's WebSocket, at 500 tasks/s;
+ *   event arriving on the chosen worker's WebSocket, at 500 tasks/s, sent and received from a worker
+ *   thread (as the throughput load is) so the load does not run on the server's event loop;
  * - api.queue_stats_p99_ms: GET RealTimeStatistics of the 50,000-task queue;
  * - api.rss_mb_at_caps and api.restart_s: 15,000 workers and 500,000 tasks held, once the event-log
  *   consumers have caught up, then a restart that replays them (SQLite), in a process of their own.
@@ -154,13 +156,6 @@ async function serviceFigures(db: BenchDatabase, baselinePost: number): Promise<
     const desk = await buildDesk(switchboard, account.sid, WORKERS, QUEUED);
     await settle(switchboard);
     const workspace = `${baseUrl}/v1/Workspaces/${desk.entry.workspace.sid}`;
-    const post = (path: string, body: Record<string, string>) =>
-      fetch(`${workspace}${path}`, {
-        method: "POST",
-        headers: { Authorization: auth, "Content-Type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams(body),
-      });
-
     const created = await httpThroughput(
       {
         url: `${workspace}/Tasks`,
@@ -182,7 +177,7 @@ async function serviceFigures(db: BenchDatabase, baselinePost: number): Promise<
       baseline: { name: "bare JSON POST", value: baselinePost },
     });
 
-    const latencies = await taskToReservation(baseUrl, auth, desk, post);
+    const latencies = await taskToReservation(baseUrl, auth, desk);
     emit({
       name: "api.task_to_reservation_p50_ms",
       value: percentile(latencies, 0.5),
@@ -219,19 +214,12 @@ async function serviceFigures(db: BenchDatabase, baselinePost: number): Promise<
 }
 
 /**
- * Opens a stream for each live worker, then sends tasks to the live queue at RATE per second; each
- * task's attributes carry a probe number, so the reservation.created arriving on a socket is matched
- * to the moment its POST was sent.
+ * Opens a stream for each live worker, then sends tasks to the live queue at RATE per second from a
+ * worker thread (reservation-load.ts); each task's attributes carry a probe number, so the
+ * reservation.created arriving on a socket is matched to the moment its POST was sent.
  */
-async function taskToReservation(
-  baseUrl: string,
-  auth: string,
-  desk: Desk,
-  post: (path: string, body: Record<string, string>) => Promise<Response>,
-): Promise<number[]> {
-  const sent = new Map<number, number>();
-  const latencies: number[] = [];
-  const sockets: WebSocket[] = [];
+async function taskToReservation(baseUrl: string, auth: string, desk: Desk): Promise<number[]> {
+  const streamUrls: string[] = [];
   for (const workerSid of desk.liveWorkers) {
     const issued = (await fetch(
       `${baseUrl}/switchboard/v1/Workspaces/${desk.entry.workspace.sid}/StreamTokens`,
@@ -241,47 +229,27 @@ async function taskToReservation(
         body: new URLSearchParams({ WorkerSid: workerSid }),
       },
     ).then((r) => r.json())) as { stream_url: string };
-    const socket = new WebSocket(issued.stream_url);
-    await new Promise<void>((resolve, reject) => {
-      socket.on("message", (data: Buffer) => {
-        const message = JSON.parse(data.toString()) as {
-          type: string;
-          event_type?: string;
-          data?: Record<string, string>;
-        };
-        if (message.type === "ready") resolve();
-        if (message.event_type !== "reservation.created") return;
-        const probe = (JSON.parse(message.data!.TaskAttributes!) as { probe?: number }).probe;
-        const at = probe === undefined ? undefined : sent.get(probe);
-        if (at !== undefined) latencies.push(performance.now() - at);
-      });
-      socket.on("error", reject);
+    streamUrls.push(issued.stream_url);
+  }
+  const plan: ReservationPlan = {
+    tasksUrl: `${baseUrl}/v1/Workspaces/${desk.entry.workspace.sid}/Tasks`,
+    authorization: auth,
+    workflowSid: desk.liveWorkflow,
+    streamUrls,
+    rate: RATE,
+    seconds: SECONDS,
+  };
+  const result = await new Promise<ReservationResult>((resolve, reject) => {
+    const worker = new Worker(new URL("./ts-worker.mjs", import.meta.url), {
+      workerData: { module: "./reservation-load.ts", plan },
     });
-    sockets.push(socket);
-  }
-  const total = RATE * SECONDS;
-  const requests: Array<Promise<unknown>> = [];
-  const started = performance.now();
-  for (let probe = 0; probe < total; probe++) {
-    // Open-loop: each task leaves at its slot whatever happened to the ones before.
-    const due = started + (probe * 1000) / RATE;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-    sent.set(probe, performance.now());
-    requests.push(
-      post("/Tasks", { WorkflowSid: desk.liveWorkflow, Attributes: JSON.stringify({ probe }) }).then((r) =>
-        r.arrayBuffer(),
-      ),
-    );
-  }
-  await Promise.all(requests);
-  const deadline = performance.now() + 5_000;
-  while (latencies.length < total && performance.now() < deadline)
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  if (latencies.length < total)
-    note(`only ${latencies.length} of ${total} reservations arrived on the streams`);
-  for (const socket of sockets) socket.close();
-  return latencies;
+    worker.once("message", resolve);
+    worker.once("error", reject);
+    worker.once("exit", (code) => reject(new Error(`the load thread exited (${code}) without a result`)));
+  });
+  if (result.latencies.length < result.sent)
+    note(`only ${result.latencies.length} of ${result.sent} reservations arrived on the streams`);
+  return result.latencies;
 }
 
 /**

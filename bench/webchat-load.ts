@@ -1,5 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
-import WebSocket from "ws";
+import type WebSocket from "ws";
+import { openSocket, until } from "./sockets.ts";
 
 /**
  * The web chat benchmark's load, in a thread of its own so that generating it does not take the
@@ -29,7 +30,7 @@ async function main(plan: LoadPlan): Promise<LoadResult> {
   let offered = 0;
   const sockets: WebSocket[] = [];
   for (const url of plan.agentUrls) {
-    const socket = await open(url);
+    const socket = await openSocket(url);
     sockets.push(socket);
     socket.on("message", (data: Buffer) => {
       const frame = JSON.parse(data.toString()) as { event_type?: string; data?: Record<string, string> };
@@ -44,7 +45,7 @@ async function main(plan: LoadPlan): Promise<LoadResult> {
   for (let i = 0; i < plan.visitorUrls.length; i += 50) {
     const opened = await Promise.all(
       plan.visitorUrls.slice(i, i + 50).map(async (url) => {
-        const socket = await open(url);
+        const socket = await openSocket(url);
         await exchange(socket, { type: "message", body: "hello", client_id: "first" }, "ack");
         return socket;
       }),
@@ -82,14 +83,6 @@ async function main(plan: LoadPlan): Promise<LoadResult> {
   return { sent, deliveredInWindow, windowSeconds, latencies };
 }
 
-function open(url: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
-    socket.once("open", () => resolve(socket));
-    socket.once("error", reject);
-  });
-}
-
 /** Sends a frame and waits for the first frame of type `reply`. */
 function exchange(socket: WebSocket, frame: object, reply: string): Promise<void> {
   return new Promise((resolve) => {
@@ -101,14 +94,6 @@ function exchange(socket: WebSocket, frame: object, reply: string): Promise<void
     socket.on("message", listener);
     socket.send(JSON.stringify(frame));
   });
-}
-
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 parentPort!.postMessage(await main((workerData as { plan: LoadPlan }).plan));
