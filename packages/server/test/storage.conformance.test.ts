@@ -271,6 +271,31 @@ describe.each(dialects())("storage conformance on $dialect", ({ dialect, unavail
     expect(await events.readAfter(fromDatabase.at(-1)!.seq, 100)).toEqual([]);
   });
 
+  it("tells caught-up readers from memory that nothing is new for 50 ms after looking, then looks again", async () => {
+    const account = await accounts.create({ friendlyName: "A" });
+    const draft = {
+      eventType: "test.happened",
+      resourceType: "test",
+      resourceSid: account.sid,
+      description: "",
+    };
+    await database.transaction((tx) => events.append(tx, account.sid, [draft]));
+    const last = await events.head();
+    expect(await events.readAfter(last, 10)).toEqual([]); // looks at the database
+    // Another process appends after everything this one has committed.
+    const otherDatabase = Database.open(testDb.url);
+    try {
+      const other = new EventLog(otherDatabase, sequentialSids(9000), clock);
+      await otherDatabase.transaction((tx) => other.append(tx, account.sid, [draft]));
+    } finally {
+      await otherDatabase.close();
+    }
+    clock.advance(49);
+    expect(await events.readAfter(last, 10)).toEqual([]);
+    clock.advance(1);
+    expect(await events.readAfter(last, 10)).toHaveLength(1);
+  });
+
   it("moves consumer cursors forward only", async () => {
     expect(await cursors.position("c")).toBe(0);
     await cursors.advance(database.db, "c", 10);

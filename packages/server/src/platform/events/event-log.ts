@@ -45,6 +45,9 @@ export interface EventFilter {
 /** How many of its latest committed events this process keeps for consumers to read from memory. */
 const RECENT_EVENTS = 4096;
 
+/** How long one look at the database tells caught-up readers there is nothing new (see `readAfter`). */
+const CAUGHT_UP_RECHECK_MS = 50;
+
 /** An arbitrary constant naming the Postgres advisory lock that orders appends. */
 const APPEND_LOCK = 7_345_112;
 
@@ -57,6 +60,8 @@ export class EventLog {
   /** Emits "appended" (with the number of events) after a commit that added events, so in-process consumers wake at once. */
   readonly appended = new EventEmitter();
   private readonly recent = new RecentEvents(RECENT_EVENTS);
+  /** When the database last showed nothing after the newest event kept in memory. */
+  private caughtUpCheckedAt = -Infinity;
 
   constructor(
     private readonly database: Database,
@@ -129,6 +134,14 @@ export class EventLog {
   async readAfter(position: number, limit: number): Promise<StoredEvent[]> {
     const recent = this.recent.after(position, limit);
     if (recent) return recent;
+    // A reader caught up with every event this process committed finds more in the database only
+    // if another process appended after them (one appending in between breaks the run, see
+    // RecentEvents). Every consumer wakes after each commit and asks this: one look at the database
+    // answers them all for CAUGHT_UP_RECHECK_MS, which bounds how late another process's events
+    // can be seen.
+    const caughtUp = position === this.recent.last();
+    const now = this.clock.now();
+    if (caughtUp && now - this.caughtUpCheckedAt < CAUGHT_UP_RECHECK_MS) return [];
     const rows = await this.database.db
       .selectFrom("events")
       .selectAll()
@@ -136,6 +149,7 @@ export class EventLog {
       .orderBy("seq")
       .limit(limit)
       .execute();
+    if (caughtUp && rows.length === 0) this.caughtUpCheckedAt = now;
     return rows.map(toEvent);
   }
 
@@ -228,6 +242,11 @@ class RecentEvents {
     }
     // Trim in halves, so trimming costs O(1) per event.
     if (this.events.length > 2 * this.capacity) this.events = this.events.slice(-this.capacity);
+  }
+
+  /** The position of the newest event kept, if any. */
+  last(): number | undefined {
+    return this.events.at(-1)?.seq;
   }
 
   after(position: number, limit: number): StoredEvent[] | undefined {
