@@ -177,6 +177,8 @@ async function serviceFigures(db: BenchDatabase, baselinePost: number): Promise<
       baseline: { name: "bare JSON POST", value: baselinePost },
     });
 
+    // Each figure measures its own load: let the consumers finish with the throughput run's events first.
+    await settle(switchboard);
     const latencies = await taskToReservation(baseUrl, auth, desk);
     emit({
       name: "api.task_to_reservation_p50_ms",
