@@ -389,14 +389,32 @@ describe("routing engine properties", () => {
             }
           }
 
-          // Real-time counters agree with a recount.
+          // Real-time counters agree with a recount, for the workspace and for every queue and
+          // workflow: tasks by status, and waiting tasks by priority.
+          const recount = (scope: (t: TaskView) => boolean) => {
+            const byStatus = { pending: 0, reserved: 0, assigned: 0, wrapping: 0 } as Record<string, number>;
+            const byPriority: Record<string, number> = {};
+            for (const sid of tasks) {
+              const t = engine.task(sid);
+              if (!t || !(t.status in byStatus) || !scope(t)) continue;
+              byStatus[t.status]!++;
+              if (t.status === "pending" || t.status === "reserved")
+                byPriority[String(t.priority)] = (byPriority[String(t.priority)] ?? 0) + 1;
+            }
+            return { tasks_by_status: byStatus, tasks_by_priority: byPriority };
+          };
           const stats = engine.realtimeStatistics({ kind: "workspace" });
-          const recount = { pending: 0, reserved: 0, assigned: 0, wrapping: 0 } as Record<string, number>;
-          for (const t of tasks) {
-            const status = engine.task(t)?.status;
-            if (status && status in recount) recount[status]!++;
+          expect(stats).toMatchObject(recount(() => true));
+          for (const t of tasks.map((sid) => engine.task(sid)).filter((t) => t !== undefined)) {
+            if (t.queueSid)
+              expect(engine.realtimeStatistics({ kind: "queue", sid: t.queueSid }), t.queueSid).toMatchObject(
+                recount((other) => other.queueSid === t.queueSid),
+              );
+            if (t.workflowSid)
+              expect(engine.realtimeStatistics({ kind: "workflow", sid: t.workflowSid })).toMatchObject(
+                recount((other) => other.workflowSid === t.workflowSid),
+              );
           }
-          expect(stats.tasks_by_status).toEqual(recount);
 
           // The oldest waiting task, per queue and for the workspace, agrees with a search.
           const waiting = withStatus("pending", "reserved").map((t) => engine.task(t)!);

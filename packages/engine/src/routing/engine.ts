@@ -242,7 +242,7 @@ class TaskState implements Linked<TaskState>, Scheduled<TaskState> {
    * Never mutated, only replaced: a loop over it may end reservations as it goes.
    */
   pending: readonly ReservationState[] = NONE;
-  /** Every reservation the task has had, oldest first (NONE until the first). */
+  /** Every reservation the task has had, oldest first: NONE until the first, then an array only appended to. */
   history: readonly ReservationState[] = NONE;
   accepted: ReservationState | undefined = undefined;
   /** The task's place in `queue.waiting[channel]` when it is there; the band holds its priority. */
@@ -1611,8 +1611,8 @@ export class RoutingEngine {
   }
 
   private channelByNameOrSid(channel: string): TaskChannel {
-    const found =
-      this.channels.get(channel) ?? [...this.channels.values()].find((c) => c.uniqueName === channel);
+    let found = this.channels.get(channel);
+    if (!found) for (const c of this.channels.values()) if (c.uniqueName === channel) found = c;
     if (!found) throw new RoutingError("not_found", `TaskChannel ${channel} does not exist`);
     return found;
   }
@@ -1769,15 +1769,17 @@ export class RoutingEngine {
    * the waiting sets stay exact: the task's old contribution is taken out and the new one put in.
    */
   private mutateTask(task: TaskState, change: () => void): void {
-    const { status, priority, queue, workflow } = task;
-    this.counters.apply(status, priority, -1);
-    queue?.counters.apply(status, priority, -1);
-    workflow?.counters.apply(status, priority, -1);
+    const { status, priority, queue } = task;
     change();
     task.dateUpdated = this.clock.now();
-    this.counters.apply(task.status, task.priority, 1);
-    task.queue?.counters.apply(task.status, task.priority, 1);
-    task.workflow?.counters.apply(task.status, task.priority, 1);
+    this.counters.move(status, priority, task.status, task.priority);
+    // The workflow never changes; the queue may.
+    task.workflow?.counters.move(status, priority, task.status, task.priority);
+    if (task.queue === queue) queue?.counters.move(status, priority, task.status, task.priority);
+    else {
+      queue?.counters.apply(status, priority, -1);
+      task.queue?.counters.apply(task.status, task.priority, 1);
+    }
     const wasWaiting = isWaiting(status);
     const nowWaiting = isWaiting(task.status);
     if (wasWaiting && queue && (!nowWaiting || task.queue !== queue)) leaveWaiting(queue, task);
@@ -2228,7 +2230,9 @@ export class RoutingEngine {
     this.reservations.set(reservation.sid, reservation);
     this.mutateTask(task, () => {
       task.pending = [...task.pending, reservation];
-      task.history = [...task.history, reservation];
+      // Only ever appended to, so grown in place (a loop over it may see the new one, harmlessly).
+      if (task.history === NONE) task.history = [reservation];
+      else (task.history as ReservationState[]).push(reservation);
       task.status = "reserved";
     });
     worker.reservations.add(reservation);
@@ -2543,7 +2547,6 @@ function validateRules(rules: ChannelRule[]): void {
   }
 }
 
-/** The queue's ready index for a channel, built from its members the first time the channel is needed. */
 /** The queue's ready line for a channel, built from its members the first time the channel is needed. */
 function readyIndex(queue: QueueState, channelSid: string): WaitingLine<ReadyEntry> {
   let line = queue.ready.get(channelSid);

@@ -2,6 +2,8 @@ import type { TaskStatus } from "./model.ts";
 
 type LiveStatus = "pending" | "reserved" | "assigned" | "wrapping";
 
+const isWaiting = (status: TaskStatus) => status === "pending" || status === "reserved";
+
 /**
  * Real-time task counts of one scope (the workspace, a queue or a workflow). Kept exact by taking a
  * task out (`apply(..., -1)`) before any change to its status, queue, workflow or priority and putting
@@ -19,6 +21,19 @@ export class ScopeCounters {
     const count = (this.byPriority.get(priority) ?? 0) + sign;
     if (count === 0) this.byPriority.delete(priority);
     else this.byPriority.set(priority, count);
+  }
+
+  /** Moves one task between statuses or priorities: what `apply(-1)` then `apply(+1)` would do. */
+  move(fromStatus: TaskStatus, fromPriority: number, toStatus: TaskStatus, toPriority: number): void {
+    if (fromStatus === toStatus && fromPriority === toPriority) return;
+    if (fromPriority === toPriority && isWaiting(fromStatus) && isWaiting(toStatus)) {
+      // The per-priority count of waiting tasks stays as it is.
+      this.byStatus[fromStatus as LiveStatus]--;
+      this.byStatus[toStatus as LiveStatus]++;
+      return;
+    }
+    this.apply(fromStatus, fromPriority, -1);
+    this.apply(toStatus, toPriority, 1);
   }
 
   get total(): number {
