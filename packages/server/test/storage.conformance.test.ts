@@ -46,6 +46,14 @@ describe.each(dialects())("storage conformance on $dialect", ({ dialect, unavail
     cursors = new ConsumerCursors(database, clock);
   });
 
+  /** An event about an account, as a test appends it. */
+  const testEvent = (accountSid: string, description: string) => ({
+    eventType: "test.happened",
+    resourceType: "test",
+    resourceSid: accountSid,
+    description,
+  });
+
   /** An account with a catch-all subscription and one API key created after it. */
   async function subscribedAccountWithOneKey() {
     const account = await accounts.create({ friendlyName: "A" });
@@ -208,12 +216,7 @@ describe.each(dialects())("storage conformance on $dialect", ({ dialect, unavail
 
   it("hands out positions in commit order, so reading after a cursor never skips a late commit", async () => {
     const account = await accounts.create({ friendlyName: "A" });
-    const draft = {
-      eventType: "test.happened",
-      resourceType: "test",
-      resourceSid: account.sid,
-      description: "x",
-    };
+    const draft = testEvent(account.sid, "x");
     const finished: string[] = [];
     const slow = database.transaction(async (tx) => {
       const [event] = await events.append(tx, account.sid, [draft]);
@@ -273,12 +276,7 @@ describe.each(dialects())("storage conformance on $dialect", ({ dialect, unavail
 
   it("tells caught-up readers from memory that nothing is new for 50 ms after looking, then looks again", async () => {
     const account = await accounts.create({ friendlyName: "A" });
-    const draft = {
-      eventType: "test.happened",
-      resourceType: "test",
-      resourceSid: account.sid,
-      description: "",
-    };
+    const draft = testEvent(account.sid, "");
     await database.transaction((tx) => events.append(tx, account.sid, [draft]));
     const last = await events.head();
     expect(await events.readAfter(last, 10)).toEqual([]); // looks at the database
