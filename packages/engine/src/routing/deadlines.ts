@@ -26,13 +26,12 @@ interface SpanList<T> {
  * O(1) plus O(log spans) when it changes a list's head; `peek` is O(1). A binary heap over all items
  * cost O(log n) comparisons per add and remove, with a hundred thousand tasks waiting.
  *
- * Invariant: an item is in this structure exactly when `has` says so, and then its list is the one
- * for `span(item)`; callers must not change an item's due time or span while it is in.
+ * Invariant: an item that is in is in the list for `span(item)`, and is that list's head exactly when
+ * it has no `prevDue`; callers must not change an item's due time or span while it is in.
  */
 export class Deadlines<T extends Scheduled<T>> {
   private readonly lists = new Map<number, SpanList<T>>();
   private readonly heads: IndexedHeap<SpanList<T>>;
-  private count = 0;
 
   /**
    * @param span the item's span; items of equal span are listed together.
@@ -49,22 +48,13 @@ export class Deadlines<T extends Scheduled<T>> {
     );
   }
 
-  get size(): number {
-    return this.count;
-  }
-
   /** The item due first, if any. */
   peek(): T | undefined {
     return this.heads.peek()?.head;
   }
 
-  has(item: T): boolean {
-    return item.prevDue !== undefined || this.lists.get(this.span(item))?.head === item;
-  }
-
   /** Puts an item that is not in the structure into it. */
   add(item: T): void {
-    this.count++;
     const span = this.span(item);
     const list = this.lists.get(span);
     if (list === undefined) {
@@ -96,7 +86,6 @@ export class Deadlines<T extends Scheduled<T>> {
   remove(item: T): void {
     const list = this.lists.get(this.span(item));
     if (list === undefined || (item.prevDue === undefined && list.head !== item)) return;
-    this.count--;
     const { prevDue: prev, nextDue: next } = item;
     item.prevDue = item.nextDue = undefined;
     if (next) next.prevDue = prev;

@@ -74,6 +74,8 @@ export class InsightsProjector {
       if (data.WorkerSid) workerSids.add(data.WorkerSid);
       if (data.ConversationSid) conversationSids.add(data.ConversationSid);
     }
+    // Facts are derived from the log and commit with the cursor: a commit lost to power failure is
+    // redone from the log, so it need not wait for the disk.
     await this.database.transaction(
       async (tx) => {
         const stored = await this.facts.load(tx.db, [...taskSids], [...workerSids], [...conversationSids]);
@@ -81,8 +83,6 @@ export class InsightsProjector {
         for (const event of relevant) projection.apply(insightEvent(event));
         await this.facts.write(tx.db, projection.drain());
         await this.consumer.advanceIn(tx, relevant.at(-1)!);
-        // Facts are derived from the log and commit with the cursor: a commit lost to power failure is
-        // redone from the log, so it need not wait for the disk.
       },
       { durable: false },
     );
