@@ -235,6 +235,65 @@ describe.each(dialects())("storage conformance on $dialect", ({ dialect, unavail
     expect(second.seq).toBeGreaterThan(first.seq);
   });
 
+  it("commits events with the rows they describe at once, in the order drafted, or neither", async () => {
+    const account = await accounts.create({ friendlyName: "A" });
+    const command = (seq: number) => ({ workspace_sid: "WS1", seq, at: seq, command: "{}", sids: "[]" });
+    const drafts = Array.from({ length: 700 }, (_, i) => testEvent(account.sid, `event ${i}`));
+    const start = await events.head();
+    const stored = await events.appendAtomically(account.sid, drafts, [
+      { table: "routing_commands", rows: [command(1), command(2)] },
+    ]);
+    expect(stored.map((e) => e.seq)).toEqual(stored.map((_, i) => stored[0]!.seq + i));
+    const read = await new EventLog(database, sequentialSids(9000), clock).readAfter(start, 1000);
+    expect(read.map((e) => e.description)).toEqual(drafts.map((d) => d.description));
+    expect(read).toEqual(stored);
+    expect(await database.db.selectFrom("routing_commands").select("seq").orderBy("seq").execute()).toEqual([
+      { seq: 1 },
+      { seq: 2 },
+    ]);
+
+    // The second row repeats a key: nothing of the write stays, the work done first included.
+    const head = await events.head();
+    await expect(
+      events.appendAtomically(
+        account.sid,
+        [testEvent(account.sid, "doomed")],
+        [{ table: "routing_commands", rows: [command(3), command(2)] }],
+        (tx) =>
+          tx.db
+            .insertInto("routing_commands")
+            .values(command(10))
+            .execute()
+            .then(() => undefined),
+      ),
+    ).rejects.toThrow();
+    await expect(
+      events.appendAtomically(
+        account.sid,
+        [testEvent(account.sid, "doomed")],
+        [{ table: "routing_commands", rows: [command(3), command(2)] }],
+      ),
+    ).rejects.toThrow();
+    expect(await events.head()).toBe(head);
+    expect(await database.db.selectFrom("routing_commands").select("seq").execute()).toHaveLength(2);
+  });
+
+  it("orders a one-statement append behind a transaction that appended first", async () => {
+    const account = await accounts.create({ friendlyName: "A" });
+    const finished: string[] = [];
+    const slow = database.transaction(async (tx) => {
+      await events.append(tx, account.sid, [testEvent(account.sid, "slow")]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      finished.push("slow");
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const fast = events
+      .appendAtomically(account.sid, [testEvent(account.sid, "fast")], [])
+      .then(() => finished.push("fast"));
+    await Promise.all([slow, fast]);
+    expect(finished).toEqual(["slow", "fast"]);
+  });
+
   it("reads after a position the same from memory as from the database, around rollbacks and other writers", async () => {
     const account = await accounts.create({ friendlyName: "A" });
     const draft = (n: number) => ({

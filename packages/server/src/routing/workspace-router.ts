@@ -283,35 +283,34 @@ export class WorkspaceRouter {
     extras: Array<((tx: Tx) => Promise<void>) | undefined>,
   ): Promise<void> {
     const { accountSid, workspaceSid } = this.identity;
-    await this.database.transaction(async (tx) => {
-      for (const extra of extras) await extra?.(tx);
-      for (let i = 0; i < rows.length; i += 500) {
-        await tx.db
-          .insertInto("routing_commands")
-          .values(
-            rows.slice(i, i + 500).map((row) => ({
-              workspace_sid: workspaceSid,
-              seq: row.seq,
-              at: row.at,
-              command: JSON.stringify(row.command),
-              sids: JSON.stringify(row.sids),
-            })),
-          )
-          .execute();
-      }
-      const drafts = outcomes.flatMap((outcome) =>
-        outcome.events.map((event) => ({
-          eventType: event.type,
-          resourceType: event.resourceType,
-          resourceSid: event.resourceSid,
-          description: describeEvent(event),
-          data: eventCallbackParams(event, this.identity),
-          scopeSid: workspaceSid,
-        })),
-      );
-      for (let i = 0; i < drafts.length; i += 500)
-        await this.events.append(tx, accountSid, drafts.slice(i, i + 500));
-    });
+    const commands = rows.map((row) => ({
+      workspace_sid: workspaceSid,
+      seq: row.seq,
+      at: row.at,
+      command: JSON.stringify(row.command),
+      sids: JSON.stringify(row.sids),
+    }));
+    const drafts = outcomes.flatMap((outcome) =>
+      outcome.events.map((event) => ({
+        eventType: event.type,
+        resourceType: event.resourceType,
+        resourceSid: event.resourceSid,
+        description: describeEvent(event),
+        data: eventCallbackParams(event, this.identity),
+        scopeSid: workspaceSid,
+      })),
+    );
+    const first = extras.some(Boolean)
+      ? async (tx: Tx) => {
+          for (const extra of extras) await extra?.(tx);
+        }
+      : undefined;
+    await this.events.appendAtomically(
+      accountSid,
+      drafts,
+      [{ table: "routing_commands", rows: commands }],
+      first,
+    );
   }
 
   /** Wakes the engine when its next timer is due; the firing is a command like any other. */

@@ -1,8 +1,8 @@
 import { EventEmitter } from "node:events";
-import { sql } from "kysely";
+import { sql, type Insertable, type Kysely } from "kysely";
 import type { Clock, SidGenerator } from "@switchboard/engine";
 import type { Database, Tx } from "../db/database.ts";
-import type { EventsTable } from "../db/schema.ts";
+import type { EventsTable, Schema } from "../db/schema.ts";
 import { isoAt } from "../time.ts";
 
 /** What a state change says happened. */
@@ -31,6 +31,14 @@ export interface StoredEvent {
   dateCreated: string;
 }
 
+/** Rows of a state change, committed with the events describing it by `appendAtomically`. */
+export interface AlongsideRows<T extends keyof Schema = keyof Schema> {
+  table: T;
+  rows: Array<Insertable<Schema[T]>>;
+}
+
+type EventRow = Omit<EventsTable, "seq">;
+
 export interface EventFilter {
   eventType?: string;
   resourceSid?: string;
@@ -50,6 +58,22 @@ const CAUGHT_UP_RECHECK_MS = 50;
 
 /** An arbitrary constant naming the Postgres advisory lock that orders appends. */
 const APPEND_LOCK = 7_345_112;
+
+/** Rows per SQLite insert statement, well under its limit on bound values. */
+const INSERT_CHUNK = 500;
+
+/** The columns an event row is written with (its position comes from the sequence). */
+const EVENT_COLUMNS = [
+  "sid",
+  "account_sid",
+  "event_type",
+  "resource_type",
+  "resource_sid",
+  "description",
+  "data",
+  "scope_sid",
+  "date_created",
+] as const satisfies ReadonlyArray<keyof EventRow>;
 
 /**
  * The event log: an append-only, totally ordered record of every state change, written in the same
@@ -71,17 +95,47 @@ export class EventLog {
     this.appended.setMaxListeners(0);
   }
 
+  /** Writes events inside the caller's transaction, beside the state change they describe. */
   async append(tx: Tx, accountSid: string, drafts: EventDraft[]): Promise<StoredEvent[]> {
     if (drafts.length === 0) return [];
-    if (this.database.dialect === "postgres") {
-      // Sequence values are handed out at insert time but become visible at commit; holding this lock
-      // until commit makes the two orders the same. (SQLite has a single writer already.)
-      await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(tx.db);
+    const { stored, rows } = this.draft(accountSid, drafts);
+    await this.write(tx.db, stored, rows, []);
+    tx.afterCommit(() => this.committed(stored));
+    return stored;
+  }
+
+  /**
+   * Commits events with the rows of the state change they describe (`alongside`), after `first` if
+   * given (writes that need a transaction). Without `first`, Postgres writes it all in one statement
+   * committed on its own: one round trip where a transaction takes four (BEGIN, the rows, the
+   * events, COMMIT). A single statement is atomic, so this is the same guarantee.
+   */
+  async appendAtomically(
+    accountSid: string,
+    drafts: EventDraft[],
+    alongside: AlongsideRows[],
+    first?: (tx: Tx) => Promise<void>,
+  ): Promise<StoredEvent[]> {
+    const { stored, rows } = this.draft(accountSid, drafts);
+    if (first || this.database.dialect === "sqlite") {
+      await this.database.transaction(async (tx) => {
+        await first?.(tx);
+        await this.write(tx.db, stored, rows, alongside);
+        tx.afterCommit(() => this.committed(stored));
+      });
+    } else {
+      await this.write(this.database.db, stored, rows, alongside);
+      this.committed(stored);
     }
+    return stored;
+  }
+
+  /** The events' records and rows, their positions still to come from the insert. */
+  private draft(accountSid: string, drafts: EventDraft[]): { stored: StoredEvent[]; rows: EventRow[] } {
     const now = this.clock.now();
     const dateCreated = isoAt(now);
     const stored: StoredEvent[] = [];
-    const rows = drafts.map((draft) => {
+    const rows = drafts.map((draft): EventRow => {
       const sid = this.ids.next("EV");
       const data: Record<string, string> = {
         Sid: sid,
@@ -95,7 +149,7 @@ export class EventLog {
         ...draft.data,
       };
       stored.push({
-        seq: 0, // from the insert, below
+        seq: 0, // from the insert (see `write`)
         sid,
         accountSid,
         eventType: draft.eventType,
@@ -118,18 +172,45 @@ export class EventLog {
         date_created: dateCreated,
       };
     });
-    // Only the positions come back: the rest is what was just written, so it is not read back and
-    // parsed again. (SQL does not promise RETURNING keeps the VALUES order, hence the SIDs.)
-    const positions = await tx.db.insertInto("events").values(rows).returning(["seq", "sid"]).execute();
-    const bySid = new Map(stored.map((event) => [event.sid, event]));
-    for (const row of positions) bySid.get(row.sid)!.seq = Number(row.seq);
-    tx.afterCommit(() => {
-      this.recent.add(stored);
-      this.appended.emit("appended", stored.length);
-    });
-    return stored;
+    return { stored, rows };
   }
 
+  /**
+   * Inserts the alongside rows and the events, and sets each stored event's position. Only the
+   * positions come back: the rest is what was just written, so it is not read back and parsed again.
+   * (SQL does not promise RETURNING keeps the input order, hence the SIDs.)
+   */
+  private async write(
+    db: Kysely<Schema>,
+    stored: StoredEvent[],
+    rows: EventRow[],
+    alongside: AlongsideRows[],
+  ): Promise<void> {
+    let positions: Array<{ seq: number; sid: string }> = [];
+    if (this.database.dialect === "postgres") {
+      positions = (await postgresInsert(rows, alongside).execute(db)).rows;
+    } else {
+      for (const { table, rows: tableRows } of alongside) {
+        for (let i = 0; i < tableRows.length; i += INSERT_CHUNK)
+          await db
+            .insertInto(table)
+            .values(tableRows.slice(i, i + INSERT_CHUNK))
+            .execute();
+      }
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        const chunk = rows.slice(i, i + INSERT_CHUNK);
+        positions.push(...(await db.insertInto("events").values(chunk).returning(["seq", "sid"]).execute()));
+      }
+    }
+    const bySid = new Map(stored.map((event) => [event.sid, event]));
+    for (const row of positions) bySid.get(row.sid)!.seq = Number(row.seq);
+  }
+
+  private committed(stored: StoredEvent[]): void {
+    if (stored.length === 0) return;
+    this.recent.add(stored);
+    this.appended.emit("appended", stored.length);
+  }
   /** Events of every account after `position`, oldest first: the consumers' view. */
   async readAfter(position: number, limit: number): Promise<StoredEvent[]> {
     const recent = this.recent.after(position, limit);
@@ -201,6 +282,34 @@ export class EventLog {
       .executeTakeFirst();
     return Number(row?.head ?? 0);
   }
+}
+
+/**
+ * One Postgres statement that takes the append lock, inserts the alongside rows and then the events,
+ * returning the events' positions. Sequence values are handed out at insert time but become visible
+ * at commit; holding the lock until commit makes the two orders the same. The events' rows join the
+ * lock's one row, so none is numbered before the lock is held, and are numbered in the order given.
+ * Rows travel as one JSON array per table (`json_populate_recordset` types them by the table), so
+ * the statement's size in parameters does not grow with the rows.
+ */
+function postgresInsert(rows: EventRow[], alongside: AlongsideRows[]) {
+  const ctes = [sql`appending as (select pg_advisory_xact_lock(${sql.lit(APPEND_LOCK)}))`];
+  alongside.forEach(({ table, rows: tableRows }, i) => {
+    if (tableRows.length === 0) return;
+    const columns = sql.join(Object.keys(tableRows[0]!).map((column) => sql.ref(column)));
+    ctes.push(
+      sql`${sql.id(`alongside_${i}`)} as (insert into ${sql.table(table)} (${columns})
+        select ${columns} from json_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(tableRows)}::json))`,
+    );
+  });
+  const columns = sql.join(EVENT_COLUMNS.map((column) => sql.ref(column)));
+  const selected = sql.join(EVENT_COLUMNS.map((column) => sql.ref(`appended.${column}`)));
+  return sql<{ seq: number; sid: string }>`with ${sql.join(ctes)}
+    insert into events (${columns})
+    select ${selected} from appending,
+      json_populate_recordset(null::events, ${JSON.stringify(rows)}::json) with ordinality as appended
+    order by appended.ordinality
+    returning seq, sid`;
 }
 
 function toEvent(row: Omit<EventsTable, "seq"> & { seq: number }): StoredEvent {
