@@ -86,6 +86,8 @@ export class EventLog {
   private readonly recent = new RecentEvents(RECENT_EVENTS);
   /** When the database last showed nothing after the newest event kept in memory. */
   private caughtUpCheckedAt = -Infinity;
+  /** This process's appends whose transaction has neither been acknowledged nor rolled back. */
+  private appendsUnsettled = 0;
 
   constructor(
     private readonly database: Database,
@@ -99,8 +101,13 @@ export class EventLog {
   async append(tx: Tx, accountSid: string, drafts: EventDraft[]): Promise<StoredEvent[]> {
     if (drafts.length === 0) return [];
     const { stored, rows } = this.draft(accountSid, drafts);
+    const settle = this.unsettled();
+    tx.afterCommit(() => {
+      settle();
+      this.committed(stored);
+    });
+    tx.afterRollback(settle);
     await this.write(tx.db, stored, rows, []);
-    tx.afterCommit(() => this.committed(stored));
     return stored;
   }
 
@@ -120,14 +127,38 @@ export class EventLog {
     if (first || this.database.dialect === "sqlite") {
       await this.database.transaction(async (tx) => {
         await first?.(tx);
+        const settle = this.unsettled();
+        tx.afterCommit(() => {
+          settle();
+          this.committed(stored);
+        });
+        tx.afterRollback(settle);
         await this.write(tx.db, stored, rows, alongside);
-        tx.afterCommit(() => this.committed(stored));
       });
     } else {
-      await this.write(this.database.db, stored, rows, alongside);
+      const settle = this.unsettled();
+      try {
+        await this.write(this.database.db, stored, rows, alongside);
+      } finally {
+        settle();
+      }
       this.committed(stored);
     }
     return stored;
+  }
+
+  /**
+   * Counts an append whose transaction has not ended; the returned function ends it (once). See
+   * `readAfter` for why.
+   */
+  private unsettled(): () => void {
+    this.appendsUnsettled++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.appendsUnsettled--;
+    };
   }
 
   /** The events' records and rows, their positions still to come from the insert. */
@@ -221,6 +252,11 @@ export class EventLog {
     // answers them all for CAUGHT_UP_RECHECK_MS, which bounds how late another process's events
     // can be seen.
     const caughtUp = position === this.recent.last();
+    // While this process has appends in flight, what the database holds after the kept events may
+    // be commits not yet acknowledged (SQLite's commit is visible before its flush ends): a reader
+    // must not act on those, and each look would cost a query. Their acknowledgement wakes readers;
+    // another process's events, if any, are read then (they break the kept run, see RecentEvents).
+    if (caughtUp && this.appendsUnsettled > 0) return [];
     const now = this.clock.now();
     if (caughtUp && now - this.caughtUpCheckedAt < CAUGHT_UP_RECHECK_MS) return [];
     const rows = await this.database.db
