@@ -280,7 +280,9 @@ export class WebhookStore {
         .where("status", "in", ["queued", "retrying"])
         .where("next_attempt_at", "<=", now)
         .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<=", now)]))
+        // Deliveries due together go out in the order of their events (a message's statuses, say).
         .orderBy("next_attempt_at")
+        .orderBy("event_seq")
         .limit(limit);
       if (this.database.dialect === "postgres") query = query.forUpdate().skipLocked();
       const due = await query.execute();
