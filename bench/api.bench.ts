@@ -5,7 +5,14 @@ import type { RoutingCommand } from "../packages/server/src/routing/commands.ts"
 import type { WorkspaceEntry } from "../packages/server/src/routing/service.ts";
 import { emit, note } from "./figures.ts";
 import type { ReservationPlan, ReservationResult } from "./reservation-load.ts";
-import { bareFastifyPost, databases, httpThroughput, openServer, type BenchDatabase } from "./support.ts";
+import {
+  bareFastifyPost,
+  databases,
+  httpThroughput,
+  openServer,
+  settle,
+  type BenchDatabase,
+} from "./support.ts";
 
 /**
  * The TaskRouter service against the real server on loopback (client and server share this
@@ -295,18 +302,6 @@ export async function capacityFigures(db: BenchDatabase): Promise<void> {
   } finally {
     await switchboard.close();
   }
-}
-
-/** Waits until every event-log consumer has caught up with the bulk import, so it does not weigh on the figures. */
-async function settle(switchboard: Switchboard): Promise<void> {
-  const head = await switchboard.events.head();
-  const deadline = performance.now() + 120_000;
-  while (performance.now() < deadline) {
-    const cursors = await switchboard.database.db.selectFrom("consumer_cursors").select("position").execute();
-    if (cursors.length > 0 && cursors.every((c) => Number(c.position) >= head)) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  note("event-log consumers did not catch up within two minutes");
 }
 
 function percentile(values: number[], p: number): number {

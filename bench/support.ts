@@ -113,3 +113,15 @@ export async function databases(): Promise<BenchDatabase[]> {
   }
   return result;
 }
+
+/** Waits until every event-log consumer has caught up with the log, so earlier work does not weigh on the next figure. */
+export async function settle(switchboard: Switchboard): Promise<void> {
+  const head = await switchboard.events.head();
+  const deadline = performance.now() + 120_000;
+  while (performance.now() < deadline) {
+    const cursors = await switchboard.database.db.selectFrom("consumer_cursors").select("position").execute();
+    if (cursors.length > 0 && cursors.every((c) => Number(c.position) >= head)) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  note("event-log consumers did not catch up within two minutes");
+}

@@ -5,7 +5,9 @@ import { openSocket, until } from "./sockets.ts";
 /**
  * The web chat benchmark's load, in a thread of its own so that generating it does not take the
  * server's event loop: visitors' sockets send, agents' streams receive, and each message is timed
- * from one to the other here (one clock). See webchat.bench.ts.
+ * from one to the other here (one clock). Posts `{type:"ready"}` once every conversation is offered
+ * to an agent, waits for any message before the measured window, then posts `{type:"result"}`.
+ * See webchat.bench.ts.
  */
 export interface LoadPlan {
   visitorUrls: string[];
@@ -54,6 +56,9 @@ async function main(plan: LoadPlan): Promise<LoadResult> {
   }
   sockets.push(...visitors);
   await until(() => offered >= visitors.length, 60_000, "every conversation offered to an agent");
+  // The server finishes what starting the conversations set off before the measured window opens.
+  parentPort!.postMessage({ type: "ready" });
+  await new Promise((resolve) => parentPort!.once("message", resolve));
 
   // Open loop at the asked rate: every 10 ms, as many messages as the time elapsed calls for, from
   // the visitors in turn (each visitor writes every VISITORS / rate seconds).
@@ -96,4 +101,4 @@ function exchange(socket: WebSocket, frame: object, reply: string): Promise<void
   });
 }
 
-parentPort!.postMessage(await main((workerData as { plan: LoadPlan }).plan));
+parentPort!.postMessage({ type: "result", result: await main((workerData as { plan: LoadPlan }).plan) });

@@ -1,7 +1,7 @@
 import { Worker } from "node:worker_threads";
 import type { Switchboard } from "../packages/server/src/app.ts";
 import { emit, note } from "./figures.ts";
-import { databases, openServer, type BenchDatabase } from "./support.ts";
+import { databases, openServer, settle, type BenchDatabase } from "./support.ts";
 import type { LoadPlan, LoadResult } from "./webchat-load.ts";
 
 /**
@@ -9,7 +9,9 @@ import type { LoadPlan, LoadResult } from "./webchat-load.ts";
  * agents (chat capacity 10), send messages at a fixed total rate for BENCH_SECONDS; each message is
  * timed from the visitor's socket sending it to the agent's real-time stream delivering it (stored
  * and committed in between). The sockets live in a worker thread (webchat-load.ts), so the load
- * shares the machine with the server but not its event loop.
+ * shares the machine with the server but not its event loop. Each visitor's first message starts its
+ * conversation; the window opens once every conversation is offered to an agent and the event-log
+ * consumers have finished with the start (as the api figures let them settle between loads).
  * - webchat.messages_per_s: messages delivered to agents per second while offered at RATE;
  * - webchat.p99_ms: their 99th-percentile send-to-agent time.
  */
@@ -59,7 +61,10 @@ async function webchatFigures(db: BenchDatabase): Promise<void> {
       const worker = new Worker(new URL("./ts-worker.mjs", import.meta.url), {
         workerData: { module: "./webchat-load.ts", plan },
       });
-      worker.once("message", resolve);
+      worker.on("message", (message: { type: "ready" } | { type: "result"; result: LoadResult }) => {
+        if (message.type === "result") resolve(message.result);
+        else settle(switchboard).then(() => worker.postMessage("go"), reject);
+      });
       worker.once("error", reject);
     });
     note(`webchat ${db.name}: ${VISITORS} conversations with ${AGENTS} agents, ${result.sent} messages sent`);
