@@ -18,12 +18,6 @@ const FANOUT_CONSUMER = "webhooks.fanout";
 const FANOUT_BATCH = 500;
 /** How often the fan-out cursor is saved while the events passing by make no deliveries. */
 const IDLE_CURSOR_SAVE_MS = 1_000;
-/**
- * Least time between the starts of two passes. Each fan-out reads the accounts' subscriptions, and
- * the log may commit hundreds of times a second: waiting this long lets one read serve the events
- * of many commits, and delays a callback by no more than this.
- */
-const PASS_INTERVAL_MS = 25;
 
 /**
  * The webhook consumer of the event log. Two steps, each restartable at any instant:
@@ -45,7 +39,6 @@ export class WebhookDispatcher {
     },
     // The log and the deliveries are intact; the next poll tries again.
     (error) => this.log.error({ err: error }, "webhook dispatch pass failed"),
-    PASS_INTERVAL_MS,
   );
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
