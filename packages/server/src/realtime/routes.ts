@@ -1,6 +1,7 @@
 import type { Clock } from "@switchboard/engine";
 import { z } from "zod";
 import { invalidParameter, notFound } from "../platform/errors.ts";
+import { sendBatched } from "../platform/http/batched-send.ts";
 import { origin } from "../platform/http/paging.ts";
 import { API_PREFIX, type HttpServer } from "../platform/http/server.ts";
 import { iso8601, isoAt } from "../platform/time.ts";
@@ -160,7 +161,7 @@ export function streamRoutes(
               socket.close(CLOSE.slowConsumer, "too far behind; reconnect and resume");
               return;
             }
-            socket.send(JSON.stringify(message));
+            sendBatched(socket, JSON.stringify(message));
           },
         };
         try {

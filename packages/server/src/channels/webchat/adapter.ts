@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { noConversationFor } from "../../conversations/errors.ts";
 import { ApiError, invalidParameter, unauthenticated } from "../../platform/errors.ts";
+import { sendBatched } from "../../platform/http/batched-send.ts";
 import { limitPerClient } from "../../platform/http/client-limits.ts";
 import { origin } from "../../platform/http/paging.ts";
 import { API_PREFIX, type HttpServer } from "../../platform/http/server.ts";
@@ -217,7 +218,7 @@ export const webChat: ChannelFactory = ({
           let sent: number[] = [];
           let typedAt = -Infinity;
           const send = (frame: VisitorFrame) => {
-            if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
+            if (socket.readyState === socket.OPEN) sendBatched(socket, JSON.stringify(frame));
           };
           socket.on("close", () => {
             if (visitor && conversationSid) hub.forget(visitor, conversationSid);
