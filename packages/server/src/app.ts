@@ -127,8 +127,10 @@ export class Switchboard {
     }
     const secrets = SecretBox.load(config.secretKey, config.dataDir);
     const metrics = new Metrics();
-    // Event SIDs grow with time so that the event log's SID index takes appends (see timeOrderedSids).
-    const events = new EventLog(database, parts.ids ?? timeOrderedSids(clock), clock);
+    // Event and message SIDs grow with time, so that the SID indexes of the tables written fastest
+    // take appends (see timeOrderedSids).
+    const appendedIds = parts.ids ?? timeOrderedSids(clock);
+    const events = new EventLog(database, appendedIds, clock);
     events.appended.on("appended", (count: number) => metrics.eventsAppended.inc(count));
     const accounts = new AccountStore(database, events, secrets, ids, clock);
     const apiKeys = new ApiKeyStore(database, events, ids, clock);
@@ -144,7 +146,7 @@ export class Switchboard {
     }
     const media = new MediaStore(database, ids, clock);
     const mediaLinks = new MediaLinks(secrets.derive("media-links"));
-    const conversations = new ConversationStore(database, events, ids, clock, media);
+    const conversations = new ConversationStore(database, events, appendedIds, clock, media);
     const addresses = new AddressStore(database, ids, clock);
     const inbound = new InboundRouter(conversations, addresses);
     const typing = new TypingRelay();
