@@ -13,8 +13,11 @@ export const PROJECTION_CONSUMER = "insights.projection";
  * Reports may trail the log by a fraction of a second, so the projection takes events in big,
  * spaced batches: its cost per batch (loading the facts a batch touches, measuring and updating
  * rollups, a commit) is then shared by hundreds of events instead of the few of each routing commit.
+ * A batch holds SQLite's one connection from its first read to its commit, so it stays at a few
+ * hundred events: at 2,000 a batch kept web chat messages waiting ~50 ms behind it; a pass that
+ * finds more takes them in further batches, letting other writers in between.
  */
-const PROJECTION_BATCH = 2000;
+const PROJECTION_BATCH = 500;
 const PROJECTION_INTERVAL_MS = 250;
 
 /**
