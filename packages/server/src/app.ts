@@ -148,7 +148,8 @@ export class Switchboard {
     const mediaLinks = new MediaLinks(secrets.derive("media-links"));
     const conversations = new ConversationStore(database, events, appendedIds, clock, media);
     const addresses = new AddressStore(database, ids, clock);
-    const inbound = new InboundRouter(conversations, addresses);
+    // Postgres takes writers side by side; SQLite has one connection, so more lanes would only queue.
+    const inbound = new InboundRouter(conversations, addresses, database.dialect === "postgres" ? 4 : 1);
     const typing = new TypingRelay();
     const messages = new MessageStore(database, events, ids, clock);
     const providers = new ProviderStore(database, secrets, ids, clock);

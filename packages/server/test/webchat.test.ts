@@ -41,6 +41,39 @@ describe.each(dialects())("web chat on $dialect", ({ unavailable, create }) => {
     await db.drop();
   });
 
+  it("stores each visitor's messages in the order sent while many visitors write at once", async () => {
+    const client = localTwilio(baseUrl, account.sid, account.token);
+    const { workspace, workflow } = await supportDesk(client, 120, "channelType == 'chat'");
+    await post("/v1/Configuration/Addresses", {
+      Type: "chat",
+      Address: "busy-widget",
+      "AutoCreation.Enabled": "true",
+      "AutoCreation.WorkspaceSid": workspace.sid,
+      "AutoCreation.WorkflowSid": workflow.sid,
+    });
+    const opened = await Promise.all(
+      Array.from({ length: 8 }, async (_, n) => {
+        const session = await post(
+          "/switchboard/v1/WebChat/Sessions",
+          { AccountSid: account.sid, Address: "busy-widget", FriendlyName: `visitor ${n}` },
+          false,
+        );
+        return {
+          identity: session.body.identity as string,
+          visitor: await visit(session.body.socket_url as string),
+        };
+      }),
+    );
+    // Every visitor sends all of its messages before any is acknowledged, while the others do the
+    // same (on Postgres, inbound messages are stored in several lanes side by side).
+    for (let i = 0; i < 15; i++)
+      for (const { visitor } of opened) visitor.send({ type: "message", body: `m${i}`, client_id: `c${i}` });
+    for (const { identity, visitor } of opened) {
+      await visitor.until((v) => (v.messages().length >= 15 ? true : undefined), "the visitor's messages");
+      expect(visitor.messages()).toEqual(Array.from({ length: 15 }, (_, i) => `${i} ${identity}: m${i}`));
+    }
+  });
+
   it("carries a visitor's chat to an agent and back, and loses nothing across a reconnect", async () => {
     const client = localTwilio(baseUrl, account.sid, account.token);
     const { workspace, ws, workflow, alice } = await supportDesk(client, 120, "channelType == 'chat'");
