@@ -85,6 +85,9 @@ describe.each(dialects())("insights on $dialect", ({ unavailable, create }) => {
     });
     const workflow = await ws.workflows.create({
       friendlyName: "Front door",
+      // Longer than any wait below (t4 is accepted 5 minutes after it was offered): the manual clock
+      // jumps, and a reservation timer armed after a jump would otherwise fire before the answer.
+      taskReservationTimeout: 600,
       configuration: JSON.stringify({
         task_routing: { filters: [], default_filter: { queue: support.sid } },
       }),
