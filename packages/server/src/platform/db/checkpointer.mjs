@@ -18,7 +18,7 @@ function checkpoint() {
     db.pragma("wal_checkpoint(PASSIVE)");
   } catch (error) {
     // The next pass tries again; the log only grows meanwhile.
-    parentPort?.postMessage({ failed: String(error) });
+    console.error("SQLite checkpoint failed; the write-ahead log grows until one succeeds:", error);
   }
 }
 

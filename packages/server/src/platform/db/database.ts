@@ -27,7 +27,10 @@ const CHECKPOINT_INTERVAL_MS = 200;
 export interface Tx {
   readonly db: Transaction<Schema>;
   afterCommit(action: () => void): void;
-  /** Runs `action` if the transaction does not commit (or its commit is not acknowledged). */
+  /**
+   * Runs `action` if the transaction does not commit (or its commit is not acknowledged): a
+   * transaction runs its `afterCommit` actions or these, never both.
+   */
   afterRollback(action: () => void): void;
 }
 
@@ -77,6 +80,10 @@ export class Database {
       workerData: { file: path.resolve(file), intervalMs: CHECKPOINT_INTERVAL_MS },
     });
     checkpointer.unref();
+    // A thread that cannot run (the file unreadable) must not take the server down; say so.
+    checkpointer.on("error", (error) =>
+      console.error("SQLite checkpoints stopped; the write-ahead log grows until a restart:", error),
+    );
     const database = new Database(
       "sqlite",
       new Kysely<Schema>({ dialect: new FlushingSqliteDialect(dialect, flush) }),

@@ -101,13 +101,7 @@ export class EventLog {
   async append(tx: Tx, accountSid: string, drafts: EventDraft[]): Promise<StoredEvent[]> {
     if (drafts.length === 0) return [];
     const { stored, rows } = this.draft(accountSid, drafts);
-    const settle = this.unsettled();
-    tx.afterCommit(() => {
-      settle();
-      this.committed(stored);
-    });
-    tx.afterRollback(settle);
-    await this.write(tx.db, stored, rows, []);
+    await this.writeIn(tx, stored, rows, []);
     return stored;
   }
 
@@ -127,38 +121,29 @@ export class EventLog {
     if (first || this.database.dialect === "sqlite") {
       await this.database.transaction(async (tx) => {
         await first?.(tx);
-        const settle = this.unsettled();
-        tx.afterCommit(() => {
-          settle();
-          this.committed(stored);
-        });
-        tx.afterRollback(settle);
-        await this.write(tx.db, stored, rows, alongside);
+        await this.writeIn(tx, stored, rows, alongside);
       });
     } else {
-      const settle = this.unsettled();
+      this.appendsUnsettled++;
       try {
         await this.write(this.database.db, stored, rows, alongside);
       } finally {
-        settle();
+        this.appendsUnsettled--;
       }
       this.committed(stored);
     }
     return stored;
   }
 
-  /**
-   * Counts an append whose transaction has not ended; the returned function ends it (once). See
-   * `readAfter` for why.
-   */
-  private unsettled(): () => void {
+  /** Writes inside `tx`; until the transaction ends, the append counts as unsettled (see `readAfter`). */
+  private async writeIn(tx: Tx, stored: StoredEvent[], rows: EventRow[], alongside: AlongsideRows[]) {
     this.appendsUnsettled++;
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
+    tx.afterCommit(() => {
       this.appendsUnsettled--;
-    };
+      this.committed(stored);
+    });
+    tx.afterRollback(() => this.appendsUnsettled--);
+    await this.write(tx.db, stored, rows, alongside);
   }
 
   /** The events' records and rows, their positions still to come from the insert. */
