@@ -184,6 +184,33 @@ describe.each(dialects())("Conversations API on $dialect", ({ dialect, unavailab
     }
   });
 
+  it("refuses messages for a conversation closed after its row was read, keeping none of the batch", async () => {
+    const { sid } = await client.conversations.v1.conversations.create({ friendlyName: "Closing" });
+    const open = await client.conversations.v1.conversations.create({ friendlyName: "Open" });
+    const store = switchboard.conversations;
+    const account = (
+      await switchboard.database.db
+        .selectFrom("conversations")
+        .select("account_sid")
+        .executeTakeFirstOrThrow()
+    ).account_sid;
+    const read = new Map(
+      await Promise.all([sid, open.sid].map(async (s) => [s, (await store.get(account, s))!] as const)),
+    );
+    await client.conversations.v1.conversations(sid).update({ state: "closed" });
+
+    const stale = switchboard.database.transaction((tx) =>
+      store.addMessages(
+        tx,
+        [open.sid, sid].map((s) => ({ conversation: read.get(s)!, input: { body: "late" } })),
+        read,
+      ),
+    );
+    await expect(stale).rejects.toMatchObject({ status: 409, message: expect.stringContaining(sid) });
+    const messages = await switchboard.database.db.selectFrom("conversation_messages").selectAll().execute();
+    expect(messages).toEqual([]);
+  });
+
   it("delivers a conversation's events to its webhooks, signed, with Twilio's event names", async () => {
     const conversations = client.conversations.v1.conversations;
     const { sid } = await conversations.create({ friendlyName: "Hooked" });

@@ -458,25 +458,32 @@ export class ConversationStore {
    * concurrent writers of a conversation on Postgres), so indexes are dense and never handed out
    * twice; the messages go in with one insert and their events with one append per account. A new
    * message re-activates an inactive conversation and restarts its timers; a closed one refuses.
+   *
+   * A caller that has read the conversations' rows in this transaction passes them as `read`, and
+   * an item's `participantSid` when it knows who wrote it, to spare their reads: the counter's update
+   * still refuses a conversation closed since (it never touches a closed row).
    */
   async addMessages(
     tx: Tx,
-    items: Array<{ conversation: Conversation; input: MessageInput }>,
+    items: Array<{ conversation: Conversation; input: MessageInput; participantSid?: string }>,
+    read?: ReadonlyMap<string, Conversation>,
   ): Promise<Message[]> {
     if (items.length === 0) return [];
     const now = this.clock.now();
     const sids = [...new Set(items.map((item) => item.conversation.sid))];
     const accounts = [...new Set(items.map((item) => item.conversation.account_sid))];
-    const current = new Map(
-      (
-        await tx.db
-          .selectFrom("conversations")
-          .selectAll()
-          .where("account_sid", "in", accounts)
-          .where("sid", "in", sids)
-          .execute()
-      ).map((row) => [row.sid, row]),
-    );
+    const current =
+      read ??
+      new Map(
+        (
+          await tx.db
+            .selectFrom("conversations")
+            .selectAll()
+            .where("account_sid", "in", accounts)
+            .where("sid", "in", sids)
+            .execute()
+        ).map((row) => [row.sid, row]),
+      );
     const counts = new Map<string, number>();
     for (const { conversation } of items) {
       const row = current.get(conversation.sid);
@@ -498,26 +505,33 @@ export class ConversationStore {
         date_updated = ${isoAt(now)},
         date_inactive = ${byConversation((sid) => timers.get(sid)!.date_inactive, "varchar(24)")},
         date_closed = ${byConversation((sid) => timers.get(sid)!.date_closed, "varchar(24)")}
-      where account_sid in (${sql.join(accounts)}) and sid in (${sql.join(sids)})
+      where account_sid in (${sql.join(accounts)}) and sid in (${sql.join(sids)}) and state <> 'closed'
       returning sid, next_message_index`.execute(tx.db);
+    if (advanced.rows.length < sids.length) {
+      const updated = new Set(advanced.rows.map((row) => row.sid));
+      throw closedConversation(sids.find((sid) => !updated.has(sid))!);
+    }
     // The first index each conversation hands out in this batch.
     const next = new Map(
       advanced.rows.map((row) => [row.sid, Number(row.next_message_index) - counts.get(row.sid)!]),
     );
-    const authors = [...new Set(items.map((item) => item.input.author ?? "system"))];
-    const participants = await tx.db
-      .selectFrom("conversation_participants")
-      .select(["sid", "conversation_sid", "identity", "address"])
-      .where("account_sid", "in", accounts)
-      .where("conversation_sid", "in", sids)
-      .where((eb) => eb.or([eb("identity", "in", authors), eb("address", "in", authors)]))
-      .execute();
     const participantOf = new Map<string, string>();
-    for (const p of participants) {
-      if (p.identity !== null) participantOf.set(`${p.conversation_sid} ${p.identity}`, p.sid);
-      if (p.address !== null) participantOf.set(`${p.conversation_sid} ${p.address}`, p.sid);
+    const unknown = items.filter((item) => item.participantSid === undefined);
+    if (unknown.length > 0) {
+      const authors = [...new Set(unknown.map((item) => item.input.author ?? "system"))];
+      const participants = await tx.db
+        .selectFrom("conversation_participants")
+        .select(["sid", "conversation_sid", "identity", "address"])
+        .where("account_sid", "in", accounts)
+        .where("conversation_sid", "in", [...new Set(unknown.map((item) => item.conversation.sid))])
+        .where((eb) => eb.or([eb("identity", "in", authors), eb("address", "in", authors)]))
+        .execute();
+      for (const p of participants) {
+        if (p.identity !== null) participantOf.set(`${p.conversation_sid} ${p.identity}`, p.sid);
+        if (p.address !== null) participantOf.set(`${p.conversation_sid} ${p.address}`, p.sid);
+      }
     }
-    const rows = items.map(({ conversation, input }): Message => {
+    const rows = items.map(({ conversation, input, participantSid }): Message => {
       const index = next.get(conversation.sid)!;
       next.set(conversation.sid, index + 1);
       const author = input.author ?? "system";
@@ -529,7 +543,7 @@ export class ConversationStore {
         author,
         body: input.body === undefined ? null : maskCardNumbers(input.body),
         attributes: input.attributes ?? "{}",
-        participant_sid: participantOf.get(`${conversation.sid} ${author}`) ?? null,
+        participant_sid: participantSid ?? participantOf.get(`${conversation.sid} ${author}`) ?? null,
         subject: input.subject ?? null,
         external_id: input.externalId ?? null,
         media: null,
@@ -615,18 +629,21 @@ export class ConversationStore {
           .execute())
           stored.set(key(row.account_sid, row.external_id), row);
       // The senders' open conversations with our addresses.
-      const open = new Map<string, string>();
+      const open = new Map<string, { conversationSid: string; participantSid: string }>();
       for (const row of await tx.db
         .selectFrom("conversation_participants")
-        .select(["account_sid", "conversation_sid", "address", "proxy_address"])
+        .select(["sid", "account_sid", "conversation_sid", "address", "proxy_address"])
         .where("account_sid", "in", accounts)
         .where("conversation_open", "=", 1)
         .where("address", "in", [...new Set(messages.map((m) => m.inbound.from))])
         .execute())
-        open.set(key(row.account_sid, row.address, row.proxy_address), row.conversation_sid);
+        open.set(key(row.account_sid, row.address, row.proxy_address), {
+          conversationSid: row.conversation_sid,
+          participantSid: row.sid,
+        });
       const conversations = new Map<string, Conversation>();
       const known = new Set([
-        ...open.values(),
+        ...[...open.values()].map((binding) => binding.conversationSid),
         ...messages.flatMap((m) => (m.inbound.threadSid === undefined ? [] : [m.inbound.threadSid])),
       ]);
       if (known.size > 0)
@@ -639,7 +656,12 @@ export class ConversationStore {
           conversations.set(row.sid, row);
 
       const results: Array<Received | undefined> = [];
-      const toAdd: Array<{ position: number; conversation: Conversation; input: MessageInput }> = [];
+      const toAdd: Array<{
+        position: number;
+        conversation: Conversation;
+        input: MessageInput;
+        participantSid?: string;
+      }> = [];
       /** Messages of this batch by external ID: a repeat inside the batch is a duplicate of the first. */
       const firstOf = new Map<string, number>();
       const repeats: Array<{ position: number; of: number }> = [];
@@ -660,23 +682,31 @@ export class ConversationStore {
         if (idKey !== undefined) firstOf.set(idKey, position);
         const bindingKey = key(accountSid, inbound.from, inbound.to);
         const thread = conversations.get(inbound.threadSid ?? "");
-        let conversation =
-          thread && thread.account_sid === accountSid && thread.state !== "closed"
-            ? thread
-            : conversations.get(open.get(bindingKey) ?? "");
+        // The sender's participant is known unless the message joins a thread by reference.
+        let conversation: Conversation | undefined;
+        let participantSid: string | undefined;
+        if (thread && thread.account_sid === accountSid && thread.state !== "closed") conversation = thread;
+        else {
+          const binding = open.get(bindingKey);
+          conversation = conversations.get(binding?.conversationSid ?? "");
+          participantSid = binding?.participantSid;
+        }
         if (!conversation) {
-          conversation = await this.startInbound(
+          const started = await this.startInbound(
             tx,
             accountSid,
             inbound,
             await addressOf(tx.db, accountSid, inbound),
           );
+          conversation = started.conversation;
+          participantSid = started.participant.sid;
           conversations.set(conversation.sid, conversation);
-          open.set(bindingKey, conversation.sid);
+          open.set(bindingKey, { conversationSid: conversation.sid, participantSid });
         }
         toAdd.push({
           position,
           conversation,
+          participantSid,
           input: {
             author: inbound.from,
             body: inbound.body,
@@ -687,7 +717,7 @@ export class ConversationStore {
           },
         });
       }
-      const added = await this.addMessages(tx, toAdd);
+      const added = await this.addMessages(tx, toAdd, conversations);
       toAdd.forEach(({ position, conversation }, i) => {
         results[position] = { conversation, message: added[i]!, duplicate: false };
       });
@@ -701,7 +731,7 @@ export class ConversationStore {
     accountSid: string,
     inbound: InboundMessage,
     address: Address | undefined,
-  ): Promise<Conversation> {
+  ): Promise<{ conversation: Conversation; participant: Participant }> {
     const autoCreation = address?.auto_creation;
     if (!address || !autoCreation?.enabled) throw noConversationFor(inbound.channel, inbound.to);
     const now = this.clock.now();
@@ -738,7 +768,7 @@ export class ConversationStore {
       );
       await tx.db.insertInto("conversation_webhooks").values(webhook).execute();
     }
-    return conversation;
+    return { conversation, participant };
   }
 
   /** Writes a conversation started with its first participant, and the events saying so. */
