@@ -210,6 +210,8 @@ interface Step {
 
 /** What few tasks need, kept aside and made on first use so that most tasks carry one empty field. */
 interface TaskExtras {
+  /** Seconds the task may wait for assignment, when not the default. */
+  timeout: number | undefined;
   reason: string | undefined;
   /** Workers who rejected this task: it is not offered to them again. */
   rejectedBy: Set<string> | undefined;
@@ -235,8 +237,6 @@ class TaskState implements Linked<TaskState>, Scheduled<TaskState> {
   step: Step | undefined = undefined;
   /** Changes on every step entry, so a stale step-timeout timer can be recognised. */
   stepToken = 0;
-  /** skip_if is considered once, right after the step is entered. */
-  stepJustEntered = false;
   /**
    * Pending reservations; shares the frozen NONE while there are none (most tasks, most of the time).
    * Never mutated, only replaced: a loop over it may end reservations as it goes.
@@ -244,7 +244,6 @@ class TaskState implements Linked<TaskState>, Scheduled<TaskState> {
   pending: readonly ReservationState[] = NONE;
   /** Every reservation the task has had, oldest first: NONE until the first, then an array only appended to. */
   history: readonly ReservationState[] = NONE;
-  accepted: ReservationState | undefined = undefined;
   /** The task's place in `queue.waiting[channel]` when it is there; the band holds its priority. */
   band: Band<TaskState> | undefined = undefined;
   prevInLine: TaskState | undefined = undefined;
@@ -263,9 +262,27 @@ class TaskState implements Linked<TaskState>, Scheduled<TaskState> {
     public priority: number,
     readonly channel: TaskChannel,
     readonly workflow: WorkflowState | undefined,
-    /** Seconds the task may wait for assignment. */
-    readonly timeout: number,
-  ) {}
+    timeout: number,
+  ) {
+    if (timeout !== DEFAULT_TASK_TIMEOUT) this.extra().timeout = timeout;
+  }
+
+  /** Seconds the task may wait for assignment; most tasks keep the default, so only others store it. */
+  get timeout(): number {
+    return this.extras?.timeout ?? DEFAULT_TASK_TIMEOUT;
+  }
+
+  /**
+   * The reservation the task was accepted through, while it is assigned or wrapping (and after it
+   * completes): found in the short history rather than kept in a field of every task.
+   */
+  get accepted(): ReservationState | undefined {
+    for (let i = this.history.length - 1; i >= 0; i--) {
+      const status = this.history[i]!.status;
+      if (status === "accepted" || status === "wrapping" || status === "completed") return this.history[i];
+    }
+    return undefined;
+  }
 
   get dateCreated(): number {
     return this.times.get(this.row, CREATED);
@@ -350,6 +367,7 @@ class TaskState implements Linked<TaskState>, Scheduled<TaskState> {
 
   private extra(): TaskExtras {
     return (this.extras ??= {
+      timeout: undefined,
       reason: undefined,
       rejectedBy: undefined,
       knownWorkerSid: undefined,
@@ -455,6 +473,12 @@ export class RoutingEngine {
   private stepToken = 0;
   private events: RoutingEvent[] = [];
   private readonly tasksToRoute = new Set<TaskState>();
+  /**
+   * Tasks whose step skip_if has yet to be considered: it is, once, the first time the task is routed
+   * after entering the step. A task leaves when routed or when it stops being live, so the set holds
+   * only tasks entered during the command being applied.
+   */
+  private readonly justEnteredStep = new Set<TaskState>();
   private readonly workersToRoute = new Set<WorkerState>();
   private readonly context: EvaluationContext = { now: 0, task: undefined, worker: undefined };
 
@@ -1077,7 +1101,6 @@ export class RoutingEngine {
       const now = this.clock.now();
       this.mutateTask(task, () => {
         task.pending = without(task.pending, reservation);
-        task.accepted = reservation;
         task.status = "assigned";
       });
       reservation.status = "accepted";
@@ -1866,7 +1889,7 @@ export class RoutingEngine {
     task.stepEnteredAt = now;
     task.stepToken = ++this.stepToken;
     task.stepExpired = false;
-    task.stepJustEntered = true;
+    this.justEnteredStep.add(task);
     task.knownWorkerSid = knownWorkerSid;
     if (previousQueue !== queue) {
       if (previousQueue) {
@@ -2022,7 +2045,7 @@ export class RoutingEngine {
   /** A task that is assigned or finished leaves every routing index (its step stays, for explain). */
   private leaveRouting(task: TaskState): void {
     this.unindexTask(task);
-    task.stepJustEntered = false;
+    this.justEnteredStep.delete(task);
   }
 
   /**
@@ -2150,8 +2173,7 @@ export class RoutingEngine {
       }
       for (const worker of chosen) this.reserve(task, worker);
     }
-    if (task.stepJustEntered) {
-      task.stepJustEntered = false;
+    if (this.justEnteredStep.delete(task)) {
       // skip_if: considered once, right after entering the step, when no reservation could be made.
       if (
         task.pending.length === 0 &&
