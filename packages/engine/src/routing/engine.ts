@@ -37,15 +37,7 @@ import {
   type CumulativeKind,
   type Scope,
 } from "./statistics.ts";
-import {
-  CREATED,
-  FINISHED,
-  QUEUE_ENTERED,
-  STEP_ENTERED,
-  TaskTimes,
-  UPDATED,
-  VIRTUAL_START,
-} from "./task-times.ts";
+import { CREATED, FINISHED, QUEUE_ENTERED, STEP_ENTERED, TaskTimes, UPDATED } from "./task-times.ts";
 import { QueueKeys } from "./queue-keys.ts";
 import { TimerQueue } from "./timers.ts";
 import { compileWorkflow, queueTarget, type CompiledWorkflow, type Target } from "./workflow.ts";
@@ -212,6 +204,8 @@ interface Step {
 interface TaskExtras {
   /** Seconds the task may wait for assignment, when not the default. */
   timeout: number | undefined;
+  /** `VirtualStartTime`, when not the creation time. */
+  virtualStart: number | undefined;
   reason: string | undefined;
   /** Workers who rejected this task: it is not offered to them again. */
   rejectedBy: Set<string> | undefined;
@@ -263,8 +257,11 @@ class TaskState implements Linked<TaskState>, Scheduled<TaskState> {
     readonly channel: TaskChannel,
     readonly workflow: WorkflowState | undefined,
     timeout: number,
+    virtualStart: number | undefined,
   ) {
     if (timeout !== DEFAULT_TASK_TIMEOUT) this.extra().timeout = timeout;
+    if (virtualStart !== undefined && virtualStart !== this.dateCreated)
+      this.extra().virtualStart = virtualStart;
   }
 
   /** Seconds the task may wait for assignment; most tasks keep the default, so only others store it. */
@@ -294,8 +291,9 @@ class TaskState implements Linked<TaskState>, Scheduled<TaskState> {
   set dateUpdated(at: number) {
     this.times.set(this.row, UPDATED, at);
   }
+  /** The time the task's age counts from: its `VirtualStartTime`, which few tasks set, else its creation. */
   get virtualStartTime(): number {
-    return this.times.get(this.row, VIRTUAL_START);
+    return this.extras?.virtualStart ?? this.dateCreated;
   }
   get queueEnteredAt(): number | undefined {
     const at = this.times.get(this.row, QUEUE_ENTERED);
@@ -368,6 +366,7 @@ class TaskState implements Linked<TaskState>, Scheduled<TaskState> {
   private extra(): TaskExtras {
     return (this.extras ??= {
       timeout: undefined,
+      virtualStart: undefined,
       reason: undefined,
       rejectedBy: undefined,
       knownWorkerSid: undefined,
@@ -938,7 +937,7 @@ export class RoutingEngine {
       const now = this.clock.now();
       const task = new TaskState(
         this.times,
-        this.times.allocate(now, input.virtualStartTime ?? now),
+        this.times.allocate(now),
         this.ids.next("WT"),
         ++this.taskSeq,
         input.attributes ?? {},
@@ -946,6 +945,7 @@ export class RoutingEngine {
         channel,
         workflow,
         timeout,
+        input.virtualStartTime,
       );
       this.tasks.set(task.sid, task);
       if (workflow) {

@@ -95,7 +95,7 @@ export interface WorkerFigures {
 
 /**
  * What happened and when, for cumulative statistics over a window: a column store in typed arrays
- * (about 30 bytes a fact), SIDs interned to small integers. Facts older than the retention window
+ * (33 bytes a fact), SIDs interned to small integers. Facts older than the retention window
  * are dropped in amortised O(1).
  */
 export class FactLog {
@@ -104,12 +104,14 @@ export class FactLog {
   private end = 0;
   private at = new Float64Array(this.capacity);
   private kind = new Uint8Array(this.capacity);
+  /**
+   * The task's queue; for `worker.activity` facts, the activity left. One column serves both because
+   * SIDs share one space of IDs: an activity's ID never matches a queue a reader looks for.
+   */
   private queue = new Int32Array(this.capacity);
   private workflow = new Int32Array(this.capacity);
   private channel = new Int32Array(this.capacity);
   private worker = new Int32Array(this.capacity);
-  /** For `worker.activity` facts: the activity left. */
-  private activity = new Int32Array(this.capacity);
   /** Seconds from task creation (accepted, canceled), NaN when not applicable. */
   private wait = new Float32Array(this.capacity);
   /** Seconds from entering the queue to acceptance, NaN when not applicable. */
@@ -145,7 +147,6 @@ export class FactLog {
     this.workflow[i] = workflowId;
     this.channel[i] = channelId;
     this.worker[i] = workerId;
-    this.activity[i] = NO_FACT_ID;
     this.wait[i] = wait;
     this.queueWait[i] = queueWait;
   }
@@ -154,9 +155,9 @@ export class FactLog {
   recordActivity(at: number, workerId: number, activityId: number, seconds: number): void {
     const i = this.slot(at);
     this.kind[i] = ACTIVITY_KIND;
-    this.queue[i] = this.workflow[i] = this.channel[i] = NO_FACT_ID;
+    this.queue[i] = activityId;
+    this.workflow[i] = this.channel[i] = NO_FACT_ID;
     this.worker[i] = workerId;
-    this.activity[i] = activityId;
     this.wait[i] = seconds;
     this.queueWait[i] = NaN;
   }
@@ -188,7 +189,6 @@ export class FactLog {
     this.workflow = move(this.workflow, Int32Array);
     this.channel = move(this.channel, Int32Array);
     this.worker = move(this.worker, Int32Array);
-    this.activity = move(this.activity, Int32Array);
     this.wait = move(this.wait, Float32Array);
     this.queueWait = move(this.queueWait, Float32Array);
     this.capacity = capacity;
@@ -280,7 +280,7 @@ export class FactLog {
         const began = at - this.wait[i]! * 1000;
         const seconds = (Math.min(at, to) - Math.max(began, from)) / 1000;
         if (seconds <= 0) continue;
-        const sid = this.sids[this.activity[i]!]!;
+        const sid = this.sids[this.queue[i]!]!;
         const list = activityStretches.get(sid);
         if (list) list.push(seconds);
         else activityStretches.set(sid, [seconds]);

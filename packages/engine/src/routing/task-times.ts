@@ -1,21 +1,19 @@
 /** The columns of a task's row in `TaskTimes`, all in epoch milliseconds. */
 export const CREATED = 0;
 export const UPDATED = 1;
-/** The time the task's age counts from (`VirtualStartTime`, else its creation). */
-export const VIRTUAL_START = 2;
 /** When the task entered its current queue; NaN before it entered one. */
-export const QUEUE_ENTERED = 3;
+export const QUEUE_ENTERED = 2;
 /** When the task entered its current routing step. */
-export const STEP_ENTERED = 4;
+export const STEP_ENTERED = 3;
 /** When the task was completed or canceled; 0 while it is live. */
-export const FINISHED = 5;
-const COLUMNS = 6;
+export const FINISHED = 4;
+const COLUMNS = 5;
 
 /**
  * The times of every task an engine holds, in one Float64Array: a row per task, a column per time.
  *
  * Why not fields on the task: V8 keeps each double-valued field in a 16-byte heap number of its own,
- * so six times per task came to 150 bytes, the largest part of a waiting task. Here they take 48.
+ * so the times of a task came to 150 bytes, the largest part of a waiting task. Here they take 40.
  *
  * Invariant: a row belongs to one task from `allocate` until `release`; the engine releases it only
  * when it forgets the task, after which nothing reads it.
@@ -26,7 +24,7 @@ export class TaskTimes {
   private readonly free: number[] = [];
 
   /** A row for a task created at `createdAt`; it has entered no queue or step and is live. */
-  allocate(createdAt: number, virtualStart: number): number {
+  allocate(createdAt: number): number {
     const row = this.free.pop() ?? this.rows++;
     if ((row + 1) * COLUMNS > this.values.length) {
       const grown = new Float64Array(this.values.length * 2);
@@ -36,7 +34,6 @@ export class TaskTimes {
     const at = row * COLUMNS;
     this.values[at + CREATED] = createdAt;
     this.values[at + UPDATED] = createdAt;
-    this.values[at + VIRTUAL_START] = virtualStart;
     this.values[at + QUEUE_ENTERED] = NaN;
     this.values[at + STEP_ENTERED] = NaN;
     this.values[at + FINISHED] = 0;
