@@ -28,7 +28,7 @@ import {
 } from "./model.ts";
 import { Deadlines, type Scheduled } from "./deadlines.ts";
 import { WaitingLine, type Band, type Linked } from "./waiting-line.ts";
-import { KeyedList, SmallSet } from "./small.ts";
+import { appended, EMPTY, KeyedList, kept, SmallSet } from "./small.ts";
 import {
   FactLog,
   NO_FACT_ID,
@@ -396,7 +396,7 @@ interface ReservationState extends Scheduled<ReservationState> {
 const DEFAULT_TASK_TIMEOUT = 86_400;
 const DEFAULT_RESERVATION_TIMEOUT = 120;
 const LIVE_TASK: ReadonlySet<TaskStatus> = new Set(["pending", "reserved", "assigned", "wrapping"]);
-const NONE: readonly ReservationState[] = Object.freeze([]);
+const NONE: readonly ReservationState[] = EMPTY;
 
 const isWaiting = (status: TaskStatus) => status === "pending" || status === "reserved";
 
@@ -2251,7 +2251,7 @@ export class RoutingEngine {
     };
     this.reservations.set(reservation.sid, reservation);
     this.mutateTask(task, () => {
-      task.pending = [...task.pending, reservation];
+      task.pending = appended(task.pending, reservation);
       // Only ever appended to, so grown in place (a loop over it may see the new one, harmlessly).
       if (task.history === NONE) task.history = [reservation];
       else (task.history as ReservationState[]).push(reservation);
@@ -2662,7 +2662,7 @@ function* filter<T>(items: Iterable<T>, keep: (item: T) => boolean): Iterable<T>
 }
 
 function without(list: readonly ReservationState[], item: ReservationState): readonly ReservationState[] {
-  return list.length === 1 && list[0] === item ? NONE : list.filter((r) => r !== item);
+  return kept(list, (r) => r !== item);
 }
 
 /** Age order in a waiting line: the earlier virtual start time, then the task created first. */

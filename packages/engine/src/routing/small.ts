@@ -1,12 +1,34 @@
 /**
  * Array-backed stand-ins for Set and Map, for the small collections every worker carries (its
  * channels, queues and live reservations: a handful each). A JS Set or Map costs a hash table of
- * a few hundred bytes even when nearly empty, and an array grown by push reserves room for ~17
- * items; with ten thousand workers that is most of their memory. These keep exact-size arrays,
- * replaced on every change (so iterating while changing is safe), and start from a shared empty one.
- * Lookups are linear, which for a handful of items is as fast as hashing.
+ * a few hundred bytes even when nearly empty; with ten thousand workers that is most of their memory.
+ * These keep exact-size arrays, replaced on every change (so iterating while changing is safe), and
+ * start from a shared empty one. Lookups are linear, which for a handful of items is as fast as hashing.
  */
-const EMPTY: readonly never[] = Object.freeze([]);
+export const EMPTY: readonly never[] = Object.freeze([]);
+
+/*
+ * Exact size matters: V8 builds the result of a spread (`[...items, x]`) or of `filter` by appending,
+ * which reserves room for ~17 items (over 100 bytes unused per array), while `concat` and an array
+ * made at its final length hold just their items.
+ */
+
+/** `items` and then `item`, in an array of exactly that size. */
+export function appended<T>(items: readonly T[], item: T): readonly T[] {
+  return items.concat([item]);
+}
+
+/** The items `keep` accepts, in order, in an array of exactly that size (the shared empty one if none). */
+export function kept<T>(items: readonly T[], keep: (item: T) => boolean): readonly T[] {
+  let count = 0;
+  for (const item of items) if (keep(item)) count++;
+  if (count === items.length) return items;
+  if (count === 0) return EMPTY;
+  const result = new Array<T>(count);
+  let i = 0;
+  for (const item of items) if (keep(item)) result[i++] = item;
+  return result;
+}
 
 export class SmallSet<T> implements Iterable<T> {
   private items: readonly T[] = EMPTY;
@@ -20,12 +42,11 @@ export class SmallSet<T> implements Iterable<T> {
   }
 
   add(item: T): void {
-    if (!this.items.includes(item)) this.items = [...this.items, item];
+    if (!this.items.includes(item)) this.items = appended(this.items, item);
   }
 
   delete(item: T): void {
-    if (this.items.includes(item))
-      this.items = this.items.length === 1 ? EMPTY : this.items.filter((x) => x !== item);
+    this.items = kept(this.items, (x) => x !== item);
   }
 
   [Symbol.iterator](): Iterator<T> {
@@ -46,11 +67,14 @@ export class KeyedList<V> implements Iterable<V> {
 
   set(value: V): void {
     const key = this.keyOf(value);
-    this.items = [...this.items.filter((item) => this.keyOf(item) !== key), value];
+    this.items = appended(
+      kept(this.items, (item) => this.keyOf(item) !== key),
+      value,
+    );
   }
 
   delete(key: string): void {
-    this.items = this.items.filter((item) => this.keyOf(item) !== key);
+    this.items = kept(this.items, (item) => this.keyOf(item) !== key);
   }
 
   values(): Iterable<V> {
