@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Switchboard } from "../src/app.ts";
+import { InboundRouter } from "../src/conversations/inbound.ts";
 import { isoAt } from "../src/platform/time.ts";
 import { dialects, type TestDatabase } from "./support/databases.ts";
 import { WebhookReceiver } from "./support/receiver.ts";
@@ -209,6 +210,50 @@ describe.each(dialects())("Conversations API on $dialect", ({ dialect, unavailab
     await expect(stale).rejects.toMatchObject({ status: 409, message: expect.stringContaining(sid) });
     const messages = await switchboard.database.db.selectFrom("conversation_messages").selectAll().execute();
     expect(messages).toEqual([]);
+  });
+
+  it("stores each sender's inbound messages in arrival order when lanes store batches side by side", async () => {
+    const account = await switchboard.accounts.create({ friendlyName: "Lanes" });
+    await switchboard.addresses.create(account.sid, {
+      type: "sms",
+      address: "+15005550100",
+      autoCreation: {
+        enabled: true,
+        type: "default",
+        conversation_service_sid: null,
+        webhook_url: null,
+        webhook_method: null,
+        webhook_filters: [],
+        studio_flow_sid: null,
+        studio_retry_count: null,
+        workspace_sid: null,
+        workflow_sid: null,
+        task_channel: null,
+      },
+    });
+    const lanes = new InboundRouter(switchboard.conversations, switchboard.addresses, 4);
+    // Ten senders, 250 messages each, all handed over in one turn: more than one batch per lane,
+    // so a sender whose messages were spread over lanes would see later ones committed first.
+    const senders = Array.from({ length: 10 }, (_, n) => `+1555010${String(n).padStart(4, "0")}`);
+    const received = await Promise.all(
+      Array.from({ length: 250 }, (_, i) =>
+        senders.map((from) =>
+          lanes.receive(account.sid, { channel: "sms", from, to: "+15005550100", body: `${from} ${i}` }),
+        ),
+      ).flat(),
+    );
+    expect(received.filter((r) => r.duplicate)).toEqual([]);
+    for (const from of senders) {
+      const rows = await switchboard.database.db
+        .selectFrom("conversation_messages")
+        .select(["body", "message_index"])
+        .where("account_sid", "=", account.sid)
+        .where("author", "=", from)
+        .orderBy("message_index")
+        .execute();
+      expect(rows.map((row) => row.body)).toEqual(Array.from({ length: 250 }, (_, i) => `${from} ${i}`));
+      expect(rows.map((row) => row.message_index)).toEqual(Array.from({ length: 250 }, (_, i) => i));
+    }
   });
 
   it("delivers a conversation's events to its webhooks, signed, with Twilio's event names", async () => {
