@@ -28,6 +28,7 @@ import {
 } from "./model.ts";
 import { Deadlines, type Scheduled } from "./deadlines.ts";
 import { WaitingLine, type Band, type Linked } from "./waiting-line.ts";
+import { type Entered, EntryOrder } from "./entry-order.ts";
 import { appended, EMPTY, KeyedList, kept, SmallSet } from "./small.ts";
 import {
   FactLog,
@@ -156,7 +157,7 @@ interface QueueState {
   /** Matchable tasks per channel SID, in the order they must be offered (priority, then age). */
   waiting: Map<string, WaitingLine<TaskState>>;
   /** Waiting (pending or reserved) tasks in this queue, in the order they entered it. */
-  waitingTasks: Set<TaskState>;
+  waitingTasks: EntryOrder<TaskState>;
   /**
    * The oldest of `waitingTasks` by creation, for real-time statistics, while `oldestKnown`: kept as
    * tasks enter, forgotten when it leaves, and found again by a scan only when asked for then.
@@ -225,7 +226,7 @@ interface TaskExtras {
  * small: times live in the engine's `TaskTimes` (read through the accessors below), rare fields in
  * `extras`, and the routing step is a shared `Step`.
  */
-class TaskState implements Linked<TaskState>, Scheduled<TaskState> {
+class TaskState implements Linked<TaskState>, Scheduled<TaskState>, Entered<TaskState> {
   status: TaskStatus = "pending";
   queue: QueueState | undefined = undefined;
   step: Step | undefined = undefined;
@@ -245,6 +246,9 @@ class TaskState implements Linked<TaskState>, Scheduled<TaskState> {
   /** The task's place among the TTL deadlines, while it waits. */
   prevDue: TaskState | undefined = undefined;
   nextDue: TaskState | undefined = undefined;
+  /** The task's place in `queue.waitingTasks`, while it waits. */
+  prevEntered: TaskState | undefined = undefined;
+  nextEntered: TaskState | undefined = undefined;
   private extras: TaskExtras | undefined = undefined;
 
   constructor(
@@ -608,7 +612,7 @@ export class RoutingEngine {
           activityCounts: new Map(),
           availableMembers: 0,
           taskCount: 0,
-          waitingTasks: new Set(),
+          waitingTasks: new EntryOrder(),
           oldest: undefined,
           oldestKnown: true,
           counters: new ScopeCounters(),
@@ -1321,7 +1325,7 @@ export class RoutingEngine {
       queueState = queue;
       counters = queue.counters;
       waiting = queue.waitingTasks;
-      inEntryOrder = first(queue.waitingTasks);
+      inEntryOrder = queue.waitingTasks.first();
       members = queue.members;
     } else if (scope.kind === "workflow") {
       const workflow = this.require(this.workflows, scope.sid, "Workflow");
