@@ -1,4 +1,5 @@
 import type { Switchboard } from "./app.ts";
+import { autoCreation } from "./conversations/addresses.ts";
 import type { RoutingCommand } from "./routing/commands.ts";
 import type { RoutingService, WorkspaceEntry } from "./routing/service.ts";
 
@@ -98,19 +99,11 @@ async function seedWebChat(switchboard: Switchboard, accountSid: string, entry: 
     type: "chat",
     address: CHAT_ADDRESS,
     friendlyName: "Demo web chat",
-    autoCreation: {
-      enabled: true,
-      type: "default",
-      conversation_service_sid: null,
-      webhook_url: null,
-      webhook_method: null,
-      webhook_filters: [],
-      studio_flow_sid: null,
-      studio_retry_count: null,
+    autoCreation: autoCreation({
       workspace_sid: entry.workspace.sid,
       workflow_sid: workflow?.record.sid ?? null,
       task_channel: "chat",
-    },
+    }),
   });
 }
 

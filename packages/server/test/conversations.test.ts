@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Switchboard } from "../src/app.ts";
+import { autoCreation } from "../src/conversations/addresses.ts";
 import { InboundRouter } from "../src/conversations/inbound.ts";
 import { isoAt } from "../src/platform/time.ts";
 import { dialects, type TestDatabase } from "./support/databases.ts";
@@ -217,19 +218,7 @@ describe.each(dialects())("Conversations API on $dialect", ({ dialect, unavailab
     await switchboard.addresses.create(account.sid, {
       type: "sms",
       address: "+15005550100",
-      autoCreation: {
-        enabled: true,
-        type: "default",
-        conversation_service_sid: null,
-        webhook_url: null,
-        webhook_method: null,
-        webhook_filters: [],
-        studio_flow_sid: null,
-        studio_retry_count: null,
-        workspace_sid: null,
-        workflow_sid: null,
-        task_channel: null,
-      },
+      autoCreation: autoCreation({}),
     });
     const lanes = new InboundRouter(switchboard.conversations, switchboard.addresses, 4);
     // Ten senders, 250 messages each, all handed over in one turn: more than one batch per lane,

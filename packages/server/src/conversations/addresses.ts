@@ -27,6 +27,24 @@ export interface AutoCreation {
   task_channel: string | null;
 }
 
+/** Auto-creation settings with everything not given unset: on, type `default`, no workflow. */
+export function autoCreation(given: Partial<AutoCreation>): AutoCreation {
+  return {
+    enabled: true,
+    type: "default",
+    conversation_service_sid: null,
+    webhook_url: null,
+    webhook_method: null,
+    webhook_filters: [],
+    studio_flow_sid: null,
+    studio_retry_count: null,
+    workspace_sid: null,
+    workflow_sid: null,
+    task_channel: null,
+    ...given,
+  };
+}
+
 export type Address = Omit<ConversationAddressesTable, "auto_creation"> & { auto_creation: AutoCreation };
 
 export interface AddressInput {
