@@ -94,28 +94,51 @@ export interface WorkerFigures {
 }
 
 /**
- * What happened and when, for cumulative statistics over a window: a column store in typed arrays
- * (33 bytes a fact), SIDs interned to small integers. Facts older than the retention window
- * are dropped in amortised O(1).
+ * A task created straight into a queue: one fact standing for `task.created` and `task.entered` at
+ * once, which is how most tasks begin. It counts as both, except in a queue's figures, which never
+ * counted `task.created` (that fact names no queue).
  */
-export class FactLog {
-  private capacity = 1024;
-  private start = 0;
-  private end = 0;
-  private at = new Float64Array(this.capacity);
-  private kind = new Uint8Array(this.capacity);
+const CREATED_AND_ENTERED = CUMULATIVE_KINDS.length;
+const CREATED = KIND_INDEX.get("task.created")!;
+const ENTERED = KIND_INDEX.get("task.entered")!;
+
+/** Facts per chunk: the log grows and drops whole chunks of 8,192 facts (270 KB). */
+const CHUNK_BITS = 13;
+const CHUNK = 1 << CHUNK_BITS;
+const IN_CHUNK = CHUNK - 1;
+
+/** One chunk of the fact log's columns. */
+class FactChunk {
+  readonly at = new Float64Array(CHUNK);
+  readonly kind = new Uint8Array(CHUNK);
   /**
    * The task's queue; for `worker.activity` facts, the activity left. One column serves both because
    * SIDs share one space of IDs: an activity's ID never matches a queue a reader looks for.
    */
-  private queue = new Int32Array(this.capacity);
-  private workflow = new Int32Array(this.capacity);
-  private channel = new Int32Array(this.capacity);
-  private worker = new Int32Array(this.capacity);
+  readonly queue = new Int32Array(CHUNK);
+  readonly workflow = new Int32Array(CHUNK);
+  readonly channel = new Int32Array(CHUNK);
+  readonly worker = new Int32Array(CHUNK);
   /** Seconds from task creation (accepted, canceled), NaN when not applicable. */
-  private wait = new Float32Array(this.capacity);
+  readonly wait = new Float32Array(CHUNK);
   /** Seconds from entering the queue to acceptance, NaN when not applicable. */
-  private queueWait = new Float32Array(this.capacity);
+  readonly queueWait = new Float32Array(CHUNK);
+}
+
+/**
+ * What happened and when, for cumulative statistics over a window: a column store in typed arrays
+ * (33 bytes a fact), SIDs interned to small integers, held in fixed-size chunks so that the log
+ * never copies itself to grow and its unused room is less than one chunk. Facts older than the
+ * retention window are dropped in amortised O(1), and so are the chunks they empty.
+ *
+ * Positions count facts from the first slot of `chunks[0]`: the live facts are [start, end).
+ */
+export class FactLog {
+  private chunks: FactChunk[] = [];
+  /** A chunk emptied by expiry, kept to be filled again rather than allocated anew. */
+  private spare: FactChunk | undefined = undefined;
+  private start = 0;
+  private end = 0;
   private readonly ids = new Map<string, number>();
   private readonly sids: string[] = [];
 
@@ -141,59 +164,89 @@ export class FactLog {
     wait = NaN,
     queueWait = NaN,
   ): void {
-    const i = this.slot(at);
-    this.kind[i] = KIND_INDEX.get(kind)!;
-    this.queue[i] = queueId;
-    this.workflow[i] = workflowId;
-    this.channel[i] = channelId;
-    this.worker[i] = workerId;
-    this.wait[i] = wait;
-    this.queueWait[i] = queueWait;
+    const kindIndex = KIND_INDEX.get(kind)!;
+    if (kindIndex === ENTERED && this.mergeIntoCreated(at, queueId, workflowId, channelId, workerId)) return;
+    const chunk = this.slot(at);
+    const i = (this.end - 1) & IN_CHUNK;
+    chunk.kind[i] = kindIndex;
+    chunk.queue[i] = queueId;
+    chunk.workflow[i] = workflowId;
+    chunk.channel[i] = channelId;
+    chunk.worker[i] = workerId;
+    chunk.wait[i] = wait;
+    chunk.queueWait[i] = queueWait;
   }
 
   /** A worker left an activity at `at` after `seconds` in it. */
   recordActivity(at: number, workerId: number, activityId: number, seconds: number): void {
-    const i = this.slot(at);
-    this.kind[i] = ACTIVITY_KIND;
-    this.queue[i] = activityId;
-    this.workflow[i] = this.channel[i] = NO_FACT_ID;
-    this.worker[i] = workerId;
-    this.wait[i] = seconds;
-    this.queueWait[i] = NaN;
+    const chunk = this.slot(at);
+    const i = (this.end - 1) & IN_CHUNK;
+    chunk.kind[i] = ACTIVITY_KIND;
+    chunk.queue[i] = activityId;
+    chunk.workflow[i] = chunk.channel[i] = NO_FACT_ID;
+    chunk.worker[i] = workerId;
+    chunk.wait[i] = seconds;
+    chunk.queueWait[i] = NaN;
   }
 
-  /** Drops what has expired and hands out the index of a new fact at `at`. */
-  private slot(at: number): number {
-    while (this.start < this.end && this.at[this.start]! < at - this.retentionMs) this.start++;
-    if (this.end === this.capacity) this.compact();
-    const i = this.end++;
-    this.at[i] = at;
-    return i;
+  /**
+   * Turns the newest fact into `CREATED_AND_ENTERED` when it is a `task.created` that the entry just
+   * recorded would leave every figure unchanged beside: same time, workflow and channel, no worker.
+   * Which task each fact was about does not matter: no figure tells tasks apart.
+   */
+  private mergeIntoCreated(
+    at: number,
+    queueId: number,
+    workflowId: number,
+    channelId: number,
+    workerId: number,
+  ) {
+    if (this.end === this.start || workerId !== NO_FACT_ID) return false;
+    const chunk = this.chunks[(this.end - 1) >> CHUNK_BITS]!;
+    const i = (this.end - 1) & IN_CHUNK;
+    if (
+      chunk.kind[i] !== CREATED ||
+      chunk.at[i] !== at ||
+      chunk.workflow[i] !== workflowId ||
+      chunk.channel[i] !== channelId
+    )
+      return false;
+    chunk.kind[i] = CREATED_AND_ENTERED;
+    chunk.queue[i] = queueId;
+    return true;
   }
 
-  /** Drops expired facts, growing the arrays when more than half are still live. */
-  private compact(): void {
-    const live = this.end - this.start;
-    const capacity = live * 2 > this.capacity ? this.capacity * 2 : this.capacity;
-    const move = <T extends Float64Array | Float32Array | Int32Array | Uint8Array>(
-      array: T,
-      make: new (n: number) => T,
-    ): T => {
-      const next = capacity === this.capacity ? array : new make(capacity);
-      next.set(array.subarray(this.start, this.end));
-      return next;
-    };
-    this.at = move(this.at, Float64Array);
-    this.kind = move(this.kind, Uint8Array);
-    this.queue = move(this.queue, Int32Array);
-    this.workflow = move(this.workflow, Int32Array);
-    this.channel = move(this.channel, Int32Array);
-    this.worker = move(this.worker, Int32Array);
-    this.wait = move(this.wait, Float32Array);
-    this.queueWait = move(this.queueWait, Float32Array);
-    this.capacity = capacity;
-    this.start = 0;
-    this.end = live;
+  /** Drops what has expired and makes room for a new fact at `at`: the chunk holding position `end - 1`. */
+  private slot(at: number): FactChunk {
+    const horizon = at - this.retentionMs;
+    while (
+      this.start < this.end &&
+      this.chunks[this.start >> CHUNK_BITS]!.at[this.start & IN_CHUNK]! < horizon
+    )
+      this.start++;
+    while (this.start >= CHUNK) {
+      this.spare = this.chunks.shift();
+      this.start -= CHUNK;
+      this.end -= CHUNK;
+    }
+    if (this.end === this.chunks.length * CHUNK) {
+      this.chunks.push(this.spare ?? new FactChunk());
+      this.spare = undefined;
+    }
+    const chunk = this.chunks[this.end >> CHUNK_BITS]!;
+    chunk.at[this.end & IN_CHUNK] = at;
+    this.end++;
+    return chunk;
+  }
+
+  /** Calls `visit` for every live fact, oldest first, with its chunk and its index there. */
+  private forEachFact(visit: (chunk: FactChunk, i: number) => void): void {
+    for (let c = this.start >> CHUNK_BITS; c <= (this.end - 1) >> CHUNK_BITS; c++) {
+      const chunk = this.chunks[c]!;
+      const first = Math.max(this.start - c * CHUNK, 0);
+      const last = Math.min(this.end - c * CHUNK, CHUNK);
+      for (let i = first; i < last; i++) visit(chunk, i);
+    }
   }
 
   /** Twilio's cumulative figures for a scope over [from, to] (ms), optionally one channel, with wait-time splits (s). */
@@ -206,22 +259,27 @@ export class FactLog {
     const channelId = channelSid === undefined ? -2 : (this.ids.get(channelSid) ?? -3);
     const accepted = KIND_INDEX.get("reservation.accepted")!;
     const canceled = KIND_INDEX.get("task.canceled")!;
-    for (let i = this.start; i < this.end; i++) {
-      const at = this.at[i]!;
-      if (at < from || at > to) continue;
-      if (channelId !== -2 && this.channel[i] !== channelId) continue;
-      if (scope.kind === "queue" && this.queue[i] !== scopeId) continue;
-      if (scope.kind === "workflow" && this.workflow[i] !== scopeId) continue;
-      const kind = this.kind[i]!;
+    this.forEachFact((chunk, i) => {
+      const at = chunk.at[i]!;
+      if (at < from || at > to) return;
+      if (channelId !== -2 && chunk.channel[i] !== channelId) return;
+      if (scope.kind === "queue" && chunk.queue[i] !== scopeId) return;
+      if (scope.kind === "workflow" && chunk.workflow[i] !== scopeId) return;
+      const kind = chunk.kind[i]!;
+      if (kind === CREATED_AND_ENTERED) {
+        if (scope.kind !== "queue") counts[CREATED]!++;
+        counts[ENTERED]!++;
+        return;
+      }
       counts[kind]!++;
-      const wait = this.wait[i]!;
+      const wait = chunk.wait[i]!;
       if (kind === accepted && !Number.isNaN(wait)) {
         untilAccepted.push(wait);
-        const queueWait = this.queueWait[i]!;
+        const queueWait = chunk.queueWait[i]!;
         if (!Number.isNaN(queueWait)) inQueueUntilAccepted.push(queueWait);
       }
       if (kind === canceled && !Number.isNaN(wait)) untilCanceled.push(wait);
-    }
+    });
     const n = (kind: CumulativeKind) => counts[KIND_INDEX.get(kind)!]!;
     const acceptedSummary = summary(untilAccepted);
     const split: Record<string, unknown> = {};
@@ -271,25 +329,25 @@ export class FactLog {
     const activityStretches = new Map<string, number[]>();
     const workerId = workerSid === undefined ? -2 : (this.ids.get(workerSid) ?? -3);
     const channelId = channelSid === undefined ? -2 : (this.ids.get(channelSid) ?? -3);
-    for (let i = this.start; i < this.end; i++) {
-      const at = this.at[i]!;
-      if (at < from) continue;
-      if (workerId !== -2 && this.worker[i] !== workerId) continue;
-      const kind = this.kind[i]!;
+    this.forEachFact((chunk, i) => {
+      const at = chunk.at[i]!;
+      if (at < from) return;
+      if (workerId !== -2 && chunk.worker[i] !== workerId) return;
+      const kind = chunk.kind[i]!;
       if (kind === ACTIVITY_KIND) {
-        const began = at - this.wait[i]! * 1000;
+        const began = at - chunk.wait[i]! * 1000;
         const seconds = (Math.min(at, to) - Math.max(began, from)) / 1000;
-        if (seconds <= 0) continue;
-        const sid = this.sids[this.queue[i]!]!;
+        if (seconds <= 0) return;
+        const sid = this.sids[chunk.queue[i]!]!;
         const list = activityStretches.get(sid);
         if (list) list.push(seconds);
         else activityStretches.set(sid, [seconds]);
-        continue;
+        return;
       }
-      if (at > to || (channelId !== -2 && this.channel[i] !== channelId)) continue;
+      if (at > to || (channelId !== -2 && chunk.channel[i] !== channelId)) return;
       const key = RESERVATION_KEYS.get(kind);
       if (key) reservations[key]++;
-    }
+    });
     return { reservations, activityStretches };
   }
 }
