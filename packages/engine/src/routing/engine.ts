@@ -38,7 +38,7 @@ import {
   type CumulativeKind,
   type Scope,
 } from "./statistics.ts";
-import { CREATED, FINISHED, QUEUE_ENTERED, STEP_ENTERED, TaskTimes, UPDATED } from "./task-times.ts";
+import { CREATED, QUEUE_ENTERED, STEP_ENTERED, TaskTimes, UPDATED } from "./task-times.ts";
 import { QueueKeys } from "./queue-keys.ts";
 import { TimerQueue } from "./timers.ts";
 import { compileWorkflow, queueTarget, type CompiledWorkflow, type Target } from "./workflow.ts";
@@ -312,12 +312,13 @@ class TaskState implements Linked<TaskState>, Scheduled<TaskState>, Entered<Task
   set stepEnteredAt(at: number) {
     this.times.set(this.row, STEP_ENTERED, at);
   }
-  /** When the task became completed or canceled (0 while live). */
+  /**
+   * When a finished (completed or canceled) task finished: its last update, as every change to a
+   * task's status goes through `mutateTask`, which stamps `dateUpdated`, and nothing changes a task
+   * once it has finished (`updateTask` refuses it; `deleteTask` changes only live tasks).
+   */
   get finishedAt(): number {
-    return this.times.get(this.row, FINISHED);
-  }
-  set finishedAt(at: number) {
-    this.times.set(this.row, FINISHED, at);
+    return this.dateUpdated;
   }
   /** When a still-waiting task is canceled ("Task TTL Exceeded"). */
   get ttlAt(): number {
@@ -1818,7 +1819,6 @@ export class RoutingEngine {
     if (LIVE_TASK.has(status) && !LIVE_TASK.has(task.status)) {
       if (task.queue) task.queue.taskCount--;
       if (task.workflow) task.workflow.taskCount--;
-      task.finishedAt = this.clock.now();
       this.finished.push(task);
     }
   }
