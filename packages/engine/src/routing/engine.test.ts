@@ -129,6 +129,13 @@ describe("routing: workers", () => {
     s.record(s.engine.completeTask(t2));
     const t3 = s.task(w);
     expect(s.workerOf(s.pendingReservation(t3)!)).toBe(first);
+    // Completed without a reason: the default one. A wrap-up's reason gives way to the completion's.
+    expect(s.engine.task(t1)).toMatchObject({ status: "completed", reason: "Task completed" });
+    s.record(s.engine.acceptReservation(s.pendingReservation(t3)!));
+    s.record(s.engine.wrapUpTask(t3, "call ended"));
+    expect(s.engine.task(t3)).toMatchObject({ status: "wrapping", reason: "call ended" });
+    s.record(s.engine.completeTask(t3));
+    expect(s.engine.task(t3)).toMatchObject({ status: "completed", reason: "Task completed" });
   });
 
   it("never offers tasks to unavailable workers, and routes waiting tasks when one becomes available", () => {

@@ -201,6 +201,9 @@ interface Step {
   reservationTimeout: number;
 }
 
+/** The reason a task completed without one given. */
+const COMPLETED = "Task completed";
+
 /** What few tasks need, kept aside and made on first use so that most tasks carry one empty field. */
 interface TaskExtras {
   /** Seconds the task may wait for assignment, when not the default. */
@@ -325,10 +328,12 @@ class TaskState implements Linked<TaskState>, Scheduled<TaskState>, Entered<Task
     return this.dateCreated + this.timeout * 1000;
   }
 
+  /** Why the task is in its status; most tasks finish as "Task completed", which is not stored. */
   get reason(): string | undefined {
-    return this.extras?.reason;
+    return this.extras?.reason ?? (this.status === "completed" ? COMPLETED : undefined);
   }
   set reason(reason: string | undefined) {
+    if (reason === COMPLETED && this.status === "completed" && !this.extras) return;
     this.extra().reason = reason;
   }
   get rejectedBy(): Set<string> | undefined {
@@ -1019,7 +1024,7 @@ export class RoutingEngine {
   }
 
   /** Completes an assigned or wrapping task, freeing its worker's capacity. */
-  completeTask(sid: string, reason = "Task completed"): Outcome {
+  completeTask(sid: string, reason = COMPLETED): Outcome {
     const task = this.require(this.tasks, sid, "Task");
     if (task.status !== "assigned" && task.status !== "wrapping") {
       throw new RoutingError(
@@ -1689,8 +1694,8 @@ export class RoutingEngine {
     if (!worker.activity.available || !slot.available || slot.active >= slot.capacity) return false;
     const rules = this.rules.get(slot.channel.sid);
     if (rules) {
-      for (const rule of rules)
-        if ((worker.slots.get(rule.whileOn)?.active ?? 0) >= rule.atLeast) return false;
+      for (let i = 0; i < rules.length; i++)
+        if ((worker.slots.get(rules[i]!.whileOn)?.active ?? 0) >= rules[i]!.atLeast) return false;
     }
     return true;
   }
@@ -1700,7 +1705,9 @@ export class RoutingEngine {
    * of the line on that channel (it just got a task). A worker that became ready is queued for routing.
    */
   private refreshWorker(worker: WorkerState, bump?: Slot): void {
-    for (const slot of worker.slots.values()) {
+    const slots = worker.slots.values();
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
       const ready = this.isReady(worker, slot);
       if (ready && slot.readyKey === undefined) {
         slot.readyKey = ++this.readySeq;
@@ -1718,7 +1725,9 @@ export class RoutingEngine {
 
   private indexReady(worker: WorkerState, slot: Slot): void {
     let entries: ReadyEntry[] | undefined;
-    for (const queue of worker.queues) {
+    const queues = worker.queues.values();
+    for (let i = 0; i < queues.length; i++) {
+      const queue = queues[i]!;
       const line = queue.ready.get(slot.channel.sid);
       if (line) (entries ??= []).push(standInLine(line, worker, queue, slot.readyKey!));
     }
@@ -1726,7 +1735,8 @@ export class RoutingEngine {
   }
 
   private unindexReady(worker: WorkerState, slot: Slot): void {
-    for (const entry of slot.entries) entry.line.remove(entry);
+    const { entries } = slot;
+    for (let i = 0; i < entries.length; i++) entries[i]!.line.remove(entries[i]!);
     slot.entries = NO_ENTRIES;
     slot.readyKey = undefined;
   }
@@ -2112,6 +2122,7 @@ export class RoutingEngine {
         this.workersToRoute.delete(worker);
         this.routeWorker(worker);
       }
+      if (this.tasksToRoute.size === 0) continue; // most passes: clearing allocates a new table
       const tasks = [...this.tasksToRoute];
       this.tasksToRoute.clear();
       if (tasks.length > 1) tasks.sort((a, b) => this.rank(a, b));
@@ -2121,7 +2132,8 @@ export class RoutingEngine {
 
   private eligible(task: TaskState, worker: WorkerState): boolean {
     if (task.rejectedBy?.has(worker.sid)) return false;
-    for (const reservation of task.pending) if (reservation.worker === worker) return false;
+    const { pending } = task;
+    for (let i = 0; i < pending.length; i++) if (pending[i]!.worker === worker) return false;
     const expression = task.step!.target.expression;
     return expression === undefined || this.holds(expression, task.attributes, worker);
   }
@@ -2191,7 +2203,9 @@ export class RoutingEngine {
   /** Finds the best waiting task for a worker on each channel it is ready on, as long as it stays ready. */
   private routeWorker(worker: WorkerState): void {
     if (!this.workers.has(worker.sid)) return;
-    for (const slot of worker.slots.values()) {
+    const slots = worker.slots.values();
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
       while (slot.readyKey !== undefined) {
         const best = this.bestTaskFor(worker, slot.channel.sid);
         if (!best) break;
@@ -2206,7 +2220,9 @@ export class RoutingEngine {
    */
   private bestTaskFor(worker: WorkerState, channelSid: string): TaskState | undefined {
     let best: TaskState | undefined;
-    for (const queue of worker.queues) {
+    const queues = worker.queues.values();
+    for (let i = 0; i < queues.length; i++) {
+      const queue = queues[i]!;
       const waiting = queue.waiting.get(channelSid);
       if (!waiting) continue;
       let task = waiting.first();

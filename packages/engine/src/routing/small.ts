@@ -49,6 +49,14 @@ export class SmallSet<T> implements Iterable<T> {
     this.items = kept(this.items, (x) => x !== item);
   }
 
+  /**
+   * The items as they are now: a later change replaces the array, so the set may change while this is
+   * read. The routing path reads it by index: a for-of there allocated an iterator per loop.
+   */
+  values(): readonly T[] {
+    return this.items;
+  }
+
   [Symbol.iterator](): Iterator<T> {
     return this.items[Symbol.iterator]();
   }
@@ -61,7 +69,8 @@ export class KeyedList<V> implements Iterable<V> {
   constructor(private readonly keyOf: (value: V) => string) {}
 
   get(key: string): V | undefined {
-    for (const item of this.items) if (this.keyOf(item) === key) return item;
+    const { items } = this;
+    for (let i = 0; i < items.length; i++) if (this.keyOf(items[i]!) === key) return items[i];
     return undefined;
   }
 
@@ -77,7 +86,8 @@ export class KeyedList<V> implements Iterable<V> {
     this.items = kept(this.items, (item) => this.keyOf(item) !== key);
   }
 
-  values(): Iterable<V> {
+  /** The values as they are now: a later change replaces the array, so it may change while this is read. */
+  values(): readonly V[] {
     return this.items;
   }
 

@@ -83,7 +83,13 @@ export class WaitingLine<T extends Linked<T>> {
     else band.tail = prev;
     item.band = item.prevInLine = item.nextInLine = undefined;
     this.count--;
-    if (band.head === undefined) this.bands.splice(this.bands.indexOf(band), 1);
+    if (band.head === undefined) {
+      // Shifted by hand: `splice` allocates an array of what it removes, and a line of ready workers
+      // loses its only band each time its last worker is offered a task.
+      const { bands } = this;
+      for (let i = bands.indexOf(band); i < bands.length - 1; i++) bands[i] = bands[i + 1]!;
+      bands.pop();
+    }
   }
 
   /** The item offered first. */
@@ -119,7 +125,10 @@ export class WaitingLine<T extends Linked<T>> {
     while (i < bands.length && bands[i]!.priority > priority) i++;
     if (i < bands.length && bands[i]!.priority === priority) return bands[i]!;
     const band: Band<T> = { priority, head: undefined, tail: undefined };
-    bands.splice(i, 0, band);
+    // Shifted by hand, as in `remove`, rather than with an allocating `splice`.
+    bands.push(band);
+    for (let j = bands.length - 1; j > i; j--) bands[j] = bands[j - 1]!;
+    bands[i] = band;
     return band;
   }
 }
