@@ -22,18 +22,20 @@ describe("SQLite log flush", () => {
   let hold: Promise<void>;
   let release: () => void;
   let failWith: Error | undefined;
+  /** How many times the log was opened. */
+  let logOpens: number;
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchboard-flush-"));
-    database = Database.open(`sqlite:${path.join(dir, "db.sqlite")}`);
-    await migrateToLatest(database);
     timeline = [];
     hold = Promise.resolve();
     failWith = undefined;
+    logOpens = 0;
     const open = fs.promises.open.bind(fs.promises);
     vi.spyOn(fs.promises, "open").mockImplementation(async (file, flags) => {
       const handle = await open(file, flags);
       if (String(file).endsWith("-wal")) {
+        logOpens++;
         const datasync = handle.datasync.bind(handle);
         handle.datasync = async () => {
           timeline.push("flush started");
@@ -45,6 +47,10 @@ describe("SQLite log flush", () => {
       }
       return handle;
     });
+    // Opened once the log is watched: the database keeps the log's handle from its first flush.
+    database = Database.open(`sqlite:${path.join(dir, "db.sqlite")}`);
+    await migrateToLatest(database);
+    timeline = [];
   });
 
   afterEach(async () => {
@@ -78,6 +84,12 @@ describe("SQLite log flush", () => {
     release();
     await done;
     expect(timeline).toEqual(["flush started", "flush ended", "after commit", "acknowledged"]);
+  });
+
+  it("keeps the log open from one flush to the next", async () => {
+    for (const consumer of ["a", "b", "c"]) await database.transaction((tx) => cursorWrite(tx.db, consumer));
+    expect(timeline.filter((entry) => entry === "flush ended")).toHaveLength(3);
+    expect(logOpens).toBe(1);
   });
 
   it("flushes after a write outside a transaction, and never after a read", async () => {

@@ -41,6 +41,8 @@ export interface Tx {
 export class Database {
   /** SQLite's checkpointing thread, for a database in a file. */
   private checkpointer: Worker | undefined;
+  /** SQLite's log flush, for a database in a file. */
+  private flush: LogFlush | undefined;
 
   private constructor(
     readonly dialect: Dialect,
@@ -89,6 +91,7 @@ export class Database {
       new Kysely<Schema>({ dialect: new FlushingSqliteDialect(dialect, flush) }),
     );
     database.checkpointer = checkpointer;
+    database.flush = flush;
     return database;
   }
 
@@ -153,6 +156,7 @@ export class Database {
       await stopped;
     }
     await this.db.destroy();
+    await this.flush?.close();
   }
 }
 
@@ -199,6 +203,13 @@ class LogFlush {
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
   private failure: Error | undefined;
+  /**
+   * The log, opened at the first flush and kept: each trip to the thread pool also waits for a turn
+   * of a busy event loop, so opening and closing it at every flush tripled the wait. SQLite keeps
+   * the file (it truncates it, never replaces it) while a connection is open, and the server's stays
+   * open until `close`.
+   */
+  private log: fs.promises.FileHandle | undefined;
 
   constructor(private readonly logFile: string) {}
 
@@ -226,18 +237,22 @@ class LogFlush {
   private async sync(): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
     try {
-      const log = await fs.promises.open(this.logFile, "r");
-      try {
-        await log.datasync();
-      } finally {
-        await log.close();
-      }
+      this.log ??= await fs.promises.open(this.logFile, "r");
+      await this.log.datasync();
     } catch (error) {
       // No log: the last connection closed, after checkpointing it into the database and flushing that.
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
       this.failure = error as Error;
       throw error;
     }
+  }
+
+  /** Closes the log, once the last write's flush has ended. */
+  async close(): Promise<void> {
+    await this.running;
+    await this.queued;
+    await this.log?.close();
+    this.log = undefined;
   }
 }
 
