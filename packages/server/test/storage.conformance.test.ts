@@ -1,6 +1,6 @@
 import { ManualClock, sequentialSids } from "@switchboard/engine";
 import { sql } from "kysely";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { AccountStore } from "../src/identity/accounts.ts";
 import { ApiKeyStore } from "../src/identity/api-keys.ts";
 import { Database } from "../src/platform/db/database.ts";
@@ -93,12 +93,19 @@ describe.each(dialects())("storage conformance on $dialect", ({ dialect, unavail
   it("serves an account row from memory for five seconds, then reads the database again", async () => {
     const account = await accounts.create({ friendlyName: "Acme" });
     expect((await accounts.get(account.sid))?.status).toBe("active");
+    // The token is decrypted once per row read, not on every request.
+    const opened = vi.spyOn(SecretBox.prototype, "open");
+    for (let i = 0; i < 3; i++)
+      expect((await accounts.withAuthToken(account.sid))?.authToken).toBe(account.authToken);
+    expect(opened).toHaveBeenCalledTimes(1);
     // An operator suspends the account behind the server's back.
     await database.db.updateTable("accounts").set({ status: "suspended" }).execute();
     clock.advance(4_999);
     expect((await accounts.withAuthToken(account.sid))?.account.status).toBe("active");
     clock.advance(1);
     expect((await accounts.withAuthToken(account.sid))?.account.status).toBe("suspended");
+    expect(opened).toHaveBeenCalledTimes(2);
+    opened.mockRestore();
     // An unknown SID is asked of the database every time: it shows up as soon as it exists.
     const unknown = "AC" + "f".repeat(32);
     expect(await accounts.get(unknown)).toBeUndefined();

@@ -21,6 +21,12 @@ export interface NewAccount extends Account {
 }
 
 const ROW_CACHE_MS = 5_000;
+
+interface CachedAccount {
+  row: AccountsTable;
+  readAt: number;
+  authToken: string | undefined;
+}
 const ROW_CACHE_LIMIT = 10_000;
 
 /**
@@ -28,8 +34,8 @@ const ROW_CACHE_LIMIT = 10_000;
  * to the account's endpoints are signed with it (X-Twilio-Signature).
  */
 export class AccountStore {
-  /** Account rows recently read, oldest first (see `row`). */
-  private readonly rows = new Map<string, { row: AccountsTable; readAt: number }>();
+  /** Account rows recently read, oldest first, with the auth token once decrypted (see `cached`). */
+  private readonly rows = new Map<string, CachedAccount>();
 
   constructor(
     private readonly database: Database,
@@ -67,20 +73,25 @@ export class AccountStore {
   }
 
   async get(sid: string): Promise<Account | undefined> {
-    const row = await this.row(sid);
-    return row && toAccount(row);
+    const cached = await this.cached(sid);
+    return cached && toAccount(cached.row);
   }
 
   /** The account and its plaintext auth token in one read, for checking credentials on every request. */
   async withAuthToken(sid: string): Promise<{ account: Account; authToken: string } | undefined> {
-    const row = await this.row(sid);
-    return row && { account: toAccount(row), authToken: this.secrets.open(row.auth_token_ciphertext) };
+    const cached = await this.cached(sid);
+    return cached && { account: toAccount(cached.row), authToken: this.tokenOf(cached) };
   }
 
   /** The plaintext auth token, for signing webhooks. Never returned by the API. */
   async authToken(sid: string): Promise<string | undefined> {
-    const row = await this.row(sid);
-    return row && this.secrets.open(row.auth_token_ciphertext);
+    const cached = await this.cached(sid);
+    return cached && this.tokenOf(cached);
+  }
+
+  /** Decrypted once per cached read: every request with Basic credentials needs it. */
+  private tokenOf(cached: CachedAccount): string {
+    return (cached.authToken ??= this.secrets.open(cached.row.auth_token_ciphertext));
   }
 
   /**
@@ -88,21 +99,21 @@ export class AccountStore {
    * to an account row (its status, its token) takes effect within that time on every server. Unknown
    * SIDs are not kept, so guessing cannot fill the cache.
    */
-  private async row(sid: string): Promise<AccountsTable | undefined> {
+  private async cached(sid: string): Promise<CachedAccount | undefined> {
     const now = this.clock.now();
     const cached = this.rows.get(sid);
-    if (cached && now - cached.readAt < ROW_CACHE_MS) return cached.row;
+    if (cached && now - cached.readAt < ROW_CACHE_MS) return cached;
     const row = await this.database.db
       .selectFrom("accounts")
       .selectAll()
       .where("sid", "=", sid)
       .executeTakeFirst();
     this.rows.delete(sid);
-    if (row) {
-      if (this.rows.size >= ROW_CACHE_LIMIT) this.rows.delete(this.rows.keys().next().value!);
-      this.rows.set(sid, { row, readAt: now });
-    }
-    return row;
+    if (!row) return undefined;
+    if (this.rows.size >= ROW_CACHE_LIMIT) this.rows.delete(this.rows.keys().next().value!);
+    const fresh: CachedAccount = { row, readAt: now, authToken: undefined };
+    this.rows.set(sid, fresh);
+    return fresh;
   }
 
   /** The account seeded for the demo contact center, if there is one. */
