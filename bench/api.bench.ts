@@ -67,7 +67,6 @@ interface Desk {
   liveWorkers: string[];
 }
 
-/** Submits commands in batches, as a bulk import would. */
 /**
  * Submits `count` commands in batches of 2,000, each built as its batch goes: a client importing half a
  * million tasks sends them over time, and the server should not be measured holding them all at once.
@@ -272,6 +271,8 @@ export async function capacityFigures(db: BenchDatabase): Promise<void> {
   note(`api capacity on ${db.name}: ${CAP_WORKERS} workers and ${CAP_TASKS} tasks`);
   let switchboard = await openServer(db);
   try {
+    // Serving, so the event-log consumers run as on a live server and the figure includes them.
+    await switchboard.listen();
     const account = await switchboard.accounts.create({ friendlyName: "bench" });
     await buildDesk(switchboard, account.sid, CAP_WORKERS, CAP_TASKS);
     await settle(switchboard);
