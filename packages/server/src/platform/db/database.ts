@@ -249,8 +249,8 @@ class LogFlush {
 
   /** Closes the log, once the last write's flush has ended. */
   async close(): Promise<void> {
-    await this.running;
-    await this.queued;
+    // A failed flush has already failed its callers; closing still closes the log.
+    await Promise.allSettled([this.running, this.queued]);
     await this.log?.close();
     this.log = undefined;
   }
