@@ -134,7 +134,7 @@ class FactChunk {
  * Positions count facts from the first slot of `chunks[0]`: the live facts are [start, end).
  */
 export class FactLog {
-  private chunks: FactChunk[] = [];
+  private readonly chunks: FactChunk[] = [];
   /** A chunk emptied by expiry, kept to be filled again rather than allocated anew. */
   private spare: FactChunk | undefined = undefined;
   private start = 0;

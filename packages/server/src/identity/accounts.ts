@@ -21,13 +21,14 @@ export interface NewAccount extends Account {
 }
 
 const ROW_CACHE_MS = 5_000;
+const ROW_CACHE_LIMIT = 10_000;
 
+/** An account row as read, and its auth token once something needed it in the clear. */
 interface CachedAccount {
   row: AccountsTable;
   readAt: number;
   authToken: string | undefined;
 }
-const ROW_CACHE_LIMIT = 10_000;
 
 /**
  * Accounts are the tenants. An account's auth token is kept encrypted, not hashed, because webhooks
