@@ -213,6 +213,54 @@ describe.each(dialects())("Conversations API on $dialect", ({ dialect, unavailab
     expect(messages).toEqual([]);
   });
 
+  it("advances each conversation of a batch by its own message count and sets its own timers", async () => {
+    const conversations = client.conversations.v1.conversations;
+    const made = await Promise.all([
+      conversations.create({ friendlyName: "Plain" }),
+      conversations.create({ friendlyName: "Short", "timers.inactive": "PT5M", "timers.closed": "PT1H" }),
+      conversations.create({ friendlyName: "Long", "timers.inactive": "PT10M", "timers.closed": "PT2H" }),
+      conversations.create({ friendlyName: "Short too", "timers.inactive": "PT5M", "timers.closed": "PT1H" }),
+    ]);
+    const store = switchboard.conversations;
+    const account = made[0].accountSid;
+    const read = new Map(
+      await Promise.all(made.map(async (c) => [c.sid, (await store.get(account, c.sid))!] as const)),
+    );
+    // Plain and Long take two messages, Short and Short too one each: four different updates, where
+    // Short and Short too share one.
+    const order = [0, 1, 2, 0, 3, 2];
+    const before = Date.now();
+    const added = await switchboard.database.transaction((tx) =>
+      store.addMessages(
+        tx,
+        order.map((i) => ({ conversation: read.get(made[i]!.sid)!, input: { body: `to ${i}` } })),
+        read,
+      ),
+    );
+    expect(added.map((m) => [m.conversation_sid, m.message_index])).toEqual(
+      order.map((i, n) => [made[i]!.sid, order.slice(0, n).filter((j) => j === i).length]),
+    );
+    const rows = await switchboard.database.db
+      .selectFrom("conversations")
+      .select(["sid", "next_message_index", "date_inactive", "date_closed"])
+      .where("account_sid", "=", account)
+      .execute();
+    const row = (i: number) => rows.find((r) => r.sid === made[i]!.sid)!;
+    const after = (date: string | null) => (date === null ? null : Date.parse(date) - before);
+    expect(rows.map((r) => r.next_message_index).sort()).toEqual([1, 1, 2, 2]);
+    expect(row(0)).toMatchObject({ next_message_index: 2, date_inactive: null, date_closed: null });
+    for (const [i, inactive, closed] of [
+      [1, 5, 60],
+      [2, 10, 120],
+      [3, 5, 60],
+    ] as const) {
+      expect(after(row(i).date_inactive)).toBeGreaterThanOrEqual(inactive * 60_000);
+      expect(after(row(i).date_inactive)).toBeLessThan(inactive * 60_000 + 60_000);
+      expect(after(row(i).date_closed)).toBeGreaterThanOrEqual(closed * 60_000);
+      expect(after(row(i).date_closed)).toBeLessThan(closed * 60_000 + 60_000);
+    }
+  });
+
   it("stores each sender's inbound messages in arrival order when lanes store batches side by side", async () => {
     const account = await switchboard.accounts.create({ friendlyName: "Lanes" });
     await switchboard.addresses.create(account.sid, {

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { AccountStore } from "../src/identity/accounts.ts";
 import { ApiKeyStore } from "../src/identity/api-keys.ts";
 import { Database } from "../src/platform/db/database.ts";
+import { insertRows } from "../src/platform/db/insert-rows.ts";
 import { migrateToLatest } from "../src/platform/db/migrate.ts";
 import { ConsumerCursors } from "../src/platform/events/cursors.ts";
 import { EventLog } from "../src/platform/events/event-log.ts";
@@ -283,6 +284,51 @@ describe.each(dialects())("storage conformance on $dialect", ({ dialect, unavail
     ).rejects.toThrow();
     expect(await events.head()).toBe(head);
     expect(await database.db.selectFrom("routing_commands").select("seq").execute()).toHaveLength(2);
+  });
+
+  it("inserts rows past one statement's bound values, a missing column as NULL, returning every row", async () => {
+    const row = (i: number) => ({
+      sid: `EV${String(i).padStart(32, "0")}`,
+      account_sid: "AC1",
+      event_type: "test.happened",
+      resource_type: "test",
+      resource_sid: "AC1",
+      description: `row ${i}`,
+      data: "{}",
+      date_created: "2026-11-21T09:00:00.000Z",
+      ...(i % 2 === 0 && { scope_sid: "WS1" }),
+    });
+    const columns = [
+      "sid",
+      "account_sid",
+      "event_type",
+      "resource_type",
+      "resource_sid",
+      "description",
+      "data",
+      "scope_sid",
+      "date_created",
+    ] as const;
+    // 4,000 rows of 9 values: more than one statement binds (30,000 values).
+    const rows = Array.from({ length: 4000 }, (_, i) => row(i));
+    const returned = await insertRows<"events", { seq: number; sid: string }>(
+      database.db,
+      dialect,
+      "events",
+      columns,
+      rows,
+      ["seq", "sid"],
+    );
+    expect(new Set(returned.map((r) => r.sid))).toEqual(new Set(rows.map((r) => r.sid)));
+    const stored = await database.db
+      .selectFrom("events")
+      .select(["sid", "description", "scope_sid"])
+      .orderBy("seq")
+      .execute();
+    expect(stored).toEqual(
+      rows.map((r, i) => ({ sid: r.sid, description: r.description, scope_sid: i % 2 === 0 ? "WS1" : null })),
+    );
+    expect(await insertRows(database.db, dialect, "events", columns, [])).toEqual([]);
   });
 
   it("orders a one-statement append behind a transaction that appended first", async () => {

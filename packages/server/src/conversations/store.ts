@@ -1,6 +1,7 @@
 import type { Clock, SidGenerator } from "@switchboard/engine";
 import { sql } from "kysely";
 import { isUniqueViolation, type Database, type Tx } from "../platform/db/database.ts";
+import { insertRows } from "../platform/db/insert-rows.ts";
 import type {
   BindingType,
   ConversationMessagesTable,
@@ -29,6 +30,23 @@ export type Conversation = ConversationsTable;
 export type Participant = ConversationParticipantsTable;
 export type Message = ConversationMessagesTable;
 export type ConversationWebhook = ConversationWebhooksTable;
+
+/** Every column of a message row, in the order inserts bind them. */
+const MESSAGE_COLUMNS = [
+  "sid",
+  "account_sid",
+  "conversation_sid",
+  "message_index",
+  "author",
+  "body",
+  "attributes",
+  "participant_sid",
+  "subject",
+  "external_id",
+  "media",
+  "date_created",
+  "date_updated",
+] as const satisfies ReadonlyArray<keyof Message>;
 
 export interface ConversationInput {
   uniqueName?: string | null;
@@ -490,30 +508,46 @@ export class ConversationStore {
       if (!row || row.state === "closed") throw closedConversation(conversation.sid);
       counts.set(row.sid, (counts.get(row.sid) ?? 0) + 1);
     }
-    const timers = new Map(
-      sids.map((sid) => [sid, timersFrom({ ...current.get(sid)!, state: "active" }, now)]),
-    );
-    const byConversation = <T>(value: (sid: string) => T, type: string) =>
-      sql`case sid ${sql.join(
-        sids.map((sid) => sql`when ${sid} then cast(${value(sid)} as ${sql.raw(type)})`),
-        sql` `,
-      )} end`;
-    const advanced = await sql<{ sid: string; next_message_index: number }>`
-      update conversations set
-        next_message_index = next_message_index + ${byConversation((sid) => counts.get(sid)!, "integer")},
-        state = 'active',
-        date_updated = ${isoAt(now)},
-        date_inactive = ${byConversation((sid) => timers.get(sid)!.date_inactive, "varchar(24)")},
-        date_closed = ${byConversation((sid) => timers.get(sid)!.date_closed, "varchar(24)")}
-      where account_sid in (${sql.join(accounts)}) and sid in (${sql.join(sids)}) and state <> 'closed'
-      returning sid, next_message_index`.execute(tx.db);
-    if (advanced.rows.length < sids.length) {
-      const updated = new Set(advanced.rows.map((row) => row.sid));
+    // One UPDATE per distinct change: conversations that take as many messages and share timer
+    // settings (most of a batch) take the same values. A CASE over every conversation made the one
+    // statement quadratic in the batch: a tenth of the event loop with a thousand chats writing.
+    const changes = new Map<
+      string,
+      { count: number; timers: ReturnType<typeof timersFrom>; sids: string[] }
+    >();
+    for (const sid of sids) {
+      const count = counts.get(sid)!;
+      const timers = timersFrom({ ...current.get(sid)!, state: "active" }, now);
+      const key = `${count} ${timers.date_inactive} ${timers.date_closed}`;
+      const change = changes.get(key);
+      if (change) change.sids.push(sid);
+      else changes.set(key, { count, timers, sids: [sid] });
+    }
+    const advanced: Array<{ sid: string; next_message_index: number }> = [];
+    for (const { count, timers, sids: changed } of changes.values())
+      advanced.push(
+        ...(await tx.db
+          .updateTable("conversations")
+          .set({
+            next_message_index: sql<number>`next_message_index + ${count}`,
+            state: "active",
+            date_updated: isoAt(now),
+            date_inactive: timers.date_inactive,
+            date_closed: timers.date_closed,
+          })
+          .where("account_sid", "in", accounts)
+          .where("sid", "in", changed)
+          .where("state", "<>", "closed")
+          .returning(["sid", "next_message_index"])
+          .execute()),
+      );
+    if (advanced.length < sids.length) {
+      const updated = new Set(advanced.map((row) => row.sid));
       throw closedConversation(sids.find((sid) => !updated.has(sid))!);
     }
     // The first index each conversation hands out in this batch.
     const next = new Map(
-      advanced.rows.map((row) => [row.sid, Number(row.next_message_index) - counts.get(row.sid)!]),
+      advanced.map((row) => [row.sid, Number(row.next_message_index) - counts.get(row.sid)!]),
     );
     const participantOf = new Map<string, string>();
     const unknown = items.filter((item) => item.participantSid === undefined);
@@ -573,12 +607,7 @@ export class ConversationStore {
         if (refs) row.media = JSON.stringify(refs);
       }
     }
-    // Chunked to stay under SQLite's bound-parameter limit.
-    for (let i = 0; i < rows.length; i += 200)
-      await tx.db
-        .insertInto("conversation_messages")
-        .values(rows.slice(i, i + 200))
-        .execute();
+    await insertRows(tx.db, this.database.dialect, "conversation_messages", MESSAGE_COLUMNS, rows);
     const events = rows.map((row) =>
       draft(
         current.get(row.conversation_sid)!,

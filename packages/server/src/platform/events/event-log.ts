@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { sql, type Insertable, type Kysely } from "kysely";
 import type { Clock, SidGenerator } from "@switchboard/engine";
 import type { Database, Tx } from "../db/database.ts";
+import { insertRows } from "../db/insert-rows.ts";
 import type { EventsTable, Schema } from "../db/schema.ts";
 import { isoAt } from "../time.ts";
 
@@ -31,7 +32,10 @@ export interface StoredEvent {
   dateCreated: string;
 }
 
-/** Rows of a state change, committed with the events describing it by `appendAtomically`. */
+/**
+ * Rows of a state change, committed with the events describing it by `appendAtomically`. Every row
+ * has the same columns (the first row's are the ones written).
+ */
 export interface AlongsideRows<T extends keyof Schema = keyof Schema> {
   table: T;
   rows: Array<Insertable<Schema[T]>>;
@@ -58,9 +62,6 @@ const CAUGHT_UP_RECHECK_MS = 50;
 
 /** An arbitrary constant naming the Postgres advisory lock that orders appends. */
 const APPEND_LOCK = 7_345_112;
-
-/** Rows per SQLite insert statement, well under its limit on bound values. */
-const INSERT_CHUNK = 500;
 
 /** The columns an event row is written with (its position comes from the sequence). */
 const EVENT_COLUMNS = [
@@ -206,17 +207,9 @@ export class EventLog {
     if (this.database.dialect === "postgres") {
       positions = (await postgresInsert(rows, alongside).execute(db)).rows;
     } else {
-      for (const { table, rows: tableRows } of alongside) {
-        for (let i = 0; i < tableRows.length; i += INSERT_CHUNK)
-          await db
-            .insertInto(table)
-            .values(tableRows.slice(i, i + INSERT_CHUNK))
-            .execute();
-      }
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        const chunk = rows.slice(i, i + INSERT_CHUNK);
-        positions.push(...(await db.insertInto("events").values(chunk).returning(["seq", "sid"]).execute()));
-      }
+      for (const { table, rows: tableRows } of alongside)
+        if (tableRows.length > 0) await insertRows(db, "sqlite", table, columnsOf(tableRows), tableRows);
+      positions = await insertRows(db, "sqlite", "events", EVENT_COLUMNS, rows, ["seq", "sid"]);
     }
     const bySid = new Map(stored.map((event) => [event.sid, event]));
     for (const row of positions) bySid.get(row.sid)!.seq = Number(row.seq);
@@ -317,7 +310,7 @@ function postgresInsert(rows: EventRow[], alongside: AlongsideRows[]) {
   const ctes = [sql`appending as (select pg_advisory_xact_lock(${sql.lit(APPEND_LOCK)}))`];
   alongside.forEach(({ table, rows: tableRows }, i) => {
     if (tableRows.length === 0) return;
-    const columns = sql.join(Object.keys(tableRows[0]!).map((column) => sql.ref(column)));
+    const columns = sql.join(columnsOf(tableRows).map((column) => sql.ref(column)));
     ctes.push(
       sql`${sql.id(`alongside_${i}`)} as (insert into ${sql.table(table)} (${columns})
         select ${columns} from json_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(tableRows)}::json))`,
@@ -331,6 +324,11 @@ function postgresInsert(rows: EventRow[], alongside: AlongsideRows[]) {
       json_populate_recordset(null::events, ${JSON.stringify(rows)}::json) with ordinality as appended
     order by appended.ordinality
     returning seq, sid`;
+}
+
+/** The columns of alongside rows: every row of a table is written with the first row's. */
+function columnsOf<T extends keyof Schema>(rows: Array<Insertable<Schema[T]>>) {
+  return Object.keys(rows[0]!) as Array<keyof Insertable<Schema[T]> & string>;
 }
 
 function toEvent(row: Omit<EventsTable, "seq"> & { seq: number }): StoredEvent {
