@@ -6,18 +6,21 @@ import { openSocket, until } from "./sockets.ts";
  * The web chat benchmark's load, in a thread of its own so that generating it does not take the
  * server's event loop: visitors' sockets send, agents' streams receive, and each message is timed
  * from one to the other here (one clock). Posts `{type:"ready"}` once every conversation is offered
- * to an agent, waits for any message before the measured window, then posts `{type:"result"}`.
+ * to an agent; then, for each phase, waits for any message, offers the phase's load, lets what was
+ * sent arrive, and posts `{type:"phase"}` with its result.
  * See webchat.bench.ts.
  */
 export interface LoadPlan {
   visitorUrls: string[];
   agentUrls: string[];
-  /** Messages per second offered by all visitors together. */
-  rate: number;
-  seconds: number;
+  phases: Array<{
+    /** Messages per second offered by all visitors together. */
+    rate: number;
+    seconds: number;
+  }>;
 }
 
-export interface LoadResult {
+export interface PhaseResult {
   sent: number;
   /** Messages delivered to an agent during the offered window. */
   deliveredInWindow: number;
@@ -26,8 +29,8 @@ export interface LoadResult {
   latencies: number[];
 }
 
-async function main(plan: LoadPlan): Promise<LoadResult> {
-  const latencies: number[] = [];
+async function main(plan: LoadPlan): Promise<void> {
+  let latencies: number[] = [];
   let measuring = false;
   let offered = 0;
   const sockets: WebSocket[] = [];
@@ -56,36 +59,44 @@ async function main(plan: LoadPlan): Promise<LoadResult> {
   }
   sockets.push(...visitors);
   await until(() => offered >= visitors.length, 60_000, "every conversation offered to an agent");
-  // The server finishes what starting the conversations set off before the measured window opens.
   parentPort!.postMessage({ type: "ready" });
-  await new Promise((resolve) => parentPort!.once("message", resolve));
 
-  // Open loop at the asked rate: every 10 ms, as many messages as the time elapsed calls for, from
-  // the visitors in turn (each visitor writes every VISITORS / rate seconds).
-  measuring = true;
-  let sent = 0;
-  const started = performance.now();
-  const ends = started + plan.seconds * 1000;
-  await new Promise<void>((resolve) => {
-    const tick = setInterval(() => {
-      const now = performance.now();
-      const due = Math.floor(((Math.min(now, ends) - started) / 1000) * plan.rate);
-      for (; sent < due; sent++)
-        visitors[sent % visitors.length]!.send(
-          JSON.stringify({ type: "message", body: String(performance.now()), client_id: `m${sent}` }),
-        );
-      if (now >= ends) {
-        clearInterval(tick);
-        resolve();
-      }
-    }, 10);
-  });
-  const windowSeconds = (performance.now() - started) / 1000;
-  const deliveredInWindow = latencies.length;
-  // Let what was sent arrive, so the latency tail includes the slowest.
-  await until(() => latencies.length >= sent, 30_000, "the messages in flight").catch(() => undefined);
+  let sent = 0; // over all phases: each message's client_id is new
+  for (const phase of plan.phases) {
+    // The server finishes what came before (starting the conversations, the last phase) first.
+    await new Promise((resolve) => parentPort!.once("message", resolve));
+    latencies = [];
+    measuring = true;
+    // Open loop at the phase's rate: every 10 ms, as many messages as the time elapsed calls for,
+    // from the visitors in turn (each visitor writes every VISITORS / rate seconds).
+    const first = sent;
+    const started = performance.now();
+    const ends = started + phase.seconds * 1000;
+    await new Promise<void>((resolve) => {
+      const tick = setInterval(() => {
+        const now = performance.now();
+        const due = first + Math.floor(((Math.min(now, ends) - started) / 1000) * phase.rate);
+        for (; sent < due; sent++)
+          visitors[sent % visitors.length]!.send(
+            JSON.stringify({ type: "message", body: String(performance.now()), client_id: `m${sent}` }),
+          );
+        if (now >= ends) {
+          clearInterval(tick);
+          resolve();
+        }
+      }, 10);
+    });
+    const windowSeconds = (performance.now() - started) / 1000;
+    const deliveredInWindow = latencies.length;
+    // Let what was sent arrive, so the latency tail includes the slowest.
+    await until(() => latencies.length >= sent - first, 60_000, "the messages in flight").catch(
+      () => undefined,
+    );
+    measuring = false;
+    const result: PhaseResult = { sent: sent - first, deliveredInWindow, windowSeconds, latencies };
+    parentPort!.postMessage({ type: "phase", result });
+  }
   for (const socket of sockets) socket.terminate();
-  return { sent, deliveredInWindow, windowSeconds, latencies };
 }
 
 /** Sends a frame and waits for the first frame of type `reply`. */
@@ -101,4 +112,4 @@ function exchange(socket: WebSocket, frame: object, reply: string): Promise<void
   });
 }
 
-parentPort!.postMessage({ type: "result", result: await main((workerData as { plan: LoadPlan }).plan) });
+await main((workerData as { plan: LoadPlan }).plan);

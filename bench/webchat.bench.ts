@@ -2,7 +2,7 @@ import { Worker } from "node:worker_threads";
 import type { Switchboard } from "../packages/server/src/app.ts";
 import { emit, note } from "./figures.ts";
 import { databases, openServer, settle, type BenchDatabase } from "./support.ts";
-import type { LoadPlan, LoadResult } from "./webchat-load.ts";
+import type { LoadPlan, PhaseResult } from "./webchat-load.ts";
 
 /**
  * Web chat end to end, per database: 1,000 visitors, each in a conversation offered to one of 100
@@ -10,15 +10,19 @@ import type { LoadPlan, LoadResult } from "./webchat-load.ts";
  * timed from the visitor's socket sending it to the agent's real-time stream delivering it (stored
  * and committed in between). The sockets live in a worker thread (webchat-load.ts), so the load
  * shares the machine with the server but not its event loop. Each visitor's first message starts its
- * conversation; the window opens once every conversation is offered to an agent and the event-log
- * consumers have finished with the start (as the api figures let them settle between loads).
- * - webchat.messages_per_s: messages delivered to agents per second while offered at RATE;
- * - webchat.p99_ms: their 99th-percentile send-to-agent time.
+ * conversation; a window opens once every conversation is offered to an agent and the event-log
+ * consumers have finished with what came before (as the api figures let them settle between loads).
+ * - webchat.p99_ms: the 99th-percentile send-to-agent time with RATE messages a second offered;
+ * - webchat.messages_per_s: messages delivered to agents per second in a second window, with more
+ *   offered than the goal (CAPACITY_RATE). Offered only the goal, a window can never show it met:
+ *   what is delivered in a window is at most what was sent in it, and the window ends after the last
+ *   send.
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const VISITORS = 1_000;
 const AGENTS = 100;
 const RATE = Number(process.env.BENCH_WEBCHAT_RATE ?? 5_000);
+const CAPACITY_RATE = Math.round(RATE * 1.5);
 
 export async function run(): Promise<void> {
   for (const db of await databases()) {
@@ -56,42 +60,62 @@ async function webchatFigures(db: BenchDatabase): Promise<void> {
           )
         ).socket_url as string,
       );
-    const plan: LoadPlan = { visitorUrls, agentUrls, rate: RATE, seconds: SECONDS };
-    const result = await new Promise<LoadResult>((resolve, reject) => {
+    const plan: LoadPlan = {
+      visitorUrls,
+      agentUrls,
+      phases: [
+        { rate: RATE, seconds: SECONDS },
+        { rate: CAPACITY_RATE, seconds: SECONDS },
+      ],
+    };
+    const [latency, capacity] = await new Promise<PhaseResult[]>((resolve, reject) => {
+      const results: PhaseResult[] = [];
       const worker = new Worker(new URL("./ts-worker.mjs", import.meta.url), {
         workerData: { module: "./webchat-load.ts", plan },
       });
-      worker.on("message", (message: { type: "ready" } | { type: "result"; result: LoadResult }) => {
-        if (message.type === "result") resolve(message.result);
-        else settle(switchboard).then(() => worker.postMessage("go"), reject);
+      const next = () => settle(switchboard).then(() => worker.postMessage("go"), reject);
+      worker.on("message", (message: { type: "ready" } | { type: "phase"; result: PhaseResult }) => {
+        if (message.type === "ready") return void next();
+        results.push(message.result);
+        if (results.length === plan.phases.length) resolve(results);
+        else void next();
       });
       worker.once("error", reject);
     });
-    note(`webchat ${db.name}: ${VISITORS} conversations with ${AGENTS} agents, ${result.sent} messages sent`);
+    note(
+      `webchat ${db.name}: ${VISITORS} conversations with ${AGENTS} agents, ` +
+        `${latency!.sent} messages sent at ${RATE}/s, ${capacity!.sent} at ${CAPACITY_RATE}/s`,
+    );
 
-    const latencies = result.latencies.sort((a, b) => a - b);
-    const p = (q: number) =>
-      latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? NaN;
     emit({
       name: "webchat.messages_per_s",
-      value: Math.round(result.deliveredInWindow / result.windowSeconds),
+      value: Math.round(capacity!.deliveredInWindow / capacity!.windowSeconds),
       unit: "1/s",
       goal: ">= 5000",
       params: {
         db: db.name,
         conversations: VISITORS,
         agents: AGENTS,
-        offered_per_s: RATE,
-        sent: result.sent,
-        delivered: latencies.length,
+        offered_per_s: CAPACITY_RATE,
+        sent: capacity!.sent,
+        delivered: capacity!.latencies.length,
       },
     });
+    const latencies = latency!.latencies.sort((a, b) => a - b);
+    const p = (q: number) =>
+      latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? NaN;
     emit({
       name: "webchat.p99_ms",
       value: Number(p(0.99).toFixed(2)),
       unit: "ms",
       goal: "<= 50",
-      params: { db: db.name, p50_ms: Number(p(0.5).toFixed(2)), offered_per_s: RATE },
+      params: {
+        db: db.name,
+        p50_ms: Number(p(0.5).toFixed(2)),
+        offered_per_s: RATE,
+        sent: latency!.sent,
+        delivered: latencies.length,
+      },
     });
   } finally {
     await switchboard.close();
