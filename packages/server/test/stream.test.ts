@@ -139,6 +139,69 @@ describe.each(dialects())("real-time stream on $dialect", ({ unavailable, create
     expect(other.events()).toEqual([]);
   });
 
+  it("streams each live agent exactly what the log holds for it, in order, among other agents' work", async () => {
+    const { workspace, ws, workflow, available, alice, bob } = await desk();
+    await ws.workers(bob.sid).update({ activitySid: available.sid });
+    const streams = new Map<string, StreamClient>();
+    for (const worker of [alice, bob])
+      streams.set(
+        worker.sid,
+        await connect((await token(workspace.sid, { WorkerSid: worker.sid })).body.stream_url),
+      );
+    const supervisor = await connect((await token(workspace.sid, { Role: "supervisor" })).body.stream_url);
+    const start = supervisor.lastSeq();
+
+    // Four tasks for two agents: each is offered, accepted, updated and completed, so every agent
+    // gets its own reservations and the task events of the tasks it was offered, and no others.
+    const tasks = [];
+    for (let i = 0; i < 4; i++)
+      tasks.push(await ws.tasks.create({ workflowSid: workflow.sid, attributes: `{"n":${i}}` }));
+    for (const task of tasks) {
+      const offer = await eventually(() =>
+        [...streams.values()]
+          .flatMap((s) => s.events())
+          .find((m) => m.event_type === "reservation.created" && m.data!.TaskSid === task.sid),
+      );
+      await ws
+        .tasks(task.sid)
+        .reservations(offer.data!.ReservationSid!)
+        .update({ reservationStatus: "accepted" });
+      await ws.tasks(task.sid).update({ attributes: `{"n":"${task.sid}","updated":true}` });
+      await ws.tasks(task.sid).update({ assignmentStatus: "completed", reason: "done" });
+    }
+    const last = await eventually(() => {
+      const log = supervisor.events();
+      return log.filter((m) => m.event_type === "task.completed").length === tasks.length ? log : undefined;
+    });
+    const end = last.at(-1)!.seq!;
+    const log = (
+      await switchboard.events.list(workspace.accountSid, { scopeSid: workspace.sid }, { limit: 500 })
+    )
+      .filter((e) => e.seq > start && e.seq <= end)
+      .reverse();
+    for (const [workerSid, stream] of streams) {
+      // What the worker may see: events naming it, and the events of each task it was offered from
+      // the offer on.
+      const offered = new Set<string>();
+      const expected: number[] = [];
+      for (const e of log) {
+        if (e.data.WorkerSid === workerSid) {
+          expected.push(e.seq);
+          if (e.eventType === "reservation.created") offered.add(e.data.TaskSid!);
+        } else if (e.resourceType === "task" && offered.has(e.data.TaskSid!)) expected.push(e.seq);
+      }
+      expect(offered.size).toBeGreaterThan(0);
+      const received = await eventually(() => {
+        const seqs = stream
+          .events()
+          .map((m) => m.seq!)
+          .filter((seq) => seq > start && seq <= end);
+        return seqs.length >= expected.length ? seqs : undefined;
+      });
+      expect(received).toEqual(expected);
+    }
+  });
+
   it("resumes a reconnecting agent from its last event, without gaps or repeats", async () => {
     const { workspace, ws, workflow, alice } = await desk();
     const url = (await token(workspace.sid, { WorkerSid: alice.sid })).body.stream_url;

@@ -46,13 +46,24 @@ const STATISTICS_HEARTBEAT_MS = 5_000;
  * subscriber the events its grant allows. A client that connects with a resume position first
  * catches up from the log on its own, then joins the live set in the same step that sees it has
  * caught up, so it gets every event after its position exactly once, in order.
+ *
+ * An event is offered only to the live subscribers it can concern, found through indexes: the
+ * supervisors of its workspace, the worker it names, the workers offered the task it is about, and
+ * the followers of its conversation. `deliver` decides; the indexes only narrow whom it is asked
+ * about (each holds every live subscriber `deliver` could accept for its key). Asking every
+ * subscriber of the workspace about every event cost the event loop more than the writes themselves
+ * with a few hundred agents connected.
  */
 export class StreamHub {
   private position = 0;
-  /** Live subscribers by workspace, and the supervisors among them: an event only visits its workspace's. */
+  /** Live subscribers by workspace, and the supervisors among them, who get all its events. */
   private readonly live = new Map<string, Set<Subscriber>>();
   private readonly supervisors = new Map<string, Set<Subscriber>>();
-  /** Workers following a conversation, by conversation SID (conversation events are scoped to it). */
+  /** Live workers by worker SID: events naming the worker are theirs. */
+  private readonly workers = new Map<string, Set<Subscriber>>();
+  /** Live workers by the SIDs of tasks they were offered: those tasks' events reach them. */
+  private readonly taskFollowers = new Map<string, Set<Subscriber>>();
+  /** Subscribers following a conversation, by conversation SID (conversation events are scoped to it). */
   private readonly followers = new Map<string, Set<Subscriber>>();
   private readonly passes: Passes;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -95,6 +106,8 @@ export class StreamHub {
     await this.passes.stop();
     this.live.clear();
     this.supervisors.clear();
+    this.workers.clear();
+    this.taskFollowers.clear();
     this.followers.clear();
   }
 
@@ -125,6 +138,10 @@ export class StreamHub {
     // No await between the check above and this: the hub cannot move in between.
     join(this.live, grant.workspaceSid, subscriber);
     if (grant.role === "supervisor") join(this.supervisors, grant.workspaceSid, subscriber);
+    else {
+      join(this.workers, grant.workerSid, subscriber);
+      for (const taskSid of subscriber.tasks) join(this.taskFollowers, taskSid, subscriber);
+    }
     for (const conversationSid of subscriber.conversations) join(this.followers, conversationSid, subscriber);
     subscriber.send({
       type: "ready",
@@ -136,8 +153,13 @@ export class StreamHub {
   }
 
   detach(subscriber: Subscriber): void {
-    leave(this.live, subscriber.grant.workspaceSid, subscriber);
-    leave(this.supervisors, subscriber.grant.workspaceSid, subscriber);
+    const { grant } = subscriber;
+    leave(this.live, grant.workspaceSid, subscriber);
+    if (grant.role === "supervisor") leave(this.supervisors, grant.workspaceSid, subscriber);
+    else {
+      leave(this.workers, grant.workerSid, subscriber);
+      for (const taskSid of subscriber.tasks) leave(this.taskFollowers, taskSid, subscriber);
+    }
     for (const conversationSid of subscriber.conversations)
       leave(this.followers, conversationSid, subscriber);
   }
@@ -166,15 +188,23 @@ export class StreamHub {
       if (!last) return;
       const touched = new Set<string>();
       for (const event of batch) {
-        if (event.scopeSid) touched.add(event.scopeSid);
-        if (!event.scopeSid) continue;
-        for (const subscriber of this.live.get(event.scopeSid) ?? []) this.deliver(subscriber, event);
-        for (const subscriber of this.followers.get(event.scopeSid) ?? []) this.deliver(subscriber, event);
+        const scope = event.scopeSid;
+        if (!scope) continue;
+        touched.add(scope);
+        this.deliverAll(this.supervisors.get(scope), event);
+        const { WorkerSid: workerSid, TaskSid: taskSid } = event.data;
+        if (workerSid) this.deliverAll(this.workers.get(workerSid), event);
+        if (taskSid && event.resourceType === "task") this.deliverAll(this.taskFollowers.get(taskSid), event);
+        this.deliverAll(this.followers.get(scope), event);
       }
       this.position = last.seq;
       for (const workspace of touched) this.scheduleStatistics(workspace);
       if (batch.length < BATCH) return;
     }
+  }
+
+  private deliverAll(subscribers: Set<Subscriber> | undefined, event: StoredEvent): void {
+    if (subscribers) for (const subscriber of subscribers) this.deliver(subscriber, event);
   }
 
   /** Sends the event if the subscriber may see it and has not had it yet. */
@@ -207,13 +237,16 @@ export class StreamHub {
 
   /** A worker was offered a task: it follows the task, and the conversation the task carries. */
   private offered(subscriber: Subscriber, event: StoredEvent, taskSid: string): void {
-    subscriber.tasks.add(taskSid);
+    // A subscriber still catching up joins the indexes when it goes live (attach).
+    const live = this.live.get(subscriber.grant.workspaceSid)?.has(subscriber) ?? false;
+    if (!subscriber.tasks.has(taskSid)) {
+      subscriber.tasks.add(taskSid);
+      if (live) join(this.taskFollowers, taskSid, subscriber);
+    }
     const conversationSid = conversationOf(event.data.TaskAttributes);
     if (conversationSid === undefined || subscriber.conversations.has(conversationSid)) return;
     subscriber.conversations.add(conversationSid);
-    // A subscriber still catching up joins its followers' sets when it goes live (attach).
-    if (this.live.get(subscriber.grant.workspaceSid)?.has(subscriber))
-      join(this.followers, conversationSid, subscriber);
+    if (live) join(this.followers, conversationSid, subscriber);
   }
 
   private scheduleStatistics(workspaceSid: string): void {
