@@ -7,7 +7,7 @@ import { Database } from "../src/platform/db/database.ts";
 import { insertRows } from "../src/platform/db/insert-rows.ts";
 import { migrateToLatest } from "../src/platform/db/migrate.ts";
 import { ConsumerCursors } from "../src/platform/events/cursors.ts";
-import { EventLog } from "../src/platform/events/event-log.ts";
+import { EVENT_COLUMNS, EventLog } from "../src/platform/events/event-log.ts";
 import { pageRequest } from "../src/platform/http/paging.ts";
 import { SecretBox } from "../src/platform/secrets/secret-box.ts";
 import { WebhookStore } from "../src/webhooks/store.ts";
@@ -298,17 +298,7 @@ describe.each(dialects())("storage conformance on $dialect", ({ dialect, unavail
       date_created: "2026-11-21T09:00:00.000Z",
       ...(i % 2 === 0 && { scope_sid: "WS1" }),
     });
-    const columns = [
-      "sid",
-      "account_sid",
-      "event_type",
-      "resource_type",
-      "resource_sid",
-      "description",
-      "data",
-      "scope_sid",
-      "date_created",
-    ] as const;
+    const columns = EVENT_COLUMNS;
     // 4,000 rows of 9 values: more than one statement binds (30,000 values).
     const rows = Array.from({ length: 4000 }, (_, i) => row(i));
     const returned = await insertRows<"events", { seq: number; sid: string }>(

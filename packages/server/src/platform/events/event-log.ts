@@ -64,7 +64,7 @@ const CAUGHT_UP_RECHECK_MS = 50;
 const APPEND_LOCK = 7_345_112;
 
 /** The columns an event row is written with (its position comes from the sequence). */
-const EVENT_COLUMNS = [
+export const EVENT_COLUMNS = [
   "sid",
   "account_sid",
   "event_type",
