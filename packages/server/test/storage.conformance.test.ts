@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { AccountStore } from "../src/identity/accounts.ts";
 import { ApiKeyStore } from "../src/identity/api-keys.ts";
 import { Database } from "../src/platform/db/database.ts";
-import { insertRows } from "../src/platform/db/insert-rows.ts";
+import { columnsOf, insertRows, onConflictUpdate } from "../src/platform/db/insert-rows.ts";
 import { migrateToLatest } from "../src/platform/db/migrate.ts";
 import { ConsumerCursors } from "../src/platform/events/cursors.ts";
 import { EVENT_COLUMNS, EventLog } from "../src/platform/events/event-log.ts";
@@ -307,7 +307,7 @@ describe.each(dialects())("storage conformance on $dialect", ({ dialect, unavail
       "events",
       columns,
       rows,
-      ["seq", "sid"],
+      { returning: ["seq", "sid"] },
     );
     expect(new Set(returned.map((r) => r.sid))).toEqual(new Set(rows.map((r) => r.sid)));
     const stored = await database.db
@@ -319,6 +319,44 @@ describe.each(dialects())("storage conformance on $dialect", ({ dialect, unavail
       rows.map((r, i) => ({ sid: r.sid, description: r.description, scope_sid: i % 2 === 0 ? "WS1" : null })),
     );
     expect(await insertRows(database.db, dialect, "events", columns, [])).toEqual([]);
+  });
+
+  it("upserts rows past one statement's bound values, replacing some columns and summing others", async () => {
+    const slice = (i: number, name: string, availableMs: number) => ({
+      worker_sid: `WK${String(i).padStart(32, "0")}`,
+      slice: 7,
+      account_sid: "AC1",
+      workspace_sid: "WS1",
+      worker_name: name,
+      team: null,
+      available_ms: availableMs,
+      busy_ms: 0,
+      staffed_ms: 0,
+    });
+    const onConflict = onConflictUpdate(["worker_sid", "slice"], ["worker_name"], {
+      available_ms: "insight_worker_slices.available_ms + excluded.available_ms",
+    });
+    // 4,000 rows of 9 values: more than one statement binds (30,000 values).
+    const first = Array.from({ length: 4000 }, (_, i) => slice(i, "before", i));
+    const rows = [
+      ...first.slice(0, 3000),
+      ...Array.from({ length: 1000 }, (_, i) => slice(4000 + i, "new", 1)),
+    ];
+    const upsert = (batch: typeof rows) =>
+      insertRows(database.db, dialect, "insight_worker_slices", columnsOf(batch), batch, { onConflict });
+    await upsert(first);
+    await upsert(rows.map((row) => ({ ...row, worker_name: "after", available_ms: 1_000_000 })));
+    const stored = await database.db
+      .selectFrom("insight_worker_slices")
+      .select(["worker_sid", "worker_name", "available_ms"])
+      .orderBy("worker_sid")
+      .execute();
+    expect(stored.length).toBe(5000);
+    expect(stored.map((r) => [r.worker_name, Number(r.available_ms)])).toEqual([
+      ...Array.from({ length: 3000 }, (_, i) => ["after", 1_000_000 + i]),
+      ...Array.from({ length: 1000 }, (_, i) => ["before", 3000 + i]),
+      ...Array.from({ length: 1000 }, () => ["after", 1_000_000]),
+    ]);
   });
 
   it("orders a one-statement append behind a transaction that appended first", async () => {

@@ -9,17 +9,17 @@ import {
 } from "@switchboard/engine";
 import { sql, type SqlBool } from "kysely";
 import type { SortKey } from "../platform/http/paging.ts";
-import type { Database } from "../platform/db/database.ts";
+import type { Insertable } from "kysely";
+import type { Database, Dialect } from "../platform/db/database.ts";
+import { columnsOf, insertRows, onConflictUpdate } from "../platform/db/insert-rows.ts";
 import { Rollups, type RowChanges, type SegmentKey } from "./rollups.ts";
 import { storedSettings, type Settings } from "./settings.ts";
 import type {
+  Schema,
   InsightConversationsTable,
   InsightSegmentsTable,
   InsightWorkerStatesTable,
 } from "../platform/db/schema.ts";
-
-/** Rows per INSERT: well under both dialects' bound-parameter limits (SQLite's is 32 766). */
-const ROWS_PER_INSERT = 200;
 
 /**
  * The projection's facts in SQL: loading what a batch of events may touch, and writing back what
@@ -78,24 +78,25 @@ export class FactStore {
 
   /** Writes what the projection changed, and recomputes the rollups of the slices it touched. */
   async write(db: Database["db"], facts: ProjectedFacts): Promise<void> {
+    const { dialect } = this.database;
     await this.writeSegments(db, facts.segments);
-    for (const batch of chunks(facts.workers.map(workerStateRow), ROWS_PER_INSERT)) {
-      await db
-        .insertInto("insight_worker_states")
-        .values(batch)
-        .onConflict((c) => c.column("worker_sid").doUpdateSet(excludedAll(WORKER_STATE_UPDATED)))
-        .execute();
-    }
+    await upsert(
+      db,
+      dialect,
+      "insight_worker_states",
+      facts.workers.map(workerStateRow),
+      WORKER_STATE_UPSERT,
+    );
     for (const sids of chunks(facts.removedWorkers)) {
       await db.deleteFrom("insight_worker_states").where("worker_sid", "in", sids).execute();
     }
-    for (const batch of chunks(facts.conversations.map(conversationRow), ROWS_PER_INSERT)) {
-      await db
-        .insertInto("insight_conversations")
-        .values(batch)
-        .onConflict((c) => c.column("conversation_sid").doUpdateSet(excludedAll(CONVERSATION_UPDATED)))
-        .execute();
-    }
+    await upsert(
+      db,
+      dialect,
+      "insight_conversations",
+      facts.conversations.map(conversationRow),
+      CONVERSATION_UPSERT,
+    );
     const slices = facts.slices.map((s) => ({
       worker_sid: s.workerSid,
       slice: s.sliceStart / SLICE_MS,
@@ -107,22 +108,7 @@ export class FactStore {
       busy_ms: s.busyMs,
       staffed_ms: s.staffedMs,
     }));
-    for (const batch of chunks(slices, ROWS_PER_INSERT)) {
-      // Slices add up: time from this batch joins what earlier batches put in the same slice.
-      await db
-        .insertInto("insight_worker_slices")
-        .values(batch)
-        .onConflict((c) =>
-          c.columns(["worker_sid", "slice"]).doUpdateSet((eb) => ({
-            worker_name: eb.ref("excluded.worker_name"),
-            team: eb.ref("excluded.team"),
-            available_ms: sql<number>`insight_worker_slices.available_ms + excluded.available_ms`,
-            busy_ms: sql<number>`insight_worker_slices.busy_ms + excluded.busy_ms`,
-            staffed_ms: sql<number>`insight_worker_slices.staffed_ms + excluded.staffed_ms`,
-          })),
-        )
-        .execute();
-    }
+    await upsert(db, dialect, "insight_worker_slices", slices, SLICE_UPSERT);
   }
 
   /**
@@ -155,13 +141,7 @@ export class FactStore {
       }
       await this.measure(db, group, settings, -1);
     }
-    for (const batch of chunks(segments.map(segmentRow), ROWS_PER_INSERT)) {
-      await db
-        .insertInto("insight_segments")
-        .values(batch)
-        .onConflict((c) => c.columns(["task_sid", "segment"]).doUpdateSet(excludedAll(SEGMENT_UPDATED)))
-        .execute();
-    }
+    await upsert(db, this.database.dialect, "insight_segments", segments.map(segmentRow), SEGMENT_UPSERT);
     for (const group of ordered) {
       await this.measure(db, group, settings, 1);
       await this.rollups.apply(db, group.accountSid, group.workspaceSid, group.changes);
@@ -240,7 +220,7 @@ export class FactStore {
   }
 }
 
-const SEGMENT_UPDATED = [
+const SEGMENT_UPSERT = onConflictUpdate(["task_sid", "segment"], [
   "workflow_sid",
   "queue_sid",
   "queue_name",
@@ -278,9 +258,9 @@ const SEGMENT_UPDATED = [
   "attribute_5",
   "attribute_6",
   "attribute_7",
-] as const satisfies readonly (keyof InsightSegmentsTable)[];
+] satisfies (keyof InsightSegmentsTable)[]);
 
-const WORKER_STATE_UPDATED = [
+const WORKER_STATE_UPSERT = onConflictUpdate(["worker_sid"], [
   "worker_name",
   "team",
   "activity_name",
@@ -288,9 +268,9 @@ const WORKER_STATE_UPDATED = [
   "tasks",
   "since",
   "last_seq",
-] as const satisfies readonly (keyof InsightWorkerStatesTable)[];
+] satisfies (keyof InsightWorkerStatesTable)[]);
 
-const CONVERSATION_UPDATED = [
+const CONVERSATION_UPSERT = onConflictUpdate(["conversation_sid"], [
   "channel",
   "closed_at",
   "first_author",
@@ -299,7 +279,14 @@ const CONVERSATION_UPDATED = [
   "messages_from_first_author",
   "messages_from_others",
   "last_seq",
-] as const satisfies readonly (keyof InsightConversationsTable)[];
+] satisfies (keyof InsightConversationsTable)[]);
+
+/** Slices add up: time from a batch joins what earlier batches put in the same slice. */
+const SLICE_UPSERT = onConflictUpdate(["worker_sid", "slice"], ["worker_name", "team"], {
+  available_ms: "insight_worker_slices.available_ms + excluded.available_ms",
+  busy_ms: "insight_worker_slices.busy_ms + excluded.busy_ms",
+  staffed_ms: "insight_worker_slices.staffed_ms + excluded.staffed_ms",
+});
 
 /** One workspace's segments in a projection batch, and the difference they make to its rollups. */
 interface WorkspaceSegments {
@@ -309,9 +296,19 @@ interface WorkspaceSegments {
   changes: RowChanges;
 }
 
-/** `SET column = excluded.column` for each column: an upsert that replaces the row's facts. */
-function excludedAll(columns: readonly string[]) {
-  return Object.fromEntries(columns.map((column) => [column, sql.ref(`excluded.${column}`)]));
+/** Writes rows of one fact table (an upsert by its key: each row replaces or adds to the stored one). */
+function upsert<
+  T extends "insight_segments" | "insight_worker_states" | "insight_conversations" | "insight_worker_slices",
+>(
+  db: Database["db"],
+  dialect: Dialect,
+  table: T,
+  rows: Array<Insertable<Schema[T]>>,
+  onConflict: string,
+): Promise<unknown> {
+  return rows.length === 0
+    ? Promise.resolve()
+    : insertRows(db, dialect, table, columnsOf(rows), rows, { onConflict });
 }
 
 function chunks<T>(items: T[], size = 500): T[][] {

@@ -10,9 +10,18 @@ const texts = new Map<string, string>();
 /** Shapes kept before the texts start over (a few tables, a few hundred row counts each). */
 const MAX_TEXTS = 512;
 
+export interface InsertOptions {
+  /** Columns of the inserted rows to hand back. */
+  returning?: readonly string[];
+  /** What a row whose key is taken does instead (`onConflictUpdate`). */
+  onConflict?: string;
+}
+
 /**
  * Inserts rows, one statement per chunk, binding each row's values in `columns` order (a column a
  * row lacks gets NULL). Returns the `returning` columns of the inserted rows, if any are named.
+ * With `onConflict` it is an upsert; in Postgres a statement may not touch one key twice, so the
+ * rows of an upsert must have distinct keys.
  *
  * For the bulk inserts on the write path (the event log, messages): Kysely's builder parses and
  * freezes every row and value and compiles the statement afresh for each insert, which for a few
@@ -25,8 +34,9 @@ export async function insertRows<T extends keyof Schema, R = unknown>(
   table: T,
   columns: ReadonlyArray<keyof Insertable<Schema[T]> & string>,
   rows: ReadonlyArray<Insertable<Schema[T]>>,
-  returning: readonly string[] = [],
+  options: InsertOptions = {},
 ): Promise<R[]> {
+  const { returning = [], onConflict = "" } = options;
   const returned: R[] = [];
   const perStatement = Math.max(1, Math.floor(MAX_VALUES / columns.length));
   for (let start = 0; start < rows.length; start += perStatement) {
@@ -36,7 +46,7 @@ export async function insertRows<T extends keyof Schema, R = unknown>(
       const record = row as Record<string, unknown>;
       for (const column of columns) values.push(record[column] ?? null);
     }
-    const text = statementText(dialect, table, columns, chunk.length, returning);
+    const text = statementText(dialect, table, columns, chunk.length, returning, onConflict);
     const result = await db.executeQuery<R>(CompiledQuery.raw(text, values));
     if (returning.length > 0) returned.push(...result.rows);
   }
@@ -49,8 +59,9 @@ function statementText(
   columns: readonly string[],
   count: number,
   returning: readonly string[],
+  onConflict: string,
 ): string {
-  const key = `${dialect} ${table} ${columns.join(",")} ${count} ${returning.join(",")}`;
+  const key = `${dialect} ${table} ${columns.join(",")} ${count} ${returning.join(",")} ${onConflict}`;
   let text = texts.get(key);
   if (text === undefined) {
     const tuples: string[] = [];
@@ -61,11 +72,34 @@ function statementText(
     }
     text =
       `insert into ${quoted(table)} (${columns.map(quoted).join(", ")}) values ${tuples.join(", ")}` +
+      (onConflict ? ` ${onConflict}` : "") +
       (returning.length > 0 ? ` returning ${returning.map(quoted).join(", ")}` : "");
     if (texts.size >= MAX_TEXTS) texts.clear();
     texts.set(key, text);
   }
   return text;
+}
+
+/**
+ * The upsert clause that replaces the `replaced` columns of a row whose `keys` are taken with the
+ * new row's values; `computed` sets others by SQL expressions of our own (`excluded.` names the new
+ * row), such as a sum. Names and expressions come from our code.
+ */
+export function onConflictUpdate(
+  keys: readonly string[],
+  replaced: readonly string[],
+  computed: Readonly<Record<string, string>> = {},
+): string {
+  const sets = [
+    ...replaced.map((column) => `${quoted(column)} = excluded.${quoted(column)}`),
+    ...Object.entries(computed).map(([column, expression]) => `${quoted(column)} = ${expression}`),
+  ];
+  return `on conflict (${keys.map(quoted).join(", ")}) do update set ${sets.join(", ")}`;
+}
+
+/** The columns to write rows with: every row of a batch is written with the first row's. */
+export function columnsOf<T extends keyof Schema>(rows: ReadonlyArray<Insertable<Schema[T]>>) {
+  return Object.keys(rows[0]!) as Array<keyof Insertable<Schema[T]> & string>;
 }
 
 const quoted = (name: string) => `"${name}"`;

@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import { sql, type Insertable, type Kysely } from "kysely";
 import type { Clock, SidGenerator } from "@switchboard/engine";
 import type { Database, Tx } from "../db/database.ts";
-import { insertRows } from "../db/insert-rows.ts";
+import { columnsOf, insertRows } from "../db/insert-rows.ts";
 import type { EventsTable, Schema } from "../db/schema.ts";
 import { isoAt } from "../time.ts";
 
@@ -209,7 +209,9 @@ export class EventLog {
     } else {
       for (const { table, rows: tableRows } of alongside)
         if (tableRows.length > 0) await insertRows(db, "sqlite", table, columnsOf(tableRows), tableRows);
-      positions = await insertRows(db, "sqlite", "events", EVENT_COLUMNS, rows, ["seq", "sid"]);
+      positions = await insertRows(db, "sqlite", "events", EVENT_COLUMNS, rows, {
+        returning: ["seq", "sid"],
+      });
     }
     const bySid = new Map(stored.map((event) => [event.sid, event]));
     for (const row of positions) bySid.get(row.sid)!.seq = Number(row.seq);
@@ -324,11 +326,6 @@ function postgresInsert(rows: EventRow[], alongside: AlongsideRows[]) {
       json_populate_recordset(null::events, ${JSON.stringify(rows)}::json) with ordinality as appended
     order by appended.ordinality
     returning seq, sid`;
-}
-
-/** The columns of alongside rows: every row of a table is written with the first row's. */
-function columnsOf<T extends keyof Schema>(rows: Array<Insertable<Schema[T]>>) {
-  return Object.keys(rows[0]!) as Array<keyof Insertable<Schema[T]> & string>;
 }
 
 function toEvent(row: Omit<EventsTable, "seq"> & { seq: number }): StoredEvent {
