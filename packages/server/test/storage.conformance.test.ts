@@ -299,7 +299,8 @@ describe.each(dialects())("storage conformance on $dialect", ({ dialect, unavail
       ...(i % 2 === 0 && { scope_sid: "WS1" }),
     });
     const columns = EVENT_COLUMNS;
-    // 4,000 rows of 9 values: more than one statement binds (10,000 values), and more than SQLite takes in one (32,766).
+    // 4,000 rows of 9 values: more than one statement binds (10,000 values), and more than
+    // SQLite takes in one (32,766).
     const rows = Array.from({ length: 4000 }, (_, i) => row(i));
     const returned = await insertRows<"events", { seq: number; sid: string }>(
       database.db,
@@ -336,7 +337,8 @@ describe.each(dialects())("storage conformance on $dialect", ({ dialect, unavail
     const onConflict = onConflictUpdate(["worker_sid", "slice"], ["worker_name"], {
       available_ms: "insight_worker_slices.available_ms + excluded.available_ms",
     });
-    // 4,000 rows of 9 values: more than one statement binds (10,000 values), and more than SQLite takes in one (32,766).
+    // 4,000 rows of 9 values: more than one statement binds (10,000 values), and more than
+    // SQLite takes in one (32,766).
     const first = Array.from({ length: 4000 }, (_, i) => slice(i, "before", i));
     const rows = [
       ...first.slice(0, 3000),

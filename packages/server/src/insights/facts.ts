@@ -7,18 +7,17 @@ import {
   type StoredFacts,
   type WorkerTimeState,
 } from "@switchboard/engine";
-import { sql, type SqlBool } from "kysely";
+import { sql, type Insertable, type SqlBool } from "kysely";
 import type { SortKey } from "../platform/http/paging.ts";
-import type { Insertable } from "kysely";
 import type { Database, Dialect } from "../platform/db/database.ts";
 import { columnsOf, insertRows, onConflictUpdate } from "../platform/db/insert-rows.ts";
 import { Rollups, type RowChanges, type SegmentKey } from "./rollups.ts";
 import { storedSettings, type Settings } from "./settings.ts";
 import type {
-  Schema,
   InsightConversationsTable,
   InsightSegmentsTable,
   InsightWorkerStatesTable,
+  Schema,
 } from "../platform/db/schema.ts";
 
 /**
@@ -297,9 +296,7 @@ interface WorkspaceSegments {
 }
 
 /** Writes rows of one fact table (an upsert by its key: each row replaces or adds to the stored one). */
-function upsert<
-  T extends "insight_segments" | "insight_worker_states" | "insight_conversations" | "insight_worker_slices",
->(
+function upsert<T extends keyof Schema>(
   db: Database["db"],
   dialect: Dialect,
   table: T,
