@@ -69,10 +69,12 @@ import { WebhookStore } from "./webhooks/store.ts";
 
 /**
  * Inbound groups committing side by side on Postgres (SQLite has one connection, so it keeps one).
- * Every group's events take the log's append lock until its commit, so groups serialize there:
- * with two, one group does its reads and writes while the other holds the lock; more only queue
- * on it and compete for the CPU. Measured at 5,000 web chat messages a second: two lanes against
- * four, five pairs, capacity 5,951–6,811/s against 5,562–5,989/s and p50 38–73 ms against 55–106 ms.
+ * Chosen when every group's events took the log's append lock until its commit, so groups
+ * serialized there: with two, one group did its reads and writes while the other held the lock;
+ * more only queued on it and competed for the CPU. Measured at 5,000 web chat messages a second:
+ * two lanes against four, five pairs, capacity 5,951–6,811/s against 5,562–5,989/s and p50
+ * 38–73 ms against 55–106 ms. Groups to open conversations now hold the lock only inside one
+ * statement (`ConversationStore.receiveIntoOpenConversations`); the count is not re-measured since.
  */
 const POSTGRES_INBOUND_LANES = 2;
 

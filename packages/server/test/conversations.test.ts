@@ -1,13 +1,19 @@
 import fs from "node:fs";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { sequentialSids } from "@switchboard/engine";
+import pg from "pg";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Switchboard } from "../src/app.ts";
 import { autoCreation } from "../src/conversations/addresses.ts";
 import { InboundRouter } from "../src/conversations/inbound.ts";
+import { ConversationStore } from "../src/conversations/store.ts";
+import { MediaStore } from "../src/media/store.ts";
+import { Database } from "../src/platform/db/database.ts";
+import { EventLog } from "../src/platform/events/event-log.ts";
 import { isoAt } from "../src/platform/time.ts";
 import { dialects, type TestDatabase } from "./support/databases.ts";
 import { WebhookReceiver } from "./support/receiver.ts";
-import { eventually, startServer } from "./support/server.ts";
+import { eventually, SkippingClock, startServer } from "./support/server.ts";
 import { localTwilio } from "./support/twilio-client.ts";
 
 type Client = ReturnType<typeof localTwilio>;
@@ -40,6 +46,17 @@ describe.each(dialects())("Conversations API on $dialect", ({ dialect, unavailab
     client = localTwilio(baseUrl, account.sid, account.authToken);
     receiver = await new WebhookReceiver().start();
   });
+
+  /** An account whose SMS number +15005550100 starts a conversation for each new sender. */
+  async function smsAccount(friendlyName: string) {
+    const account = await switchboard.accounts.create({ friendlyName });
+    await switchboard.addresses.create(account.sid, {
+      type: "sms",
+      address: "+15005550100",
+      autoCreation: autoCreation({}),
+    });
+    return account;
+  }
 
   afterEach(async () => {
     if (unavailable) return;
@@ -262,12 +279,7 @@ describe.each(dialects())("Conversations API on $dialect", ({ dialect, unavailab
   });
 
   it("stores each sender's inbound messages in arrival order when lanes store batches side by side", async () => {
-    const account = await switchboard.accounts.create({ friendlyName: "Lanes" });
-    await switchboard.addresses.create(account.sid, {
-      type: "sms",
-      address: "+15005550100",
-      autoCreation: autoCreation({}),
-    });
+    const account = await smsAccount("Lanes");
     const lanes = new InboundRouter(switchboard.conversations, switchboard.addresses, 4);
     // Ten senders, 250 messages each, all handed over in one turn: more than one batch per lane,
     // so a sender whose messages were spread over lanes would see later ones committed first.
@@ -290,6 +302,137 @@ describe.each(dialects())("Conversations API on $dialect", ({ dialect, unavailab
         .execute();
       expect(rows.map((row) => row.body)).toEqual(Array.from({ length: 250 }, (_, i) => `${from} ${i}`));
       expect(rows.map((row) => row.message_index)).toEqual(Array.from({ length: 250 }, (_, i) => i));
+    }
+  });
+
+  it("numbers customers' messages and agents' replies to the same conversations once each, written side by side", async () => {
+    const account = await smsAccount("Side by side");
+    const lanes = new InboundRouter(switchboard.conversations, switchboard.addresses, 2);
+    const senders = Array.from({ length: 4 }, (_, n) => `+1555020${String(n).padStart(4, "0")}`);
+    const inbound = (from: string, body: string) =>
+      lanes.receive(account.sid, { channel: "sms", from, to: "+15005550100", body });
+    const started = await Promise.all(senders.map((from) => inbound(from, "hello")));
+    // On Postgres, customers' messages to open conversations are numbered from the counters as read
+    // and written in one statement; the agents' replies move the same counters in between, which
+    // sends the customers' groups to the transaction rather than failing them.
+    const customer = (from: string, body: string) =>
+      switchboard.conversations.receive(
+        [{ accountSid: account.sid, inbound: { channel: "sms", from, to: "+15005550100", body } }],
+        () => Promise.resolve(undefined),
+      );
+    await Promise.all(
+      started.flatMap(({ conversation }, n) => [
+        (async () => {
+          for (let i = 0; i < 40; i++) await customer(senders[n]!, `customer ${i}`);
+        })(),
+        ...Array.from({ length: 40 }, (_, i) =>
+          switchboard.conversations.addMessage(conversation, { author: "agent", body: `agent ${i}` }),
+        ),
+      ]),
+    );
+    for (const [n, { conversation }] of started.entries()) {
+      const rows = await switchboard.database.db
+        .selectFrom("conversation_messages")
+        .select(["author", "body", "message_index"])
+        .where("account_sid", "=", account.sid)
+        .where("conversation_sid", "=", conversation.sid)
+        .orderBy("message_index")
+        .execute();
+      expect(rows.map((row) => row.message_index)).toEqual(Array.from({ length: 81 }, (_, i) => i));
+      expect(rows.filter((row) => row.author === senders[n]).map((row) => row.body)).toEqual([
+        "hello",
+        ...Array.from({ length: 40 }, (_, i) => `customer ${i}`),
+      ]);
+      expect(rows.filter((row) => row.author === "agent")).toHaveLength(40);
+      const counter = await switchboard.conversations.get(account.sid, conversation.sid);
+      expect(counter?.next_message_index).toBe(81);
+      // Every message's event carries its index, once.
+      const events = await switchboard.events.list(
+        account.sid,
+        { eventType: "conversation.message.added", data: { ConversationSid: conversation.sid } },
+        { limit: 200 },
+      );
+      expect(events.map((event) => Number(event.data.Index)).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 81 }, (_, i) => i),
+      );
+    }
+  });
+
+  it("stores a group of inbound messages to open conversations, a redelivery recognised, an inactive one woken", async () => {
+    const account = await smsAccount("Groups");
+    const lanes = new InboundRouter(switchboard.conversations, switchboard.addresses);
+    const senders = ["+15550300001", "+15550300002", "+15550300003"];
+    const inbound = (from: string, body: string, externalId?: string) =>
+      lanes.receive(account.sid, { channel: "sms", from, to: "+15005550100", body, externalId });
+    await Promise.all(senders.map((from, n) => inbound(from, "hello", `first-${n}`)));
+    const quiet = await inbound(senders[0]!, "then quiet");
+    await switchboard.conversations.update(account.sid, quiet.conversation.sid, { state: "inactive" });
+    // On Postgres a redelivery in the group sends the group to the transaction, which recognises it.
+    const group = await Promise.all([
+      inbound(senders[0]!, "back again"),
+      inbound(senders[1]!, "one"),
+      inbound(senders[1]!, "two"),
+      inbound(senders[2]!, "redelivered", "first-2"),
+    ]);
+    expect(group.map(({ message, duplicate }) => [message.body, message.message_index, duplicate])).toEqual([
+      ["back again", 2, false],
+      ["one", 1, false],
+      ["two", 2, false],
+      ["hello", 0, true],
+    ]);
+    const again = await Promise.all([
+      inbound(senders[0]!, "still here"),
+      inbound(senders[2]!, "me too", "x"),
+    ]);
+    expect(again.map(({ message }) => message.message_index)).toEqual([3, 1]);
+    expect(await switchboard.conversations.get(account.sid, quiet.conversation.sid)).toMatchObject({
+      state: "active",
+      next_message_index: 4,
+    });
+    const changes = await switchboard.events.list(
+      account.sid,
+      { eventType: "conversation.state-updated", data: { ConversationSid: quiet.conversation.sid } },
+      { limit: 10 },
+    );
+    expect(changes.map((event) => [event.data.StateFrom, event.data.StateTo])).toEqual([
+      ["inactive", "active"],
+      ["active", "inactive"],
+    ]);
+  });
+
+  it("stores a group of inbound messages to open conversations in two statements on Postgres", async (context) => {
+    if (dialect !== "postgres") return context.skip();
+    const account = await smsAccount("Two statements");
+    // A store on connections that name themselves, so the count leaves out the consumers' statements.
+    const url = new URL(db.url);
+    url.searchParams.set("application_name", "inbound-under-test");
+    const database = Database.open(url.toString());
+    const clock = new SkippingClock();
+    const store = new ConversationStore(
+      database,
+      new EventLog(database, sequentialSids(7000), clock),
+      sequentialSids(8000),
+      clock,
+      new MediaStore(database, sequentialSids(9000), clock),
+    );
+    const lanes = new InboundRouter(store, switchboard.addresses);
+    const senders = ["+15550400001", "+15550400002"];
+    const inbound = (from: string, body: string) =>
+      lanes.receive(account.sid, { channel: "sms", from, to: "+15005550100", body, externalId: body });
+    await Promise.all(senders.map((from) => inbound(from, `hello from ${from}`)));
+    const statements = vi.spyOn(pg.Client.prototype, "query");
+    try {
+      const group = await Promise.all([inbound(senders[0]!, "one"), inbound(senders[1]!, "two")]);
+      expect(group.map(({ message }) => message.message_index)).toEqual([1, 1]);
+      const ours = statements.mock.contexts.filter(
+        (client) =>
+          (client as { connectionParameters: { application_name?: string } }).connectionParameters
+            .application_name === "inbound-under-test",
+      );
+      expect(ours).toHaveLength(2);
+    } finally {
+      statements.mockRestore();
+      await database.close();
     }
   });
 

@@ -286,6 +286,47 @@ describe.each(dialects())("storage conformance on $dialect", ({ dialect, unavail
     expect(await database.db.selectFrom("routing_commands").select("seq").execute()).toHaveLength(2);
   });
 
+  it("commits events of several accounts with their rows only when the statement's condition holds (Postgres)", async (context) => {
+    if (dialect !== "postgres") return context.skip();
+    const [a, b] = [
+      await accounts.create({ friendlyName: "A" }),
+      await accounts.create({ friendlyName: "B" }),
+    ];
+    const command = (seq: number) => ({ workspace_sid: "WS1", seq, at: seq, command: "{}", sids: "[]" });
+    const drafted = [a, b, a].map((account, i) => ({
+      accountSid: account.sid,
+      draft: testEvent(account.sid, `event ${i}`),
+    }));
+    // The condition writes as well, joining its own row: a marker command when it holds.
+    const condition = (holds: boolean) =>
+      sql`condition as (select where ${sql.lit(holds)}),
+        marked as (insert into routing_commands (workspace_sid, seq, at, command, sids)
+          select 'WS1', 99, 99, '{}', '[]' from condition)`;
+    const head = await events.head();
+    expect(
+      await events.appendIf(drafted, [{ table: "routing_commands", rows: [command(1)] }], condition(false)),
+    ).toBeUndefined();
+    expect(await events.head()).toBe(head);
+    expect(await database.db.selectFrom("routing_commands").select("seq").execute()).toEqual([]);
+
+    const stored = await events.appendIf(
+      drafted,
+      [{ table: "routing_commands", rows: [command(1)] }],
+      condition(true),
+    );
+    expect(stored!.map((event) => [event.accountSid, event.description])).toEqual([
+      [a.sid, "event 0"],
+      [a.sid, "event 2"],
+      [b.sid, "event 1"],
+    ]);
+    const read = await new EventLog(database, sequentialSids(9000), clock).readAfter(head, 10);
+    expect(read).toEqual(stored);
+    expect(await database.db.selectFrom("routing_commands").select("seq").orderBy("seq").execute()).toEqual([
+      { seq: 1 },
+      { seq: 99 },
+    ]);
+  });
+
   it("inserts rows past one statement's bound values, a missing column as NULL, returning every row", async () => {
     const row = (i: number) => ({
       sid: `EV${String(i).padStart(32, "0")}`,

@@ -1,6 +1,6 @@
 import type { Clock, SidGenerator } from "@switchboard/engine";
 import { sql } from "kysely";
-import { isUniqueViolation, type Database, type Tx } from "../platform/db/database.ts";
+import { isUniqueViolation, violatedConstraint, type Database, type Tx } from "../platform/db/database.ts";
 import { insertRows } from "../platform/db/insert-rows.ts";
 import type {
   BindingType,
@@ -502,12 +502,7 @@ export class ConversationStore {
             .execute()
         ).map((row) => [row.sid, row]),
       );
-    const counts = new Map<string, number>();
-    for (const { conversation } of items) {
-      const row = current.get(conversation.sid);
-      if (!row || row.state === "closed") throw closedConversation(conversation.sid);
-      counts.set(row.sid, (counts.get(row.sid) ?? 0) + 1);
-    }
+    const counts = messageCounts(items, current);
     // One UPDATE per distinct change: conversations that take as many messages and share timer
     // settings (most of a batch) take the same values. A CASE over every conversation made the one
     // statement quadratic in the batch: a tenth of the event loop with a thousand chats writing.
@@ -565,26 +560,7 @@ export class ConversationStore {
         if (p.address !== null) participantOf.set(`${p.conversation_sid} ${p.address}`, p.sid);
       }
     }
-    const rows = items.map(({ conversation, input, participantSid }): Message => {
-      const index = next.get(conversation.sid)!;
-      next.set(conversation.sid, index + 1);
-      const author = input.author ?? "system";
-      return {
-        sid: this.ids.next("IM"),
-        account_sid: conversation.account_sid,
-        conversation_sid: conversation.sid,
-        message_index: index,
-        author,
-        body: input.body === undefined ? null : maskCardNumbers(input.body),
-        attributes: input.attributes ?? "{}",
-        participant_sid: participantSid ?? participantOf.get(`${conversation.sid} ${author}`) ?? null,
-        subject: input.subject ?? null,
-        external_id: input.externalId ?? null,
-        media: null,
-        date_created: input.dateCreated ?? isoAt(now),
-        date_updated: input.dateUpdated ?? input.dateCreated ?? isoAt(now),
-      };
-    });
+    const rows = this.messageRows(items, next, participantOf, now);
     for (const account of accounts) {
       const attached = await this.media.attach(
         tx,
@@ -608,18 +584,7 @@ export class ConversationStore {
       }
     }
     await insertRows(tx.db, this.database.dialect, "conversation_messages", MESSAGE_COLUMNS, rows);
-    const events = rows.map((row) =>
-      draft(
-        current.get(row.conversation_sid)!,
-        "conversation.message.added",
-        "Message added",
-        messageData(row),
-      ),
-    );
-    for (const sid of sids) {
-      const row = current.get(sid)!;
-      if (row.state === "inactive") events.push(stateDraft(row, "active"));
-    }
+    const events = messageEvents(rows, current);
     for (const account of accounts)
       await this.events.append(
         tx,
@@ -627,6 +592,38 @@ export class ConversationStore {
         events.filter((event) => event.accountSid === account).map((event) => event.draft),
       );
     return rows;
+  }
+
+  /**
+   * The rows of new messages, each conversation's numbered on from its index in `next` (which moves
+   * past them); authors not given by `participantSid` are looked up in `participantOf`.
+   */
+  private messageRows(
+    items: Array<{ conversation: Conversation; input: MessageInput; participantSid?: string }>,
+    next: Map<string, number>,
+    participantOf: ReadonlyMap<string, string>,
+    now: number,
+  ): Message[] {
+    return items.map(({ conversation, input, participantSid }): Message => {
+      const index = next.get(conversation.sid)!;
+      next.set(conversation.sid, index + 1);
+      const author = input.author ?? "system";
+      return {
+        sid: this.ids.next("IM"),
+        account_sid: conversation.account_sid,
+        conversation_sid: conversation.sid,
+        message_index: index,
+        author,
+        body: input.body === undefined ? null : maskCardNumbers(input.body),
+        attributes: input.attributes ?? "{}",
+        participant_sid: participantSid ?? participantOf.get(`${conversation.sid} ${author}`) ?? null,
+        subject: input.subject ?? null,
+        external_id: input.externalId ?? null,
+        media: null,
+        date_created: input.dateCreated ?? isoAt(now),
+        date_updated: input.dateUpdated ?? input.dateCreated ?? isoAt(now),
+      };
+    });
   }
 
   /**
@@ -641,6 +638,10 @@ export class ConversationStore {
     messages: Array<{ accountSid: string; inbound: InboundMessage }>,
     addressOf: (db: Tx["db"], accountSid: string, inbound: InboundMessage) => Promise<Address | undefined>,
   ): Promise<Received[]> {
+    if (this.database.dialect === "postgres") {
+      const received = await this.receiveIntoOpenConversations(messages);
+      if (received) return received;
+    }
     return this.database.transaction(async (tx) => {
       const accounts = [...new Set(messages.map((m) => m.accountSid))];
       const key = (...parts: Array<string | null>) => parts.join(" ");
@@ -732,19 +733,7 @@ export class ConversationStore {
           conversations.set(conversation.sid, conversation);
           open.set(bindingKey, { conversationSid: conversation.sid, participantSid });
         }
-        toAdd.push({
-          position,
-          conversation,
-          participantSid,
-          input: {
-            author: inbound.from,
-            body: inbound.body,
-            attributes: inbound.attributes,
-            externalId: inbound.externalId,
-            subject: inbound.subject,
-            media: inbound.media,
-          },
-        });
+        toAdd.push({ position, conversation, participantSid, input: inboundInput(inbound) });
       }
       const added = await this.addMessages(tx, toAdd, conversations);
       toAdd.forEach(({ position, conversation }, i) => {
@@ -753,6 +742,77 @@ export class ConversationStore {
       for (const { position, of } of repeats) results[position] = { ...results[of]!, duplicate: true };
       return results as Received[];
     });
+  }
+
+  /**
+   * Postgres: inbound messages that all continue open conversations, stored in two round trips where
+   * the transaction takes eight (BEGIN, three reads, the counters, the messages, the events, COMMIT):
+   * one read of the senders' conversations, and one statement that moves their counters, inserts
+   * the messages and appends their events (`EventLog.appendIf`). Indexes are numbered on from the
+   * counters as read, so the statement goes ahead only if every counter still holds that value (and
+   * its conversation is not closed), locking their rows to the commit: the indexes are then the ones
+   * the counters hand out, dense and never twice. Returns undefined, having written nothing, when
+   * the group needs the transaction: a message that starts a conversation, joins a thread, carries
+   * media, repeats an external ID of the group or one stored before (a redelivery), or a counter
+   * that moved since the read (another writer's message).
+   */
+  private async receiveIntoOpenConversations(
+    messages: Array<{ accountSid: string; inbound: InboundMessage }>,
+  ): Promise<Received[] | undefined> {
+    if (messages.some(({ inbound }) => inbound.threadSid !== undefined || inbound.media?.length)) return;
+    const externalIds = messages.flatMap(({ accountSid, inbound }) =>
+      inbound.externalId === undefined ? [] : [`${accountSid} ${inbound.externalId}`],
+    );
+    if (new Set(externalIds).size < externalIds.length) return;
+    const open = new Map<string, { conversation: Conversation; participantSid: string }>();
+    const bindings = await this.database.db
+      .selectFrom("conversation_participants as p")
+      .innerJoin("conversations as c", (join) =>
+        join.onRef("c.account_sid", "=", "p.account_sid").onRef("c.sid", "=", "p.conversation_sid"),
+      )
+      .selectAll("c")
+      .select(["p.sid as binding_sid", "p.address as binding_address", "p.proxy_address as binding_proxy"])
+      .where("p.account_sid", "in", [...new Set(messages.map((m) => m.accountSid))])
+      .where("p.conversation_open", "=", 1)
+      .where("p.address", "in", [...new Set(messages.map((m) => m.inbound.from))])
+      .execute();
+    for (const { binding_sid, binding_address, binding_proxy, ...conversation } of bindings)
+      open.set(`${conversation.account_sid} ${binding_address} ${binding_proxy}`, {
+        conversation,
+        participantSid: binding_sid,
+      });
+    const items: Array<{ conversation: Conversation; input: MessageInput; participantSid: string }> = [];
+    for (const { accountSid, inbound } of messages) {
+      const binding = open.get(`${accountSid} ${inbound.from} ${inbound.to}`);
+      if (!binding || binding.conversation.state === "closed") return;
+      items.push({ ...binding, input: inboundInput(inbound) });
+    }
+    const now = this.clock.now();
+    const current = new Map(items.map(({ conversation }) => [conversation.sid, conversation]));
+    const counts = messageCounts(items, current);
+    const next = new Map([...current.values()].map((row) => [row.sid, row.next_message_index]));
+    const rows = this.messageRows(items, next, new Map(), now);
+    const moves = [...current.values()].map((row) => ({
+      account_sid: row.account_sid,
+      sid: row.sid,
+      index_from: row.next_message_index,
+      index_to: row.next_message_index + counts.get(row.sid)!,
+      date_updated: isoAt(now),
+      ...timersFrom({ ...row, state: "active" }, now),
+    }));
+    try {
+      const stored = await this.events.appendIf(
+        messageEvents(rows, current),
+        [{ table: "conversation_messages", rows }],
+        countersMoved(moves),
+      );
+      if (!stored) return;
+    } catch (error) {
+      if (isUniqueViolation(error) && violatedConstraint(error) === "conversation_messages_by_external_id")
+        return;
+      throw error;
+    }
+    return items.map(({ conversation }, i) => ({ conversation, message: rows[i]!, duplicate: false }));
   }
 
   private async startInbound(
@@ -1238,6 +1298,81 @@ export class ConversationStore {
       draft(conversation, type, description, data).draft,
     ]);
   }
+}
+
+/** What an inbound message adds to its conversation. */
+function inboundInput(inbound: InboundMessage): MessageInput {
+  return {
+    author: inbound.from,
+    body: inbound.body,
+    attributes: inbound.attributes,
+    externalId: inbound.externalId,
+    subject: inbound.subject,
+    media: inbound.media,
+  };
+}
+
+/** How many of `items` each conversation takes; refuses a conversation closed (or gone) in `current`. */
+function messageCounts(
+  items: ReadonlyArray<{ conversation: Conversation }>,
+  current: ReadonlyMap<string, Conversation>,
+): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const { conversation } of items) {
+    const row = current.get(conversation.sid);
+    if (!row || row.state === "closed") throw closedConversation(conversation.sid);
+    counts.set(row.sid, (counts.get(row.sid) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** The events of added messages: each one's, then the re-activation of each inactive conversation. */
+function messageEvents(
+  rows: Message[],
+  current: ReadonlyMap<string, Conversation>,
+): Array<{ accountSid: string; draft: EventDraft }> {
+  const events = rows.map((row) =>
+    draft(
+      current.get(row.conversation_sid)!,
+      "conversation.message.added",
+      "Message added",
+      messageData(row),
+    ),
+  );
+  for (const row of new Set(rows.map((message) => current.get(message.conversation_sid)!)))
+    if (row.state === "inactive") events.push(stateDraft(row, "active"));
+  return events;
+}
+
+/**
+ * The condition of a one-statement inbound append (`receiveIntoOpenConversations`): every
+ * conversation's counter still at `index_from` and the conversation not closed, its row locked to
+ * the commit. When it holds, the counters move to `index_to`, the conversations are active and their
+ * timers restart.
+ */
+function countersMoved(
+  moves: Array<{
+    account_sid: string;
+    sid: string;
+    index_from: number;
+    index_to: number;
+    date_updated: string;
+    date_inactive: string | null;
+    date_closed: string | null;
+  }>,
+) {
+  return sql`moves as (
+      select * from json_to_recordset(${JSON.stringify(moves)}::json) as m(account_sid text, sid text,
+        index_from integer, index_to integer, date_updated text, date_inactive text, date_closed text)),
+    unmoved as (
+      select c.sid from conversations c join moves m on c.account_sid = m.account_sid and c.sid = m.sid
+      where c.next_message_index = m.index_from and c.state <> 'closed'
+      for update of c),
+    condition as (select from unmoved having count(*) = ${sql.lit(moves.length)}),
+    moved as (
+      update conversations c set next_message_index = m.index_to, state = 'active',
+        date_updated = m.date_updated, date_inactive = m.date_inactive, date_closed = m.date_closed
+      from moves m, condition where c.account_sid = m.account_sid and c.sid = m.sid)`;
 }
 
 /** A conversation event, with the account it is appended to. */

@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { sql, type Insertable, type Kysely } from "kysely";
+import { sql, type Insertable, type Kysely, type RawBuilder } from "kysely";
 import type { Clock, SidGenerator } from "@switchboard/engine";
 import type { Database, Tx } from "../db/database.ts";
 import { columnsOf, insertRows } from "../db/insert-rows.ts";
@@ -136,6 +136,43 @@ export class EventLog {
     return stored;
   }
 
+  /**
+   * Postgres only: commits events, of any accounts, with `alongside` in one statement, like
+   * `appendAtomically` without `first`, but only if `condition` holds. `condition` is SQL of our own
+   * making: common table expressions the last of which, named `condition`, yields one row when the
+   * writes may go ahead and none when they may not. They may write too, joining `condition` so as to
+   * write only when it holds. Returns undefined, having written nothing, when it did not hold (known
+   * by no positions coming back, so `events` must not be empty).
+   */
+  async appendIf(
+    events: Array<{ accountSid: string; draft: EventDraft }>,
+    alongside: AlongsideRows[],
+    condition: RawBuilder<unknown>,
+  ): Promise<StoredEvent[] | undefined> {
+    if (events.length === 0) throw new Error("appendIf needs at least one event to tell whether it wrote");
+    const stored: StoredEvent[] = [];
+    const rows: EventRow[] = [];
+    for (const accountSid of new Set(events.map((event) => event.accountSid))) {
+      const drafted = this.draft(
+        accountSid,
+        events.filter((event) => event.accountSid === accountSid).map((event) => event.draft),
+      );
+      stored.push(...drafted.stored);
+      rows.push(...drafted.rows);
+    }
+    this.appendsUnsettled++;
+    let positions: Array<{ seq: number; sid: string }>;
+    try {
+      positions = (await postgresInsert(rows, alongside, condition).execute(this.database.db)).rows;
+    } finally {
+      this.appendsUnsettled--;
+    }
+    if (positions.length === 0) return undefined;
+    setPositions(stored, positions);
+    this.committed(stored);
+    return stored;
+  }
+
   /** Writes inside `tx`; until the transaction ends, the append counts as unsettled (see `readAfter`). */
   private async writeIn(tx: Tx, stored: StoredEvent[], rows: EventRow[], alongside: AlongsideRows[]) {
     this.appendsUnsettled++;
@@ -213,8 +250,7 @@ export class EventLog {
         returning: ["seq", "sid"],
       });
     }
-    const bySid = new Map(stored.map((event) => [event.sid, event]));
-    for (const row of positions) bySid.get(row.sid)!.seq = Number(row.seq);
+    setPositions(stored, positions);
   }
 
   private committed(stored: StoredEvent[]): void {
@@ -300,22 +336,33 @@ export class EventLog {
   }
 }
 
+/** Sets each stored event's position from the insert's (SQL does not promise RETURNING keeps the input order). */
+function setPositions(stored: StoredEvent[], positions: Array<{ seq: number; sid: string }>): void {
+  const bySid = new Map(stored.map((event) => [event.sid, event]));
+  for (const row of positions) bySid.get(row.sid)!.seq = Number(row.seq);
+}
+
 /**
  * One Postgres statement that takes the append lock, inserts the alongside rows and then the events,
  * returning the events' positions. Sequence values are handed out at insert time but become visible
  * at commit; holding the lock until commit makes the two orders the same. The events' rows join the
  * lock's one row, so none is numbered before the lock is held, and are numbered in the order given.
  * Rows travel as one JSON array per table (`json_populate_recordset` types them by the table), so
- * the statement's size in parameters does not grow with the rows.
+ * the statement's size in parameters does not grow with the rows. With a `condition` (see
+ * `appendIf`), the lock and every insert join its row: without one, nothing is locked or written.
  */
-function postgresInsert(rows: EventRow[], alongside: AlongsideRows[]) {
-  const ctes = [sql`appending as (select pg_advisory_xact_lock(${sql.lit(APPEND_LOCK)}))`];
+function postgresInsert(rows: EventRow[], alongside: AlongsideRows[], condition?: RawBuilder<unknown>) {
+  const when = condition ? sql`condition, ` : sql``;
+  const ctes = [
+    ...(condition ? [condition] : []),
+    sql`appending as (select pg_advisory_xact_lock(${sql.lit(APPEND_LOCK)})${condition ? sql` from condition` : sql``})`,
+  ];
   alongside.forEach(({ table, rows: tableRows }, i) => {
     if (tableRows.length === 0) return;
     const columns = sql.join(columnsOf(tableRows).map((column) => sql.ref(column)));
     ctes.push(
       sql`${sql.id(`alongside_${i}`)} as (insert into ${sql.table(table)} (${columns})
-        select ${columns} from json_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(tableRows)}::json))`,
+        select ${columns} from ${when}json_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(tableRows)}::json))`,
     );
   });
   const columns = sql.join(EVENT_COLUMNS.map((column) => sql.ref(column)));
