@@ -9,7 +9,7 @@ import {
 } from "@switchboard/engine";
 import { sql, type Insertable, type SqlBool } from "kysely";
 import type { SortKey } from "../platform/http/paging.ts";
-import type { Database, Dialect } from "../platform/db/database.ts";
+import type { Database } from "../platform/db/database.ts";
 import { columnsOf, insertRows, onConflictUpdate } from "../platform/db/insert-rows.ts";
 import { Rollups, type RowChanges, type SegmentKey } from "./rollups.ts";
 import { storedSettings, type Settings } from "./settings.ts";
@@ -77,21 +77,13 @@ export class FactStore {
 
   /** Writes what the projection changed, and recomputes the rollups of the slices it touched. */
   async write(db: Database["db"], facts: ProjectedFacts): Promise<void> {
-    const { dialect } = this.database;
     await this.writeSegments(db, facts.segments);
-    await upsert(
-      db,
-      dialect,
-      "insight_worker_states",
-      facts.workers.map(workerStateRow),
-      WORKER_STATE_UPSERT,
-    );
+    await this.upsert(db, "insight_worker_states", facts.workers.map(workerStateRow), WORKER_STATE_UPSERT);
     for (const sids of chunks(facts.removedWorkers)) {
       await db.deleteFrom("insight_worker_states").where("worker_sid", "in", sids).execute();
     }
-    await upsert(
+    await this.upsert(
       db,
-      dialect,
       "insight_conversations",
       facts.conversations.map(conversationRow),
       CONVERSATION_UPSERT,
@@ -107,7 +99,7 @@ export class FactStore {
       busy_ms: s.busyMs,
       staffed_ms: s.staffedMs,
     }));
-    await upsert(db, dialect, "insight_worker_slices", slices, SLICE_UPSERT);
+    await this.upsert(db, "insight_worker_slices", slices, SLICE_UPSERT);
   }
 
   /**
@@ -140,7 +132,7 @@ export class FactStore {
       }
       await this.measure(db, group, settings, -1);
     }
-    await upsert(db, this.database.dialect, "insight_segments", segments.map(segmentRow), SEGMENT_UPSERT);
+    await this.upsert(db, "insight_segments", segments.map(segmentRow), SEGMENT_UPSERT);
     for (const group of ordered) {
       await this.measure(db, group, settings, 1);
       await this.rollups.apply(db, group.accountSid, group.workspaceSid, group.changes);
@@ -216,6 +208,17 @@ export class FactStore {
       .where("workspace_sid", "=", workspaceSid)
       .execute();
     return rows.map(workerStateOf);
+  }
+
+  /** Writes rows of one fact table (an upsert by its key: each row replaces or adds to the stored one). */
+  private async upsert<T extends keyof Schema>(
+    db: Database["db"],
+    table: T,
+    rows: Array<Insertable<Schema[T]>>,
+    onConflict: string,
+  ): Promise<void> {
+    if (rows.length > 0)
+      await insertRows(db, this.database.dialect, table, columnsOf(rows), rows, { onConflict });
   }
 }
 
@@ -293,19 +296,6 @@ interface WorkspaceSegments {
   workspaceSid: string;
   keys: SegmentKey[];
   changes: RowChanges;
-}
-
-/** Writes rows of one fact table (an upsert by its key: each row replaces or adds to the stored one). */
-function upsert<T extends keyof Schema>(
-  db: Database["db"],
-  dialect: Dialect,
-  table: T,
-  rows: Array<Insertable<Schema[T]>>,
-  onConflict: string,
-): Promise<unknown> {
-  return rows.length === 0
-    ? Promise.resolve()
-    : insertRows(db, dialect, table, columnsOf(rows), rows, { onConflict });
 }
 
 function chunks<T>(items: T[], size = 500): T[][] {
