@@ -178,108 +178,116 @@ describe("switchboard CLI", () => {
 });
 
 describe.each(dialects())("webhook delivery across a crash on $dialect", ({ unavailable, create }) => {
-  it("resumes after kill -9 mid-delivery and delivers every event, verifiably signed", async (context) => {
-    if (unavailable) return context.skip();
-    // Dropped last, after the servers are killed: a live server's transactions would deadlock the drop.
-    const db = await create();
-    cleanups.push(() => db.drop());
-    const env = {
-      SWITCHBOARD_DATABASE_URL: db.url,
-      SWITCHBOARD_DATA_DIR: db.dataDir,
-      SWITCHBOARD_DEMO: "false",
-      SWITCHBOARD_POLL_INTERVAL_MS: "100",
-      SWITCHBOARD_WEBHOOK_TIMEOUT_MS: "1000",
-      SWITCHBOARD_WEBHOOK_BACKOFF_BASE_MS: "100",
-      SWITCHBOARD_WEBHOOK_CONCURRENCY: "2",
-    };
-    const account = JSON.parse(
-      (await runCli(["account", "create", "--name", "Crashy", "--json"], env)).stdout,
-    ) as {
-      sid: string;
-      auth_token: string;
-    };
-    const receiver = await new WebhookReceiver().start();
-    cleanups.push(() => receiver.stop());
-    let serverAlive = true;
-    let hung = false;
-    // While the first server lives, the receiver stalls on its third request: that delivery is in
-    // flight when the server is killed.
-    receiver.behave = (_request, index) => {
-      if (serverAlive && index === 2) {
-        hung = true;
-        return "hang";
-      }
-      return serverAlive && index > 2 ? "hang" : { status: 200 };
-    };
+  // Two server processes start in turn, and the waits inside allow 10 s and 20 s: on a 2-core machine
+  // running the whole suite that took more than the default 30 s (17-18 s alone).
+  it(
+    "resumes after kill -9 mid-delivery and delivers every event, verifiably signed",
+    { timeout: 90_000 },
+    async (context) => {
+      if (unavailable) return context.skip();
+      // Dropped last, after the servers are killed: a live server's transactions would deadlock the drop.
+      const db = await create();
+      cleanups.push(() => db.drop());
+      const env = {
+        SWITCHBOARD_DATABASE_URL: db.url,
+        SWITCHBOARD_DATA_DIR: db.dataDir,
+        SWITCHBOARD_DEMO: "false",
+        SWITCHBOARD_POLL_INTERVAL_MS: "100",
+        SWITCHBOARD_WEBHOOK_TIMEOUT_MS: "1000",
+        SWITCHBOARD_WEBHOOK_BACKOFF_BASE_MS: "100",
+        SWITCHBOARD_WEBHOOK_CONCURRENCY: "2",
+      };
+      const account = JSON.parse(
+        (await runCli(["account", "create", "--name", "Crashy", "--json"], env)).stdout,
+      ) as {
+        sid: string;
+        auth_token: string;
+      };
+      const receiver = await new WebhookReceiver().start();
+      cleanups.push(() => receiver.stop());
+      let serverAlive = true;
+      let hung = false;
+      // While the first server lives, the receiver stalls on its third request: that delivery is in
+      // flight when the server is killed.
+      receiver.behave = (_request, index) => {
+        if (serverAlive && index === 2) {
+          hung = true;
+          return "hang";
+        }
+        return serverAlive && index > 2 ? "hang" : { status: 200 };
+      };
 
-    const first = await ServerProcess.start(env);
-    cleanups.push(() => first.kill("SIGKILL"));
-    const auth = basic(account.sid, account.auth_token);
-    const hookUrl = `${receiver.url}hook`;
-    const hook = await fetch(`${first.baseUrl}/switchboard/v1/Webhooks`, {
-      method: "POST",
-      headers: { Authorization: auth, "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ Url: hookUrl, EventTypes: "api-key.created" }).toString(),
-    }).then((r) => r.json() as Promise<{ sid: string }>);
-
-    const keySids: string[] = [];
-    for (let i = 0; i < 10; i++) {
-      const key = await fetch(`${first.baseUrl}/2010-04-01/Accounts/${account.sid}/Keys.json`, {
+      const first = await ServerProcess.start(env);
+      cleanups.push(() => first.kill("SIGKILL"));
+      const auth = basic(account.sid, account.auth_token);
+      const hookUrl = `${receiver.url}hook`;
+      const hook = await fetch(`${first.baseUrl}/switchboard/v1/Webhooks`, {
         method: "POST",
         headers: { Authorization: auth, "Content-Type": "application/x-www-form-urlencoded" },
-        body: `FriendlyName=k${i}`,
+        body: new URLSearchParams({ Url: hookUrl, EventTypes: "api-key.created" }).toString(),
       }).then((r) => r.json() as Promise<{ sid: string }>);
-      keySids.push(key.sid);
-    }
-    await eventually(() => (hung ? true : undefined), 10_000, "a delivery in flight");
-    expect(await first.kill("SIGKILL")).toBeNull();
-    serverAlive = false;
 
-    const second = await ServerProcess.start(env);
-    cleanups.push(() => second.kill("SIGKILL"));
-    const deliveredFor = () =>
-      new Set(receiver.received.filter((r) => r.answered === 200).map((r) => r.params.ResourceSid));
-    await eventually(
-      () => (keySids.every((sid) => deliveredFor().has(sid)) ? true : undefined),
-      20_000,
-      "every event delivered",
-    );
+      const keySids: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        const key = await fetch(`${first.baseUrl}/2010-04-01/Accounts/${account.sid}/Keys.json`, {
+          method: "POST",
+          headers: { Authorization: auth, "Content-Type": "application/x-www-form-urlencoded" },
+          body: `FriendlyName=k${i}`,
+        }).then((r) => r.json() as Promise<{ sid: string }>);
+        keySids.push(key.sid);
+      }
+      await eventually(() => (hung ? true : undefined), 10_000, "a delivery in flight");
+      expect(await first.kill("SIGKILL")).toBeNull();
+      serverAlive = false;
 
-    // Every request a receiver got verifies with the account's auth token and the SDK's own validator.
-    for (const request of receiver.received) {
-      expect(
-        twilio.validateRequest(
-          account.auth_token,
-          request.headers["x-twilio-signature"] as string,
-          hookUrl,
-          request.params,
-        ),
-      ).toBe(true);
-    }
-    // The API shows every delivery delivered, and the interrupted attempt for what was in flight.
-    const deliveries = await eventually(
-      async () => {
-        const list = (await fetch(
-          `${second.baseUrl}/switchboard/v1/Webhooks/${hook.sid}/Deliveries?PageSize=50`,
-          {
-            headers: { Authorization: auth },
-          },
-        ).then((r) => r.json())) as { deliveries: Array<{ sid: string; status: string; attempts: number }> };
-        return list.deliveries.length === 10 && list.deliveries.every((d) => d.status === "delivered")
-          ? list.deliveries
-          : undefined;
-      },
-      20_000,
-      "deliveries recorded as delivered",
-    );
-    const retried = deliveries.filter((d) => d.attempts > 1);
-    expect(retried.length).toBeGreaterThan(0);
-    const attempts = (await fetch(
-      `${second.baseUrl}/switchboard/v1/Webhooks/${hook.sid}/Deliveries/${retried[0]!.sid}/Attempts`,
-      {
-        headers: { Authorization: auth },
-      },
-    ).then((r) => r.json())) as { attempts: Array<{ outcome: string }> };
-    expect(attempts.attempts.map((a) => a.outcome)).toEqual(["interrupted", "succeeded"]);
-  });
+      const second = await ServerProcess.start(env);
+      cleanups.push(() => second.kill("SIGKILL"));
+      const deliveredFor = () =>
+        new Set(receiver.received.filter((r) => r.answered === 200).map((r) => r.params.ResourceSid));
+      await eventually(
+        () => (keySids.every((sid) => deliveredFor().has(sid)) ? true : undefined),
+        20_000,
+        "every event delivered",
+      );
+
+      // Every request a receiver got verifies with the account's auth token and the SDK's own validator.
+      for (const request of receiver.received) {
+        expect(
+          twilio.validateRequest(
+            account.auth_token,
+            request.headers["x-twilio-signature"] as string,
+            hookUrl,
+            request.params,
+          ),
+        ).toBe(true);
+      }
+      // The API shows every delivery delivered, and the interrupted attempt for what was in flight.
+      const deliveries = await eventually(
+        async () => {
+          const list = (await fetch(
+            `${second.baseUrl}/switchboard/v1/Webhooks/${hook.sid}/Deliveries?PageSize=50`,
+            {
+              headers: { Authorization: auth },
+            },
+          ).then((r) => r.json())) as {
+            deliveries: Array<{ sid: string; status: string; attempts: number }>;
+          };
+          return list.deliveries.length === 10 && list.deliveries.every((d) => d.status === "delivered")
+            ? list.deliveries
+            : undefined;
+        },
+        20_000,
+        "deliveries recorded as delivered",
+      );
+      const retried = deliveries.filter((d) => d.attempts > 1);
+      expect(retried.length).toBeGreaterThan(0);
+      const attempts = (await fetch(
+        `${second.baseUrl}/switchboard/v1/Webhooks/${hook.sid}/Deliveries/${retried[0]!.sid}/Attempts`,
+        {
+          headers: { Authorization: auth },
+        },
+      ).then((r) => r.json())) as { attempts: Array<{ outcome: string }> };
+      expect(attempts.attempts.map((a) => a.outcome)).toEqual(["interrupted", "succeeded"]);
+    },
+  );
 });

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll } from "vitest";
 
 export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/switchboard.js");
 
@@ -23,6 +24,16 @@ export function runCli(
   });
 }
 
+/**
+ * Servers still running. A test that times out while one starts never registers its clean-up, and
+ * the server would outlive the test file, polling a dropped database: they all go when the file's
+ * tests end (a hook, as the file's process is ended by a signal, which skips exit handlers).
+ */
+const running = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 /** A `switchboard start` process, with what it printed so far. */
 export class ServerProcess {
   stdout = "";
@@ -32,7 +43,13 @@ export class ServerProcess {
   private constructor(readonly child: ChildProcess) {
     child.stdout!.on("data", (d: Buffer) => (this.stdout += d.toString()));
     child.stderr!.on("data", (d: Buffer) => (this.stderr += d.toString()));
-    this.exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
+    running.add(child);
+    this.exited = new Promise((resolve) =>
+      child.on("exit", (code) => {
+        running.delete(child);
+        resolve(code);
+      }),
+    );
   }
 
   /** Starts the server on a free port and waits until /healthz answers. */
