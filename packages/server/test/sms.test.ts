@@ -5,7 +5,7 @@ import { apiCalls } from "./support/api.ts";
 import { dialects, type TestDatabase } from "./support/databases.ts";
 import { supportDesk } from "./support/desk.ts";
 import { WebhookReceiver } from "./support/receiver.ts";
-import { eventually, startServer } from "./support/server.ts";
+import { eventually, SkippingClock, startServer } from "./support/server.ts";
 import { SmsProvider } from "./support/sms-provider.ts";
 import { localTwilio } from "./support/twilio-client.ts";
 
@@ -20,6 +20,7 @@ describe.each(dialects())("SMS through an upstream provider on $dialect", ({ una
   let provider: SmsProvider;
   let receiver: WebhookReceiver;
   let client: ReturnType<typeof localTwilio>;
+  let clock: SkippingClock;
   const { post, get } = apiCalls(
     () => baseUrl,
     () => account,
@@ -38,15 +39,17 @@ describe.each(dialects())("SMS through an upstream provider on $dialect", ({ una
   const fetchMessage = (sid: string) => client.messages(sid).fetch();
 
   const start = async () => {
-    ({ switchboard, baseUrl } = await startServer(db, {
-      SWITCHBOARD_MESSAGING_BACKOFF_BASE_MS: "50",
-      SWITCHBOARD_MESSAGING_MAX_ATTEMPTS: "4",
-    }));
+    ({ switchboard, baseUrl } = await startServer(
+      db,
+      { SWITCHBOARD_MESSAGING_BACKOFF_BASE_MS: "50", SWITCHBOARD_MESSAGING_MAX_ATTEMPTS: "4" },
+      clock,
+    ));
   };
 
   beforeEach(async (context) => {
     if (unavailable) return context.skip();
     db = await create();
+    clock = new SkippingClock();
     await start();
     const created = await switchboard.accounts.create({ friendlyName: "Acme" });
     account = { sid: created.sid, token: created.authToken };
@@ -134,6 +137,46 @@ describe.each(dialects())("SMS through an upstream provider on $dialect", ({ una
 
     const listed = await client.messages.list({ to: CUSTOMER });
     expect(listed.map((m) => m.sid)).toEqual([sent.sid]);
+  });
+
+  it("applies reports that overtake the provider's answer to the send, and forgets ones no send claims in a day", async () => {
+    const connected = await connect();
+    provider.answers.push({
+      reportFirst: [
+        { status: "sent" },
+        { status: "undelivered", error: { code: 30003, message: "Unreachable destination handset" } },
+      ],
+    });
+    const sent = await client.messages.create({
+      to: CUSTOMER,
+      from: OUR_NUMBER,
+      body: "Your order has shipped",
+      statusCallback: `${receiver.url}status`,
+    });
+    const failed = await eventually(async () => {
+      const message = await fetchMessage(sent.sid);
+      return message.status === "undelivered" ? message : undefined;
+    });
+    expect(failed).toMatchObject({ errorCode: 30003, errorMessage: "Unreachable destination handset" });
+    const callbacks = await eventually(
+      () => (receiver.received.length >= 3 ? receiver.received : undefined),
+      10_000,
+      "three status callbacks",
+    );
+    expect(callbacks.map((c) => c.params.MessageStatus)).toEqual(["queued", "sent", "undelivered"]);
+    const kept = () =>
+      switchboard.database.db.selectFrom("early_reports").select("provider_message_id").execute();
+    expect(await kept()).toEqual([]);
+
+    // A report on an ID no send of ours ever had waits, but not for ever.
+    const stranger = { sid: "SMnever", params: { StatusCallback: connected.status_callback_url as string } };
+    expect(await provider.report({ ...stranger, idempotencyToken: undefined }, "delivered")).toMatchObject({
+      status: 204,
+    });
+    expect(await kept()).toEqual([{ provider_message_id: "SMnever" }]);
+    clock.skipMs = 25 * 60 * 60 * 1000;
+    await provider.report({ ...stranger, sid: "SMlater", idempotencyToken: undefined }, "delivered");
+    expect(await kept()).toEqual([{ provider_message_id: "SMlater" }]);
   });
 
   it("counts segments as carriers do and refuses bad sends with Twilio's error codes", async () => {

@@ -85,6 +85,12 @@ const PROGRESS: Record<ChannelMessageStatus, number> = {
   read: 4,
 };
 
+/** An arbitrary constant naming the Postgres advisory locks (one per provider message ID) of reports. */
+const REPORT_LOCK = 5_182_907;
+
+/** How long a report that overtook its send's outcome waits for it. */
+const EARLY_REPORT_LIFETIME_MS = 24 * 60 * 60 * 1000;
+
 /** Statuses a provider may report for an outbound message. */
 export type ReportedStatus = "sent" | "delivered" | "undelivered" | "failed" | "read";
 
@@ -273,6 +279,8 @@ export class MessageStore {
               error_message: outcome.reason,
             };
     return this.database.transaction(async (tx) => {
+      if (outcome.kind === "accepted")
+        await this.lockReports(tx, outcome.providerSid, outcome.providerMessageId);
       const row = await tx.db
         .updateTable("channel_messages")
         .set({ ...change, date_updated: now })
@@ -282,11 +290,16 @@ export class MessageStore {
         .executeTakeFirst();
       // A retry is still queued as far as anyone outside can tell: no event.
       if (row && outcome.kind !== "retry") await this.announce(tx, row);
-      return row;
+      return row && outcome.kind === "accepted" ? this.applyEarlyReports(tx, row) : row;
     });
   }
 
-  /** A provider's report on a message it took (delivery receipt, status callback). */
+  /**
+   * A provider's report on a message it took (delivery receipt, status callback). A report can
+   * overtake the provider's answer to the send (a receipt sent the instant the message went out):
+   * one naming an ID no message has yet is kept, and applied when the send's outcome is recorded
+   * (`finishAttempt`), so a report the provider was told we took is never dropped.
+   */
   async report(
     providerSid: string,
     providerMessageId: string,
@@ -294,30 +307,107 @@ export class MessageStore {
     error?: { code: number; reason: string },
   ): Promise<ChannelMessage | undefined> {
     return this.database.transaction(async (tx) => {
+      await this.lockReports(tx, providerSid, providerMessageId);
       const current = await tx.db
         .selectFrom("channel_messages")
         .selectAll()
         .where("provider_sid", "=", providerSid)
         .where("provider_message_id", "=", providerMessageId)
         .executeTakeFirst();
-      if (!current || current.direction === "inbound") return undefined;
-      if (PROGRESS[status] <= PROGRESS[current.status]) return current;
-      const failed = status === "failed" || status === "undelivered";
-      const row = await tx.db
-        .updateTable("channel_messages")
-        .set({
-          status,
-          next_attempt_at: null,
-          ...(failed && error && { error_code: error.code, error_message: error.reason }),
-          ...(!failed && { error_code: null, error_message: null }),
-          date_updated: isoAt(this.clock.now()),
-        })
-        .where("sid", "=", current.sid)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await this.announce(tx, row);
-      return row;
+      if (!current) {
+        await this.keepEarly(tx, providerSid, providerMessageId, status, error);
+        return undefined;
+      }
+      if (current.direction === "inbound") return undefined;
+      return this.applyReport(tx, current, status, error);
     });
+  }
+
+  /**
+   * Postgres: holds, until the transaction ends, the lock that orders a report on a provider's ID
+   * with the recording of a send under that ID. Without it a report could find no message while the
+   * send's outcome commits, and be kept after that outcome looked for kept reports. (SQLite runs one
+   * writing transaction at a time already.)
+   */
+  private async lockReports(tx: Tx, providerSid: string, providerMessageId: string): Promise<void> {
+    if (this.database.dialect !== "postgres") return;
+    await sql`select pg_advisory_xact_lock(${sql.lit(REPORT_LOCK)}, hashtext(${`${providerSid} ${providerMessageId}`}))`.execute(
+      tx.db,
+    );
+  }
+
+  private async keepEarly(
+    tx: Tx,
+    providerSid: string,
+    providerMessageId: string,
+    status: ReportedStatus,
+    error: { code: number; reason: string } | undefined,
+  ): Promise<void> {
+    const now = this.clock.now();
+    // Reports no send claims within a day never will be (the send was given up, or recorded under
+    // another ID): they go as new ones come, which keeps the table as small as its live reports.
+    await tx.db
+      .deleteFrom("early_reports")
+      .where("date_created", "<", isoAt(now - EARLY_REPORT_LIFETIME_MS))
+      .execute();
+    await tx.db
+      .insertInto("early_reports")
+      .values({
+        provider_sid: providerSid,
+        provider_message_id: providerMessageId,
+        status,
+        error_code: error?.code ?? null,
+        error_message: error?.reason ?? null,
+        date_created: isoAt(now),
+      })
+      .onConflict((conflict) => conflict.doNothing())
+      .execute();
+  }
+
+  /** Applies the reports kept for a send just recorded as taken, in the order a message goes through them. */
+  private async applyEarlyReports(tx: Tx, row: ChannelMessage): Promise<ChannelMessage> {
+    const kept = await tx.db
+      .deleteFrom("early_reports")
+      .where("provider_sid", "=", row.provider_sid!)
+      .where("provider_message_id", "=", row.provider_message_id!)
+      .returningAll()
+      .execute();
+    let current = row;
+    for (const report of kept.sort((a, b) => PROGRESS[a.status] - PROGRESS[b.status]))
+      current = await this.applyReport(
+        tx,
+        current,
+        report.status,
+        report.error_code === null
+          ? undefined
+          : { code: report.error_code, reason: report.error_message ?? "" },
+      );
+    return current;
+  }
+
+  /** Moves an outbound message on to a reported status, unless it is already as far along. */
+  private async applyReport(
+    tx: Tx,
+    current: ChannelMessage,
+    status: ReportedStatus,
+    error: { code: number; reason: string } | undefined,
+  ): Promise<ChannelMessage> {
+    if (PROGRESS[status] <= PROGRESS[current.status]) return current;
+    const failed = status === "failed" || status === "undelivered";
+    const row = await tx.db
+      .updateTable("channel_messages")
+      .set({
+        status,
+        next_attempt_at: null,
+        ...(failed && error && { error_code: error.code, error_message: error.reason }),
+        ...(!failed && { error_code: null, error_message: null }),
+        date_updated: isoAt(this.clock.now()),
+      })
+      .where("sid", "=", current.sid)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await this.announce(tx, row);
+    return row;
   }
 
   /** When `customer` last wrote to our address `ours` (epoch ms): where a service window opens. */

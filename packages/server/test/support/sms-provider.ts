@@ -9,8 +9,18 @@ export interface SubmittedMessage {
   idempotencyToken: string | undefined;
 }
 
-/** How the provider answers the next submission: take it, or refuse with a status and Twilio error body. */
-export type Answer = "accept" | { status: number; code?: number; message?: string };
+/** A delivery report, as `SmsProvider.report` sends it. */
+export interface Report {
+  status: string;
+  error?: { code: number; message: string };
+}
+
+/**
+ * How the provider answers the next submission: take it; take it, but only after sending these
+ * reports on it (receipts that overtake the answer); or refuse with a status and Twilio error body.
+ */
+export type Answer =
+  "accept" | { reportFirst: Report[] } | { status: number; code?: number; message?: string };
 
 /**
  * A real HTTP server on loopback that speaks the part of Twilio's Messages API an upstream SMS
@@ -36,7 +46,7 @@ export class SmsProvider {
       if (req.headers.authorization !== expectedAuth)
         return json(res, 401, { code: 20003, message: "Authenticate" });
       const answer = this.answers.shift() ?? "accept";
-      if (answer !== "accept")
+      if (answer !== "accept" && "status" in answer)
         return json(res, answer.status, {
           code: answer.code,
           message: answer.message,
@@ -48,12 +58,19 @@ export class SmsProvider {
         params[name] = current === undefined ? value : [...[current].flat(), value];
       }
       const sid = `SM${randomBytes(16).toString("hex")}`;
-      this.submitted.push({
+      const submitted = {
         sid,
         params,
         idempotencyToken: req.headers["i-twilio-idempotency-token"] as string | undefined,
-      });
-      json(res, 201, { sid, status: "queued", to: params.To, from: params.From, body: params.Body });
+      };
+      this.submitted.push(submitted);
+      const taken = () =>
+        json(res, 201, { sid, status: "queued", to: params.To, from: params.From, body: params.Body });
+      if (answer === "accept") return taken();
+      void (async () => {
+        for (const { status, error } of answer.reportFirst) await this.report(submitted, status, error);
+        taken();
+      })();
     });
   });
 

@@ -12,6 +12,7 @@ import * as people from "./migrations/0009-people.ts";
 import * as adminConsole from "./migrations/0010-console.ts";
 import * as insights from "./migrations/0011-insights.ts";
 import * as insightRollups from "./migrations/0012-insight-rollups.ts";
+import * as earlyReports from "./migrations/0013-early-reports.ts";
 
 /**
  * Versioned migrations, applied in name order and recorded in `kysely_migration`. A migration is
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<
   "0010-console": adminConsole,
   "0011-insights": insights,
   "0012-insight-rollups": insightRollups,
+  "0013-early-reports": earlyReports,
 };
 
 export class MigrationError extends Error {

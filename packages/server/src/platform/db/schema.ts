@@ -22,6 +22,7 @@ export interface Schema {
   conversation_addresses: ConversationAddressesTable;
   messaging_providers: MessagingProvidersTable;
   channel_messages: ChannelMessagesTable;
+  early_reports: EarlyReportsTable;
   media: MediaTable;
   flows: FlowsTable;
   flow_revisions: FlowRevisionsTable;
@@ -337,6 +338,16 @@ export type ChannelMessageStatus =
   | "canceled";
 
 export type ChannelMessageDirection = "inbound" | "outbound-api" | "outbound-reply";
+
+/** A provider's report on a message whose send it had not yet been recorded as taking (see migration 0013). */
+export interface EarlyReportsTable {
+  provider_sid: string;
+  provider_message_id: string;
+  status: "sent" | "delivered" | "undelivered" | "failed" | "read";
+  error_code: number | null;
+  error_message: string | null;
+  date_created: string;
+}
 
 /**
  * A message that crossed a provider, in or out: the 2010-04-01 Message resource, and for a
