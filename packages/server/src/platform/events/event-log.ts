@@ -5,6 +5,7 @@ import type { Database, Tx } from "../db/database.ts";
 import { columnsOf, insertRows } from "../db/insert-rows.ts";
 import type { EventsTable, Schema } from "../db/schema.ts";
 import { isoAt } from "../time.ts";
+import { RecentEvents } from "./recent-events.ts";
 
 /** What a state change says happened. */
 export interface EventDraft {
@@ -87,8 +88,12 @@ export class EventLog {
   private readonly recent = new RecentEvents(RECENT_EVENTS);
   /** When the database last showed nothing after the newest event kept in memory. */
   private caughtUpCheckedAt = -Infinity;
-  /** This process's appends whose transaction has neither been acknowledged nor rolled back. */
-  private appendsUnsettled = 0;
+  /**
+   * This process's appends whose transaction has neither been acknowledged nor rolled back, each by
+   * the number it got when it started (oldest first).
+   */
+  private readonly appendsUnsettled = new Set<number>();
+  private appendsStarted = 0;
 
   constructor(
     private readonly database: Database,
@@ -125,13 +130,14 @@ export class EventLog {
         await this.writeIn(tx, stored, rows, alongside);
       });
     } else {
-      this.appendsUnsettled++;
+      const append = this.appendStarted();
       try {
         await this.write(this.database.db, stored, rows, alongside);
-      } finally {
-        this.appendsUnsettled--;
+      } catch (error) {
+        this.appendEnded(append);
+        throw error;
       }
-      this.committed(stored);
+      this.appendEnded(append, stored);
     }
     return stored;
   }
@@ -160,27 +166,28 @@ export class EventLog {
       stored.push(...drafted.stored);
       rows.push(...drafted.rows);
     }
-    this.appendsUnsettled++;
+    const append = this.appendStarted();
     let positions: Array<{ seq: number; sid: string }>;
     try {
       positions = (await postgresInsert(rows, alongside, condition).execute(this.database.db)).rows;
-    } finally {
-      this.appendsUnsettled--;
+    } catch (error) {
+      this.appendEnded(append);
+      throw error;
     }
-    if (positions.length === 0) return undefined;
+    if (positions.length === 0) {
+      this.appendEnded(append);
+      return undefined;
+    }
     setPositions(stored, positions);
-    this.committed(stored);
+    this.appendEnded(append, stored);
     return stored;
   }
 
   /** Writes inside `tx`; until the transaction ends, the append counts as unsettled (see `readAfter`). */
   private async writeIn(tx: Tx, stored: StoredEvent[], rows: EventRow[], alongside: AlongsideRows[]) {
-    this.appendsUnsettled++;
-    tx.afterCommit(() => {
-      this.appendsUnsettled--;
-      this.committed(stored);
-    });
-    tx.afterRollback(() => this.appendsUnsettled--);
+    const append = this.appendStarted();
+    tx.afterCommit(() => this.appendEnded(append, stored));
+    tx.afterRollback(() => this.appendEnded(append));
     await this.write(tx.db, stored, rows, alongside);
   }
 
@@ -253,18 +260,29 @@ export class EventLog {
     setPositions(stored, positions);
   }
 
-  private committed(stored: StoredEvent[]): void {
-    if (stored.length === 0) return;
-    this.recent.add(stored);
-    this.appended.emit("appended", stored.length);
+  /** Counts an append as under way, before its first statement is sent; returns its number. */
+  private appendStarted(): number {
+    this.appendsUnsettled.add(++this.appendsStarted);
+    return this.appendsStarted;
+  }
+
+  /**
+   * Append number `append` has ended: committed with `stored`, or (without) written nothing.
+   * Readers wake only once the events are kept and the append no longer counts as under way.
+   */
+  private appendEnded(append: number, stored?: StoredEvent[]): void {
+    this.appendsUnsettled.delete(append);
+    if (stored?.length) this.recent.add(stored, this.appendsStarted);
+    this.recent.settle(this.appendsUnsettled.values().next().value ?? Infinity);
+    if (stored?.length) this.appended.emit("appended", stored.length);
   }
   /** Events of every account after `position`, oldest first: the consumers' view. */
   async readAfter(position: number, limit: number): Promise<StoredEvent[]> {
     const recent = this.recent.after(position, limit);
     if (recent) return recent;
-    // A reader caught up with every event this process committed finds more in the database only
-    // if another process appended after them (one appending in between breaks the run, see
-    // RecentEvents). Every consumer wakes after each commit and asks this: one look at the database
+    // A reader caught up with the run of events this process committed finds more in the database
+    // only if another process appended after them (or events of this process wait past a gap for
+    // an append under way, see RecentEvents). Every consumer wakes after each commit and asks this: one look at the database
     // answers them all for CAUGHT_UP_RECHECK_MS, which bounds how late another process's events
     // can be seen.
     const caughtUp = position === this.recent.last();
@@ -272,7 +290,7 @@ export class EventLog {
     // be commits not yet acknowledged (SQLite's commit is visible before its flush ends): a reader
     // must not act on those, and each look would cost a query. Their acknowledgement wakes readers;
     // another process's events, if any, are read then (they break the kept run, see RecentEvents).
-    if (caughtUp && this.appendsUnsettled > 0) return [];
+    if (caughtUp && this.appendsUnsettled.size > 0) return [];
     const now = this.clock.now();
     if (caughtUp && now - this.caughtUpCheckedAt < CAUGHT_UP_RECHECK_MS) return [];
     const rows = await this.database.db
@@ -388,44 +406,4 @@ function toEvent(row: Omit<EventsTable, "seq"> & { seq: number }): StoredEvent {
     scopeSid: row.scope_sid,
     dateCreated: row.date_created,
   };
-}
-
-/**
- * The latest events this process committed, kept so that consumers woken by `appended` read them
- * from memory rather than each querying the database for the same rows.
- *
- * Invariant: the kept events are contiguous in seq. Appends commit in seq order (one SQLite writer;
- * the Postgres advisory lock), so when an event is added every event before it is committed; an
- * event that does not follow the last one kept (another process appended, a transaction rolled back,
- * commit callbacks ran out of order) starts the run afresh. A read is answered here only when it
- * starts inside the run and finds something; otherwise the database answers, as before, so events
- * appended by another process are never hidden.
- */
-class RecentEvents {
-  private events: StoredEvent[] = [];
-
-  constructor(private readonly capacity: number) {}
-
-  add(batch: StoredEvent[]): void {
-    for (const event of batch) {
-      const last = this.events.at(-1);
-      if (last && event.seq !== last.seq + 1) this.events = [];
-      this.events.push(event);
-    }
-    // Trim in halves, so trimming costs O(1) per event.
-    if (this.events.length > 2 * this.capacity) this.events = this.events.slice(-this.capacity);
-  }
-
-  /** The position of the newest event kept, if any. */
-  last(): number | undefined {
-    return this.events.at(-1)?.seq;
-  }
-
-  after(position: number, limit: number): StoredEvent[] | undefined {
-    const first = this.events[0];
-    if (!first || position < first.seq - 1) return undefined;
-    const start = position - first.seq + 1;
-    if (start >= this.events.length) return undefined;
-    return this.events.slice(start, start + limit);
-  }
 }
