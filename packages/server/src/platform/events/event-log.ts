@@ -273,8 +273,9 @@ export class EventLog {
   private appendEnded(append: number, stored?: StoredEvent[]): void {
     this.appendsUnsettled.delete(append);
     if (stored?.length) this.recent.add(stored, this.appendsStarted);
-    this.recent.settle(this.appendsUnsettled.values().next().value ?? Infinity);
-    if (stored?.length) this.appended.emit("appended", stored.length);
+    // Events held past a gap this append was to fill (it failed) are readable now too.
+    const released = this.recent.settle(this.appendsUnsettled.values().next().value ?? Infinity);
+    if (stored?.length || released) this.appended.emit("appended", stored?.length ?? 0);
   }
   /** Events of every account after `position`, oldest first: the consumers' view. */
   async readAfter(position: number, limit: number): Promise<StoredEvent[]> {

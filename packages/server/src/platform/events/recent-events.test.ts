@@ -50,10 +50,10 @@ describe("RecentEvents", () => {
     recent.add(events(1, 10), 4);
     // Positions 11-15 went to another process; append 5 is acknowledged with 16-20 while 4 and 6 run.
     recent.add(events(16, 20), 6);
-    recent.settle(4);
+    expect(recent.settle(4)).toBe(false);
     expect(recent.last()).toBe(10);
     // Append 7 started after 16-20 were acknowledged: it cannot fill 11-15, and does not hold them back.
-    recent.settle(7);
+    expect(recent.settle(7)).toBe(true);
     expect(recent.last()).toBe(20);
     expect(recent.after(10, 100)).toBeUndefined(); // 11-15: the database answers
     expect(positions(recent.after(15, 100))).toEqual([16, 17, 18, 19, 20]);

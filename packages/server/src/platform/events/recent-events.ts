@@ -41,17 +41,21 @@ export class RecentEvents {
   /**
    * `oldestUnderWay` is the number of the oldest append still under way (Infinity when none). While
    * no append that could fill the gap after the run is under way, the run starts again after it.
+   * Returns whether it did.
    */
-  settle(oldestUnderWay: number): void {
+  settle(oldestUnderWay: number): boolean {
+    let restarted = false;
     while (this.ahead.size > 0) {
       let first = Infinity;
       for (const seq of this.ahead.keys()) first = Math.min(first, seq);
       const { event, started } = this.ahead.get(first)!;
-      if (oldestUnderWay <= started) return;
+      if (oldestUnderWay <= started) break;
       this.events = [event];
       this.ahead.delete(first);
       this.takeAhead();
+      restarted = true;
     }
+    return restarted;
   }
 
   private takeAhead(): void {
