@@ -336,6 +336,7 @@ export class MessageStore {
     );
   }
 
+  /** Keeps a report on an ID no message has yet, for `finishAttempt` to apply (see `report`). */
   private async keepEarly(
     tx: Tx,
     providerSid: string,
