@@ -283,9 +283,9 @@ export class EventLog {
     if (recent) return recent;
     // A reader caught up with the run of events this process committed finds more in the database
     // only if another process appended after them (or events of this process wait past a gap for
-    // an append under way, see RecentEvents). Every consumer wakes after each commit and asks this: one look at the database
-    // answers them all for CAUGHT_UP_RECHECK_MS, which bounds how late another process's events
-    // can be seen.
+    // an append under way, see RecentEvents). Every consumer wakes after each commit and asks this:
+    // one look at the database answers them all for CAUGHT_UP_RECHECK_MS, which bounds how late
+    // another process's events can be seen.
     const caughtUp = position === this.recent.last();
     // While this process has appends in flight, what the database holds after the kept events may
     // be commits not yet acknowledged (SQLite's commit is visible before its flush ends): a reader

@@ -7,9 +7,9 @@ import type { StoredEvent } from "./event-log.ts";
  * Invariant: the kept run of events is contiguous in seq, and every event before it is committed.
  * Appends commit in seq order (one SQLite writer; the Postgres advisory lock), but two appends on
  * different connections may be acknowledged in either order: an event past a gap after the run is
- * held `ahead`, and joins the run when the events of the gap arrive. A gap still open once no append
- * of this process is under way (`settle`) is not ours to fill (another process appended, or a
- * failed append took positions): the run starts again after it. A read is answered here only when
+ * held `ahead`, and joins the run when the events of the gap arrive. A gap still open once none of
+ * the appends that could fill it is under way (`settle`) is not ours to fill (another process
+ * appended, or a failed append took positions): the run starts again after it. A read is answered here only when
  * it starts inside the run and finds something; otherwise the database answers, as before, so
  * events appended by another process are never hidden.
  */
