@@ -40,6 +40,7 @@ import {
 } from "./statistics.ts";
 import { CREATED, QUEUE_ENTERED, STEP_ENTERED, TaskTimes, UPDATED } from "./task-times.ts";
 import { QueueKeys } from "./queue-keys.ts";
+import { SidTable } from "./sid-table.ts";
 import { TimerQueue } from "./timers.ts";
 import { compileWorkflow, queueTarget, type CompiledWorkflow, type Target } from "./workflow.ts";
 
@@ -439,9 +440,10 @@ export class RoutingEngine {
   private readonly workers = new Map<string, WorkerState>();
   /** Workers by lower-cased friendly name: names are unique regardless of case. */
   private readonly workersByName = new Map<string, WorkerState>();
-  private readonly tasks = new Map<string, TaskState>();
+  private readonly tasks = new SidTable<TaskState>((task) => task.seq);
   private readonly times = new TaskTimes();
-  private readonly reservations = new Map<string, ReservationState>();
+  /** Reservations are numbered for their timeouts as they are created, so that number orders them. */
+  private readonly reservations = new SidTable<ReservationState>((reservation) => reservation.timeoutSeq);
   /** Tasks whose step names one worker, by that worker's SID. */
   private readonly knownWaiting = new Map<string, Set<TaskState>>();
   /** Routing-step timeouts. */
@@ -576,7 +578,7 @@ export class RoutingEngine {
 
   removeChannel(sid: string): Outcome {
     const channel = this.require(this.channels, sid, "TaskChannel");
-    if ([...this.tasks.values()].some((t) => t.channel.sid === sid && LIVE_TASK.has(t.status))) {
+    if (first(filter(this.tasks.unordered(), (t) => t.channel.sid === sid && LIVE_TASK.has(t.status)))) {
       throw new RoutingError("conflict", `TaskChannel ${channel.uniqueName} has live tasks`);
     }
     return this.command(() => {
@@ -957,7 +959,7 @@ export class RoutingEngine {
         timeout,
         input.virtualStartTime,
       );
-      this.tasks.set(task.sid, task);
+      this.tasks.set(task);
       if (workflow) {
         workflow.taskCount++;
         workflow.counters.apply(task.status, task.priority, 1);
@@ -1260,7 +1262,7 @@ export class RoutingEngine {
   }
 
   allTasks(): TaskView[] {
-    return [...this.tasks.values()].map((t) => this.taskView(t));
+    return this.tasks.values().map((t) => this.taskView(t));
   }
 
   reservation(sid: string): ReservationView | undefined {
@@ -1273,7 +1275,10 @@ export class RoutingEngine {
   }
 
   reservationsOfWorker(workerSid: string): ReservationView[] {
-    return [...this.reservations.values()].filter((r) => r.worker.sid === workerSid).map(reservationView);
+    return this.reservations
+      .values()
+      .filter((r) => r.worker.sid === workerSid)
+      .map(reservationView);
   }
 
   queueMembers(queueSid: string): string[] {
@@ -1292,13 +1297,16 @@ export class RoutingEngine {
   /** Real-time statistics of the workspace, a queue or a workflow, in Twilio's field names. */
   /**
    * Where the waiting task whose attribute `name` is `value` stands, for "estimated wait" lines.
-   * It is found by a scan of the tasks, so this serves occasional reads (a waiting customer's widget
+   * It is found by a scan of the waiting tasks, so this serves occasional reads (a waiting customer's widget
    * every few seconds), not the routing path.
    */
   waitingPosition(name: string, value: string): WaitingPosition | undefined {
-    for (const task of this.tasks.values()) {
-      const { queue } = task;
-      if (!isWaiting(task.status) || !queue || task.attributes[name] !== value) continue;
+    // Of several waiting tasks with that value, the one created first.
+    let task: TaskState | undefined;
+    for (const waiting of this.waitingTasks())
+      if (waiting.attributes[name] === value && (!task || createdBefore(waiting, task))) task = waiting;
+    if (task) {
+      const queue = task.queue!;
       // `waitingTasks` is in queue-entry order: a task met before this one entered earlier.
       // A reserved task is being offered right now, so nobody is ahead of it.
       let ahead = 0;
@@ -1336,17 +1344,15 @@ export class RoutingEngine {
     } else if (scope.kind === "workflow") {
       const workflow = this.require(this.workflows, scope.sid, "Workflow");
       counters = workflow.counters;
-      waiting = filter(this.tasks.values(), (t) => isWaiting(t.status) && t.workflow === workflow);
+      waiting = filter(this.waitingTasks(), (t) => t.workflow === workflow);
     } else {
       counters = this.counters;
-      waiting = filter(this.tasks.values(), (t) => isWaiting(t.status));
+      // Each queue knows its oldest waiting task, so the workspace's is the oldest of those.
+      waiting = oldestOfEachQueue(this.queues.values());
       members = this.workers.values();
     }
-    // The oldest waiting task. `tasks` is in creation order and a task waits from its creation until
-    // it leaves for good, so for the workspace the first waiting task found is the oldest.
     let oldest: TaskState | undefined;
     if (queueState) oldest = oldestWaiting(queueState);
-    else if (scope.kind === "workspace") oldest = first(waiting);
     else for (const task of waiting) if (!oldest || createdBefore(task, oldest)) oldest = task;
     const base = {
       tasks_by_status: { ...counters.byStatus },
@@ -1574,6 +1580,11 @@ export class RoutingEngine {
   // ------------------------------------------------------------------------------------------
   // Command plumbing
 
+  /** Every waiting task: between commands, each one waits in its queue's `waitingTasks`. */
+  private *waitingTasks(): Iterable<TaskState> {
+    for (const queue of this.queues.values()) yield* queue.waitingTasks;
+  }
+
   /** Runs a mutation, routes to a fixpoint, and hands back the events. */
   private command<T>(mutate: () => T): Outcome<T> {
     const outer = this.events;
@@ -1637,7 +1648,7 @@ export class RoutingEngine {
     this.events.push(event);
   }
 
-  private require<V>(map: Map<string, V>, sid: string, what: string): V {
+  private require<V>(map: { get(sid: string): V | undefined }, sid: string, what: string): V {
     const value = map.get(sid);
     if (value === undefined) throw new RoutingError("not_found", `${what} ${sid} does not exist`);
     return value;
@@ -2269,7 +2280,7 @@ export class RoutingEngine {
       queueSid: task.queue?.config.sid,
       workflowSid: task.workflow?.config.sid,
     };
-    this.reservations.set(reservation.sid, reservation);
+    this.reservations.set(reservation);
     this.mutateTask(task, () => {
       task.pending = appended(task.pending, reservation);
       // Only ever appended to, so grown in place (a loop over it may see the new one, harmlessly).
@@ -2666,6 +2677,13 @@ function oldestWaiting(queue: QueueState): TaskState | undefined {
     queue.oldestKnown = true;
   }
   return queue.oldest;
+}
+
+function* oldestOfEachQueue(queues: Iterable<QueueState>): Iterable<TaskState> {
+  for (const queue of queues) {
+    const oldest = oldestWaiting(queue);
+    if (oldest) yield oldest;
+  }
 }
 
 function createdBefore(a: TaskState, b: TaskState): boolean {
