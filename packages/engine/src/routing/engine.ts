@@ -29,7 +29,7 @@ import {
 import { Deadlines, type Scheduled } from "./deadlines.ts";
 import { WaitingLine, type Band, type Linked } from "./waiting-line.ts";
 import { type Entered, EntryOrder } from "./entry-order.ts";
-import { appended, EMPTY, KeyedList, kept, SmallSet } from "./small.ts";
+import { appended, EMPTY, KeyedList, SmallSet, without } from "./small.ts";
 import {
   FactLog,
   NO_FACT_ID,
@@ -1356,9 +1356,7 @@ export class RoutingEngine {
     else for (const task of waiting) if (!oldest || createdBefore(task, oldest)) oldest = task;
     const base = {
       tasks_by_status: { ...counters.byStatus },
-      tasks_by_priority: Object.fromEntries(
-        [...counters.byPriority].sort(([a], [b]) => a - b).map(([p, n]) => [String(p), n]),
-      ),
+      tasks_by_priority: Object.fromEntries(counters.byPriority().map(([p, n]) => [String(p), n])),
       total_tasks: counters.total,
       longest_task_waiting_sid: oldest?.sid ?? null,
       longest_task_waiting_age: oldest ? Math.floor((now - oldest.dateCreated) / 1000) : 0,
@@ -2697,10 +2695,6 @@ function first<T>(items: Iterable<T>): T | undefined {
 
 function* filter<T>(items: Iterable<T>, keep: (item: T) => boolean): Iterable<T> {
   for (const item of items) if (keep(item)) yield item;
-}
-
-function without(list: readonly ReservationState[], item: ReservationState): readonly ReservationState[] {
-  return kept(list, (r) => r !== item);
 }
 
 /** Age order in a waiting line: the earlier virtual start time, then the task created first. */

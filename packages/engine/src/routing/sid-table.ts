@@ -108,12 +108,14 @@ export class SidTable<V extends { readonly sid: string }> {
 const MIN_SLOTS = 16;
 
 /**
- * FNV-1a over the SID's characters, with a final mix of the high bits into the low ones the mask
- * keeps. Every character counts: generated SIDs differ in their last digits (sequential), their
- * middle (time-ordered) or throughout (random).
+ * FNV-1a over the SID's last 16 characters, with a final mix of the high bits into the low ones the
+ * mask keeps. Equal strings hash alike whatever their length; for SIDs the last 16 of the 32 hex
+ * digits are where generated SIDs differ: the counter of sequential ones, the random part of
+ * time-ordered and random ones (64 bits).
  */
 function hashSid(sid: string): number {
   let hash = 0x811c9dc5;
-  for (let i = 0; i < sid.length; i++) hash = Math.imul(hash ^ sid.charCodeAt(i), 0x01000193);
+  for (let i = Math.max(0, sid.length - 16); i < sid.length; i++)
+    hash = Math.imul(hash ^ sid.charCodeAt(i), 0x01000193);
   return hash ^ (hash >>> 16);
 }

@@ -24,6 +24,18 @@ export function appended<T>(items: readonly T[], item: T): readonly T[] {
   return result;
 }
 
+/** `items` without `item`, in an array of exactly that size (the same array if `item` is not there). */
+export function without<T>(items: readonly T[], item: T): readonly T[] {
+  const index = items.indexOf(item);
+  if (index < 0) return items;
+  const n = items.length - 1;
+  if (n === 0) return EMPTY;
+  const result = new Array<T>(n);
+  for (let i = 0; i < index; i++) result[i] = items[i]!;
+  for (let i = index; i < n; i++) result[i] = items[i + 1]!;
+  return result;
+}
+
 /** The items `keep` accepts, in order, in an array of exactly that size (the shared empty one if none). */
 export function kept<T>(items: readonly T[], keep: (item: T) => boolean): readonly T[] {
   let count = 0;
@@ -52,7 +64,7 @@ export class SmallSet<T> implements Iterable<T> {
   }
 
   delete(item: T): void {
-    this.items = kept(this.items, (x) => x !== item);
+    this.items = without(this.items, item);
   }
 
   /**
