@@ -143,6 +143,8 @@ interface WorkerState extends WorkerFacts {
   reservations: SmallSet<ReservationState>;
   /** The worker's SID interned in the fact log. */
   factId: number;
+  /** In `workersToRoute`: a flag on the worker rather than a Set, which every decision fills and empties. */
+  queuedForRouting: boolean;
 }
 
 interface QueueState {
@@ -483,14 +485,20 @@ export class RoutingEngine {
   private taskSeq = 0;
   private stepToken = 0;
   private events: RoutingEvent[] = [];
-  private readonly tasksToRoute = new Set<TaskState>();
   /**
-   * Tasks whose step skip_if has yet to be considered: it is, once, the first time the task is routed
-   * after entering the step. A task leaves when routed or when it stops being live, so the set holds
-   * only tasks entered during the command being applied.
+   * Tasks to route in the next pass of `route()`. A task may be here more than once; the pass routes
+   * each once. (A Set cost more: every decision fills it and empties it, and emptying a Set allocates
+   * a new table.)
+   */
+  private tasksToRoute: TaskState[] = [];
+  /**
+   * Tasks whose step has a skip_if yet to be considered: it is, once, the first time the task is
+   * routed after entering the step. A task leaves when routed or when it stops being live, so the set
+   * holds only tasks entered during the command being applied. Steps without skip_if never add to it.
    */
   private readonly justEnteredStep = new Set<TaskState>();
-  private readonly workersToRoute = new Set<WorkerState>();
+  /** Workers to route, each once (see `WorkerState.queuedForRouting`), in the order they were queued. */
+  private workersToRoute: WorkerState[] = [];
   private readonly context: EvaluationContext = { now: 0, task: undefined, worker: undefined };
 
   constructor(options: EngineOptions) {
@@ -787,6 +795,7 @@ export class RoutingEngine {
         queues: new SmallSet(),
         reservations: new SmallSet(),
         factId: this.facts.idOf(sid),
+        queuedForRouting: false,
       };
       for (const channel of this.channels.values()) {
         worker.slots.set({
@@ -846,7 +855,7 @@ export class RoutingEngine {
         this.updateMemberships(worker);
         this.emit("worker.attributes.update", "worker", sid, { worker: workerSnapshot(worker) });
         // Target expressions may now match tasks that did not match this worker before.
-        this.workersToRoute.add(worker);
+        this.queueForRouting(worker);
       } else if (changes.friendlyName !== undefined) {
         syncFacts(worker);
       }
@@ -918,7 +927,7 @@ export class RoutingEngine {
         worker: workerSnapshot(worker),
       });
       // A task waiting for this known worker now waits for nobody (until its step times out).
-      for (const task of this.knownWaiting.get(sid) ?? []) this.tasksToRoute.add(task);
+      for (const task of this.knownWaiting.get(sid) ?? []) this.tasksToRoute.push(task);
     });
   }
 
@@ -1605,7 +1614,7 @@ export class RoutingEngine {
       for (const worker of this.workers.values()) this.updateMembership(worker, queue);
     for (const task of this.timedTasks) {
       this.syncTaskIndex(task);
-      this.tasksToRoute.add(task);
+      this.tasksToRoute.push(task);
     }
     this.route();
   }
@@ -1721,7 +1730,7 @@ export class RoutingEngine {
       if (ready && slot.readyKey === undefined) {
         slot.readyKey = ++this.readySeq;
         this.indexReady(worker, slot);
-        this.workersToRoute.add(worker);
+        this.queueForRouting(worker);
       } else if (!ready && slot.readyKey !== undefined) {
         this.unindexReady(worker, slot);
       } else if (ready && slot === bump) {
@@ -1772,7 +1781,7 @@ export class RoutingEngine {
         const line = slot.readyKey !== undefined ? queue.ready.get(slot.channel.sid) : undefined;
         if (line) slot.entries = [...slot.entries, standInLine(line, worker, queue, slot.readyKey!)];
       }
-      this.workersToRoute.add(worker);
+      this.queueForRouting(worker);
     } else if (!belongs && worker.queues.has(queue)) {
       this.leaveQueue(worker, queue);
     }
@@ -1801,7 +1810,7 @@ export class RoutingEngine {
     worker.dateUpdated = now;
     syncFacts(worker);
     // Target expressions may read worker.activity_name: the worker looks for work again.
-    this.workersToRoute.add(worker);
+    this.queueForRouting(worker);
     this.emit("worker.activity.update", "worker", worker.sid, {
       worker: workerSnapshot(worker),
       previousActivity: { sid: previous.sid, name: previous.friendlyName, durationMs },
@@ -1912,7 +1921,8 @@ export class RoutingEngine {
     task.stepEnteredAt = now;
     task.stepToken = ++this.stepToken;
     task.stepExpired = false;
-    this.justEnteredStep.add(task);
+    if (target.skipIf) this.justEnteredStep.add(task);
+    else this.justEnteredStep.delete(task);
     task.knownWorkerSid = knownWorkerSid;
     if (previousQueue !== queue) {
       if (previousQueue) {
@@ -1933,7 +1943,7 @@ export class RoutingEngine {
     if (target.expression?.usesTime) this.timedTasks.add(task);
     else this.timedTasks.delete(task);
     this.syncTaskIndex(task);
-    this.tasksToRoute.add(task);
+    this.tasksToRoute.push(task);
   }
 
   private resolveKnownWorker(
@@ -1998,7 +2008,7 @@ export class RoutingEngine {
   private reEvaluate(task: TaskState): void {
     if (task.step?.filter === "direct") {
       this.syncTaskIndex(task);
-      this.tasksToRoute.add(task);
+      this.tasksToRoute.push(task);
       return;
     }
     const now = this.clock.now();
@@ -2008,7 +2018,7 @@ export class RoutingEngine {
     if (task.step && task.step.filter === filter) {
       // Same filter: stay in the step, but the task may now suit other workers.
       this.syncTaskIndex(task);
-      this.tasksToRoute.add(task);
+      this.tasksToRoute.push(task);
       return;
     }
     for (const reservation of task.pending) this.endPending(reservation, "canceled", false);
@@ -2098,14 +2108,14 @@ export class RoutingEngine {
         if (!set) this.knownWaiting.set(knownSid, (set = new Set()));
         set.add(task);
         task.knownKey = knownSid;
-        this.tasksToRoute.add(task);
+        this.tasksToRoute.push(task);
       }
       return;
     }
     if (task.band?.priority === task.priority) return;
     this.unindexTask(task);
     waitingLine(queue, task.channel.sid).add(task, task.priority);
-    this.tasksToRoute.add(task);
+    this.tasksToRoute.push(task);
   }
 
   private unindexTask(task: TaskState): void {
@@ -2126,17 +2136,28 @@ export class RoutingEngine {
    * take one of them; new tasks go in rank order for the same reason.
    */
   private route(): void {
-    while (this.tasksToRoute.size > 0 || this.workersToRoute.size > 0) {
-      for (const worker of this.workersToRoute) {
-        this.workersToRoute.delete(worker);
+    while (this.tasksToRoute.length > 0 || this.workersToRoute.length > 0) {
+      // Routing a worker may queue others; they are routed in this loop too.
+      const workers = this.workersToRoute;
+      for (let i = 0; i < workers.length; i++) {
+        const worker = workers[i]!;
+        worker.queuedForRouting = false;
         this.routeWorker(worker);
       }
-      if (this.tasksToRoute.size === 0) continue; // most passes: clearing allocates a new table
-      const tasks = [...this.tasksToRoute];
-      this.tasksToRoute.clear();
+      workers.length = 0;
+      if (this.tasksToRoute.length === 0) continue;
+      // Tasks queued while these are routed wait for the next pass.
+      const tasks = withoutRepeats(this.tasksToRoute);
+      this.tasksToRoute = [];
       if (tasks.length > 1) tasks.sort((a, b) => this.rank(a, b));
-      for (const task of tasks) this.routeTask(task);
+      for (let i = 0; i < tasks.length; i++) this.routeTask(tasks[i]!);
     }
+  }
+
+  private queueForRouting(worker: WorkerState): void {
+    if (worker.queuedForRouting) return;
+    worker.queuedForRouting = true;
+    this.workersToRoute.push(worker);
   }
 
   private eligible(task: TaskState, worker: WorkerState): boolean {
@@ -2198,11 +2219,11 @@ export class RoutingEngine {
       }
       for (const worker of chosen) this.reserve(task, worker);
     }
-    if (this.justEnteredStep.delete(task)) {
-      // skip_if: considered once, right after entering the step, when no reservation could be made.
+    // skip_if: considered once, right after entering the step, when no reservation could be made.
+    if (step.target.skipIf && this.justEnteredStep.delete(task)) {
       if (
         task.pending.length === 0 &&
-        step.target.skipIf?.test({ now: this.clock.now(), workers: population(queue) })
+        step.target.skipIf.test({ now: this.clock.now(), workers: population(queue) })
       ) {
         this.advanceStep(task, "skip");
       }
@@ -2331,13 +2352,13 @@ export class RoutingEngine {
       reservation: { sid: reservation.sid, status },
     });
     this.refreshWorker(worker);
-    this.workersToRoute.add(worker);
+    this.queueForRouting(worker);
     if (!reroute) return;
     if (task.status === "pending" && task.stepExpired) {
       this.advanceStep(task, "timeout");
     } else {
       this.syncTaskIndex(task);
-      this.tasksToRoute.add(task);
+      this.tasksToRoute.push(task);
     }
   }
 
@@ -2353,7 +2374,7 @@ export class RoutingEngine {
       reservation: { sid: reservation.sid, status },
     });
     this.refreshWorker(reservation.worker);
-    this.workersToRoute.add(reservation.worker);
+    this.queueForRouting(reservation.worker);
   }
 
   private timeOut(reservation: ReservationState): void {
@@ -2675,6 +2696,13 @@ function oldestWaiting(queue: QueueState): TaskState | undefined {
     queue.oldestKnown = true;
   }
   return queue.oldest;
+}
+
+/** The items once each, in the order of their first appearance. */
+function withoutRepeats<T>(items: T[]): T[] {
+  if (items.length < 2) return items;
+  if (items.length > 16) return [...new Set(items)];
+  return items.filter((item, i) => items.indexOf(item) === i);
 }
 
 function* oldestOfEachQueue(queues: Iterable<QueueState>): Iterable<TaskState> {
