@@ -21,4 +21,11 @@ describe("SIDs", () => {
     expect(isSid(b, "EV")).toBe(true);
     expect(() => ids.next("E")).toThrow(/two capital letters/);
   });
+
+  it("writes every hex digit of a large counter, and the next one after it", () => {
+    const ids = sequentialSids(0x1f2e3d4c5b6a);
+    expect(ids.next("WT")).toBe("WT000000000000000000001f2e3d4c5b6a");
+    expect(ids.next("WR")).toBe("WR000000000000000000001f2e3d4c5b6b");
+    expect(sequentialSids(Number.MAX_SAFE_INTEGER).next("WT")).toBe("WT0000000000000000001fffffffffffff");
+  });
 });

@@ -6,7 +6,10 @@ export interface Scheduled<T> {
   nextDue: T | undefined;
 }
 
-/** The items sharing one span (time from scheduling to due), in due order. Never empty while kept. */
+/**
+ * The items sharing one span (time from scheduling to due), in due order. In the heap of heads exactly
+ * when not empty; an empty list stays in `lists` for the span's next item (see MAX_SPANS).
+ */
 interface SpanList<T> {
   readonly span: number;
   head: T | undefined;
@@ -29,6 +32,13 @@ interface SpanList<T> {
  * Invariant: an item that is in is in the list for `span(item)`, and is that list's head exactly when
  * it has no `prevDue`; callers must not change an item's due time or span while it is in.
  */
+/**
+ * Spans whose lists are kept once empty. A reservation is usually accepted within its command, so the
+ * reservation timeouts' list empties and refills on every decision; keeping it saves a Map delete and
+ * insert each time. Beyond this many spans (each task may set its own TTL), empty lists are dropped.
+ */
+const MAX_SPANS = 64;
+
 export class Deadlines<T extends Scheduled<T>> {
   private readonly lists = new Map<number, SpanList<T>>();
   private readonly heads: IndexedHeap<SpanList<T>>;
@@ -56,12 +66,13 @@ export class Deadlines<T extends Scheduled<T>> {
   /** Puts an item that is not in the structure into it. */
   add(item: T): void {
     const span = this.span(item);
-    const list = this.lists.get(span);
-    if (list === undefined) {
+    let list = this.lists.get(span);
+    if (list === undefined)
+      this.lists.set(span, (list = { span, head: undefined, tail: undefined, slot: -1 }));
+    if (list.head === undefined) {
       item.prevDue = item.nextDue = undefined;
-      const fresh: SpanList<T> = { span, head: item, tail: item, slot: -1 };
-      this.lists.set(span, fresh);
-      this.heads.push(fresh);
+      list.head = list.tail = item;
+      this.heads.push(list);
       return;
     }
     // Walk back from the last item to the first that is not due after the new one: it goes after it.
@@ -98,7 +109,7 @@ export class Deadlines<T extends Scheduled<T>> {
     if (next !== undefined) this.heads.update(list);
     else {
       this.heads.remove(list);
-      this.lists.delete(list.span);
+      if (this.lists.size > MAX_SPANS) this.lists.delete(list.span);
     }
   }
 }
