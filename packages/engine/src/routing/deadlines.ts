@@ -81,7 +81,7 @@ export class Deadlines<T extends Scheduled<T>> {
     if (after === undefined) {
       item.prevDue = undefined;
       item.nextDue = list.head;
-      list.head!.prevDue = item;
+      list.head.prevDue = item;
       list.head = item;
       this.heads.update(list);
       return;
