@@ -114,6 +114,8 @@ interface Slot {
   readyKey: number | undefined;
   /** The worker's places in those lines, one per queue that has a line for this channel. */
   entries: readonly ReadyEntry[];
+  /** The worker is queued for routing on this channel (see `queueForRouting`). */
+  queuedForRouting: boolean;
 }
 
 /**
@@ -149,6 +151,8 @@ interface WorkerState extends WorkerFacts {
   factId: number;
   /** In `workersToRoute`: a flag on the worker rather than a Set, which every decision fills and empties. */
   queuedForRouting: boolean;
+  /** Queued for routing on every channel, not only those whose slots say so. */
+  routeEverySlot: boolean;
   /** Removed from the workspace: routing passes it by (it may have been queued for routing before). */
   removed: boolean;
 }
@@ -577,6 +581,7 @@ export class RoutingEngine {
             active: 0,
             readyKey: undefined,
             entries: NO_ENTRIES,
+            queuedForRouting: false,
           });
           this.refreshWorker(worker);
         }
@@ -802,6 +807,7 @@ export class RoutingEngine {
         reservations: EMPTY,
         factId: this.facts.idOf(sid),
         queuedForRouting: false,
+        routeEverySlot: false,
         removed: false,
       };
       for (const channel of this.channels.values()) {
@@ -812,6 +818,7 @@ export class RoutingEngine {
           active: 0,
           readyKey: undefined,
           entries: NO_ENTRIES,
+          queuedForRouting: false,
         });
       }
       this.workers.set(sid, worker);
@@ -1727,25 +1734,33 @@ export class RoutingEngine {
   }
 
   /**
-   * Brings a worker's ready-index entries in line with its state. `bump` moves the worker to the back
-   * of the line on that channel (it just got a task). A worker that became ready is queued for routing.
+   * Brings a worker's ready-index entries in line with its state: after a change of one slot's load
+   * (`changed`: a task reserved or ended on it) or, without it, of anything (activity, channels,
+   * rules). `bump` moves the worker to the back of the line on `changed` (it just got a task). A
+   * worker that became ready on a channel is queued for routing there.
    */
-  private refreshWorker(worker: WorkerState, bump?: Slot): void {
+  private refreshWorker(worker: WorkerState, changed?: Slot, bump = false): void {
+    // One slot's load changes whether another slot is ready only through a channel rule.
+    if (changed && this.rules.size === 0) {
+      this.refreshSlot(worker, changed, bump);
+      return;
+    }
     const slots = worker.slots.values();
-    for (let i = 0; i < slots.length; i++) {
-      const slot = slots[i]!;
-      const ready = this.isReady(worker, slot);
-      if (ready && slot.readyKey === undefined) {
-        slot.readyKey = ++this.readySeq;
-        this.indexReady(worker, slot);
-        this.queueForRouting(worker);
-      } else if (!ready && slot.readyKey !== undefined) {
-        this.unindexReady(worker, slot);
-      } else if (ready && slot === bump) {
-        this.unindexReady(worker, slot);
-        slot.readyKey = ++this.readySeq;
-        this.indexReady(worker, slot);
-      }
+    for (let i = 0; i < slots.length; i++) this.refreshSlot(worker, slots[i]!, bump && slots[i] === changed);
+  }
+
+  private refreshSlot(worker: WorkerState, slot: Slot, bump: boolean): void {
+    const ready = this.isReady(worker, slot);
+    if (ready && slot.readyKey === undefined) {
+      slot.readyKey = ++this.readySeq;
+      this.indexReady(worker, slot);
+      this.queueForRouting(worker, slot);
+    } else if (!ready && slot.readyKey !== undefined) {
+      this.unindexReady(worker, slot);
+    } else if (ready && bump) {
+      this.unindexReady(worker, slot);
+      slot.readyKey = ++this.readySeq;
+      this.indexReady(worker, slot);
     }
   }
 
@@ -2162,7 +2177,14 @@ export class RoutingEngine {
     }
   }
 
-  private queueForRouting(worker: WorkerState): void {
+  /**
+   * Queues a worker for routing on one channel (its slot became ready or has capacity again: other
+   * channels have nothing new to find) or, without a slot, on all (its activity, attributes or queues
+   * changed).
+   */
+  private queueForRouting(worker: WorkerState, slot?: Slot): void {
+    if (slot) slot.queuedForRouting = true;
+    else worker.routeEverySlot = true;
     if (worker.queuedForRouting) return;
     worker.queuedForRouting = true;
     this.workersToRoute.push(worker);
@@ -2240,10 +2262,14 @@ export class RoutingEngine {
 
   /** Finds the best waiting task for a worker on each channel it is ready on, as long as it stays ready. */
   private routeWorker(worker: WorkerState): void {
-    if (worker.removed) return;
+    const every = worker.routeEverySlot;
+    worker.routeEverySlot = false;
     const slots = worker.slots.values();
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
+      if (!every && !slot.queuedForRouting) continue;
+      slot.queuedForRouting = false;
+      if (worker.removed) continue;
       while (slot.readyKey !== undefined) {
         const best = this.bestTaskFor(worker, slot.channel.sid);
         if (!best) break;
@@ -2324,7 +2350,7 @@ export class RoutingEngine {
       worker: workerSnapshot(worker),
       reservation: { sid: reservation.sid, status: "pending" },
     });
-    this.refreshWorker(worker, slot);
+    this.refreshWorker(worker, slot, true);
     this.syncTaskIndex(task);
   }
 
@@ -2359,8 +2385,8 @@ export class RoutingEngine {
       worker: workerSnapshot(worker),
       reservation: { sid: reservation.sid, status },
     });
-    this.refreshWorker(worker);
-    this.queueForRouting(worker);
+    this.refreshWorker(worker, reservation.slot);
+    this.queueForRouting(worker, reservation.slot);
     if (!reroute) return;
     if (task.status === "pending" && task.stepExpired) {
       this.advanceStep(task, "timeout");
@@ -2381,8 +2407,8 @@ export class RoutingEngine {
       worker: workerSnapshot(reservation.worker),
       reservation: { sid: reservation.sid, status },
     });
-    this.refreshWorker(reservation.worker);
-    this.queueForRouting(reservation.worker);
+    this.refreshWorker(reservation.worker, reservation.slot);
+    this.queueForRouting(reservation.worker, reservation.slot);
   }
 
   private timeOut(reservation: ReservationState): void {
