@@ -112,7 +112,10 @@ interface Slot {
    * smallest key is the worker who has waited longest: "longest idle first".
    */
   readyKey: number | undefined;
-  /** The worker's places in those lines, one per queue that has a line for this channel. */
+  /**
+   * The worker's places in those lines, one per queue that has a line for this channel; or, between
+   * becoming ready and being routed within one command, NOT_YET_INDEXED (see `refreshSlot`).
+   */
   entries: readonly ReadyEntry[];
   /** The worker is queued for routing on this channel (see `queueForRouting`). */
   queuedForRouting: boolean;
@@ -1749,18 +1752,27 @@ export class RoutingEngine {
     for (let i = 0; i < slots.length; i++) this.refreshSlot(worker, slots[i]!, bump && slots[i] === changed);
   }
 
+  /**
+   * A slot that becomes ready is queued for routing, and joins its queues' ready lines only when
+   * routing finds no task for it (`routeWorker`): a worker finishing a task mostly takes the next one
+   * at once, and joining three lines to leave them again was a tenth of a decision. Until then its
+   * entries are NOT_YET_INDEXED. Nothing looks for ready workers in the lines meanwhile: `route()`
+   * routes queued workers before any task.
+   */
   private refreshSlot(worker: WorkerState, slot: Slot, bump: boolean): void {
     const ready = this.isReady(worker, slot);
     if (ready && slot.readyKey === undefined) {
       slot.readyKey = ++this.readySeq;
-      this.indexReady(worker, slot);
+      slot.entries = NOT_YET_INDEXED;
       this.queueForRouting(worker, slot);
     } else if (!ready && slot.readyKey !== undefined) {
       this.unindexReady(worker, slot);
     } else if (ready && bump) {
+      const indexed = slot.entries !== NOT_YET_INDEXED;
       this.unindexReady(worker, slot);
       slot.readyKey = ++this.readySeq;
-      this.indexReady(worker, slot);
+      if (indexed) this.indexReady(worker, slot);
+      else slot.entries = NOT_YET_INDEXED;
     }
   }
 
@@ -1802,7 +1814,8 @@ export class RoutingEngine {
       if (worker.activity.available) queue.availableMembers++;
       for (const slot of worker.slots.values()) {
         const line = slot.readyKey !== undefined ? queue.ready.get(slot.channel.sid) : undefined;
-        if (line) slot.entries = [...slot.entries, standInLine(line, worker, queue, slot.readyKey!)];
+        if (line && slot.entries !== NOT_YET_INDEXED)
+          slot.entries = [...slot.entries, standInLine(line, worker, queue, slot.readyKey!)];
       }
       this.queueForRouting(worker);
     } else if (!belongs && worker.queues.has(queue)) {
@@ -2275,6 +2288,8 @@ export class RoutingEngine {
         if (!best) break;
         this.reserve(best, worker);
       }
+      // Still ready with nothing to take: it waits in its queues' lines for the next task.
+      if (slot.readyKey !== undefined && slot.entries === NOT_YET_INDEXED) this.indexReady(worker, slot);
     }
   }
 
@@ -2662,7 +2677,7 @@ function readyIndex(queue: QueueState, channelSid: string): WaitingLine<ReadyEnt
     // Longest idle first, so each joins at the back of the line.
     const ready = [...queue.members]
       .map((worker) => ({ worker, slot: worker.slots.get(channelSid)! }))
-      .filter(({ slot }) => slot.readyKey !== undefined)
+      .filter(({ slot }) => slot.readyKey !== undefined && slot.entries !== NOT_YET_INDEXED)
       .sort((a, b) => a.slot.readyKey! - b.slot.readyKey!);
     for (const { worker, slot } of ready)
       slot.entries = [...slot.entries, standInLine(line, worker, queue, slot.readyKey!)];
@@ -2702,6 +2717,8 @@ function leaveReadyLines(worker: WorkerState, queue: QueueState): void {
 
 const keyBefore = (a: ReadyEntry, b: ReadyEntry) => a.key < b.key;
 const NO_ENTRIES: readonly ReadyEntry[] = Object.freeze([]);
+/** A ready slot's entries until it is routed: no lines yet (see `refreshSlot`). */
+const NOT_YET_INDEXED: readonly ReadyEntry[] = Object.freeze([]);
 
 function waitingLine(queue: QueueState, channelSid: string): WaitingLine<TaskState> {
   let line = queue.waiting.get(channelSid);
