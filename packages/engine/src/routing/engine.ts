@@ -499,6 +499,14 @@ export class RoutingEngine {
   private stepToken = 0;
   private events: RoutingEvent[] = [];
   /**
+   * The last task snapshot made, and its task: events that follow one another while the task does
+   * not change share it (a task's creation and its entering the workflow; its completion and its
+   * reservation's). Forgotten whenever a task changes (`mutateTask`, `updateTask`) and at the start of
+   * every command (a queue or workflow may have been renamed). Snapshots are never changed once made.
+   */
+  private snapshotOf: TaskState | undefined = undefined;
+  private snapshot: TaskSnapshot | undefined = undefined;
+  /**
    * Tasks to route in the next pass of `route()`. A task may be here more than once; the pass routes
    * each once. (A Set cost more: every decision fills it and empties it, and emptying a Set allocates
    * a new table.)
@@ -1023,6 +1031,7 @@ export class RoutingEngine {
       }
       if (changes.attributes !== undefined) {
         task.attributes = changes.attributes;
+        this.snapshotOf = undefined;
         task.dateUpdated = this.clock.now();
       }
       this.emit("task.updated", "task", sid, { task: this.taskSnapshot(task) });
@@ -1614,6 +1623,7 @@ export class RoutingEngine {
   private command<T>(mutate: () => T): Outcome<T> {
     const outer = this.events;
     this.events = [];
+    this.snapshotOf = undefined;
     try {
       const result = mutate();
       this.route();
@@ -1863,6 +1873,7 @@ export class RoutingEngine {
   private mutateTask(task: TaskState, change: () => void): void {
     const { status, priority, queue } = task;
     change();
+    this.snapshotOf = undefined;
     task.dateUpdated = this.clock.now();
     this.counters.move(status, priority, task.status, task.priority);
     // The workflow never changes; the queue may.
@@ -2444,7 +2455,9 @@ export class RoutingEngine {
   // Views
 
   private taskSnapshot(task: TaskState): TaskSnapshot {
-    return {
+    if (this.snapshotOf === task) return this.snapshot!;
+    this.snapshotOf = task;
+    return (this.snapshot = {
       sid: task.sid,
       attributes: task.attributes,
       priority: task.priority,
@@ -2457,7 +2470,7 @@ export class RoutingEngine {
       workflowSid: task.workflow?.config.sid,
       workflowName: task.workflow?.config.friendlyName,
       reason: task.reason,
-    };
+    });
   }
 
   private taskView(task: TaskState): TaskView {
