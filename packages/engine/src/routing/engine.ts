@@ -117,8 +117,6 @@ interface Slot {
    * becoming ready and being routed within one command, NOT_YET_INDEXED (see `refreshSlot`).
    */
   entries: readonly ReadyEntry[];
-  /** The worker is queued for routing on this channel (see `queueForRouting`). */
-  queuedForRouting: boolean;
 }
 
 /**
@@ -154,8 +152,9 @@ interface WorkerState extends WorkerFacts {
   factId: number;
   /** In `workersToRoute`: a flag on the worker rather than a Set, which every decision fills and empties. */
   queuedForRouting: boolean;
-  /** Queued for routing on every channel, not only those whose slots say so. */
+  /** Queued for routing on every channel, or on these (see `queueForRouting`). */
   routeEverySlot: boolean;
+  slotsToRoute: readonly Slot[];
   /** Removed from the workspace: routing passes it by (it may have been queued for routing before). */
   removed: boolean;
 }
@@ -592,7 +591,6 @@ export class RoutingEngine {
             active: 0,
             readyKey: undefined,
             entries: NO_ENTRIES,
-            queuedForRouting: false,
           });
           this.refreshWorker(worker);
         }
@@ -819,6 +817,7 @@ export class RoutingEngine {
         factId: this.facts.idOf(sid),
         queuedForRouting: false,
         routeEverySlot: false,
+        slotsToRoute: EMPTY,
         removed: false,
       };
       for (const channel of this.channels.values()) {
@@ -829,7 +828,6 @@ export class RoutingEngine {
           active: 0,
           readyKey: undefined,
           entries: NO_ENTRIES,
-          queuedForRouting: false,
         });
       }
       this.workers.set(sid, worker);
@@ -1658,8 +1656,8 @@ export class RoutingEngine {
       // is where its row of times is released, deleted tasks included.
       const task = this.finished[this.finishedHead++]!;
       this.times.release(task.row);
-      if (this.tasks.get(task.sid) !== task) continue; // deleted already
-      this.tasks.delete(task.sid);
+      // SIDs are never reused, so a task not found is one deleted already, with its reservations.
+      if (!this.tasks.delete(task.sid)) continue;
       for (const reservation of task.history) this.reservations.delete(reservation.sid);
     }
     if (this.finishedHead > 1024 && this.finishedHead * 2 > this.finished.length) {
@@ -2207,8 +2205,8 @@ export class RoutingEngine {
    * changed).
    */
   private queueForRouting(worker: WorkerState, slot?: Slot): void {
-    if (slot) slot.queuedForRouting = true;
-    else worker.routeEverySlot = true;
+    if (!slot) worker.routeEverySlot = true;
+    else if (!worker.slotsToRoute.includes(slot)) worker.slotsToRoute = appended(worker.slotsToRoute, slot);
     if (worker.queuedForRouting) return;
     worker.queuedForRouting = true;
     this.workersToRoute.push(worker);
@@ -2284,16 +2282,14 @@ export class RoutingEngine {
     }
   }
 
-  /** Finds the best waiting task for a worker on each channel it is ready on, as long as it stays ready. */
+  /** Finds the best waiting task for a worker on each channel it is queued for, as long as it stays ready there. */
   private routeWorker(worker: WorkerState): void {
-    const every = worker.routeEverySlot;
+    const slots = worker.routeEverySlot ? worker.slots.values() : worker.slotsToRoute;
     worker.routeEverySlot = false;
-    const slots = worker.slots.values();
+    worker.slotsToRoute = EMPTY;
+    if (worker.removed) return;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
-      if (!every && !slot.queuedForRouting) continue;
-      slot.queuedForRouting = false;
-      if (worker.removed) continue;
       while (slot.readyKey !== undefined) {
         const best = this.bestTaskFor(worker, slot.channel.sid);
         if (!best) break;
