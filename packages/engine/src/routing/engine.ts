@@ -157,6 +157,11 @@ interface WorkerState extends WorkerFacts {
   slotsToRoute: readonly Slot[];
   /** Removed from the workspace: routing passes it by (it may have been queued for routing before). */
   removed: boolean;
+  /**
+   * The worker as events record it, made on first use and shared until its name, attributes or
+   * activity change (`syncFacts` forgets it): three reservation events a decision name the worker.
+   */
+  snapshot: WorkerSnapshot | undefined;
 }
 
 interface QueueState {
@@ -819,6 +824,7 @@ export class RoutingEngine {
         routeEverySlot: false,
         slotsToRoute: EMPTY,
         removed: false,
+        snapshot: undefined,
       };
       for (const channel of this.channels.values()) {
         worker.slots.set({
@@ -2795,20 +2801,22 @@ function startedBefore(a: TaskState, b: TaskState): boolean {
 const slotKey = (slot: Slot) => slot.channel.sid;
 
 /** Keeps the worker's `WorkerFacts` fields in step with its activity. */
+/** After a change of the worker's name, attributes or activity: what expressions and events read of it. */
 function syncFacts(worker: WorkerState): void {
   worker.activitySid = worker.activity.sid;
   worker.activityName = worker.activity.friendlyName;
+  worker.snapshot = undefined;
 }
 
 function workerSnapshot(worker: WorkerState): WorkerSnapshot {
-  return {
+  return (worker.snapshot ??= {
     sid: worker.sid,
     friendlyName: worker.friendlyName,
     attributes: worker.attributes,
     activitySid: worker.activity.sid,
     activityName: worker.activity.friendlyName,
     available: worker.activity.available,
-  };
+  });
 }
 
 function workerView(worker: WorkerState): WorkerView {
