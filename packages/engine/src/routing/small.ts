@@ -1,9 +1,9 @@
 /**
- * Array-backed stand-ins for Set and Map, for the small collections every worker carries (its
- * channels, queues and live reservations: a handful each). A JS Set or Map costs a hash table of
- * a few hundred bytes even when nearly empty; with ten thousand workers that is most of their memory.
- * These keep exact-size arrays, replaced on every change (so iterating while changing is safe), and
- * start from a shared empty one. Lookups are linear, which for a handful of items is as fast as hashing.
+ * Exact-size arrays for the small collections every worker carries (its channels, queues and live
+ * reservations: a handful each). A JS Set or Map costs a hash table of a few hundred bytes even when
+ * nearly empty; with ten thousand workers that is most of their memory. These arrays are replaced on
+ * every change (so iterating while changing is safe) and start from a shared empty one. Lookups are
+ * linear, which for a handful of items is as fast as hashing.
  */
 export const EMPTY: readonly never[] = Object.freeze([]);
 
@@ -46,38 +46,6 @@ export function kept<T>(items: readonly T[], keep: (item: T) => boolean): readon
   let i = 0;
   for (const item of items) if (keep(item)) result[i++] = item;
   return result;
-}
-
-export class SmallSet<T> implements Iterable<T> {
-  private items: readonly T[] = EMPTY;
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  has(item: T): boolean {
-    return this.items.includes(item);
-  }
-
-  add(item: T): void {
-    if (!this.items.includes(item)) this.items = appended(this.items, item);
-  }
-
-  delete(item: T): void {
-    this.items = without(this.items, item);
-  }
-
-  /**
-   * The items as they are now: a later change replaces the array, so the set may change while this is
-   * read. The routing path reads it by index: a for-of there allocated an iterator per loop.
-   */
-  values(): readonly T[] {
-    return this.items;
-  }
-
-  [Symbol.iterator](): Iterator<T> {
-    return this.items[Symbol.iterator]();
-  }
 }
 
 /** A small map from a string key that each value carries itself. */
