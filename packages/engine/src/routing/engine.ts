@@ -1336,11 +1336,10 @@ export class RoutingEngine {
       .map((q) => q.config.sid);
   }
 
-  /** Real-time statistics of the workspace, a queue or a workflow, in Twilio's field names. */
   /**
    * Where the waiting task whose attribute `name` is `value` stands, for "estimated wait" lines.
-   * It is found by a scan of the waiting tasks, so this serves occasional reads (a waiting customer's widget
-   * every few seconds), not the routing path.
+   * It is found by a scan of the waiting tasks, so this serves occasional reads (a waiting
+   * customer's widget every few seconds), not the routing path.
    */
   waitingPosition(name: string, value: string): WaitingPosition | undefined {
     // Of several waiting tasks with that value, the one created first.
@@ -1369,6 +1368,7 @@ export class RoutingEngine {
     return undefined;
   }
 
+  /** Real-time statistics of the workspace, a queue or a workflow, in Twilio's field names. */
   realtimeStatistics(scope: Scope): RealtimeStatistics {
     const now = this.clock.now();
     let counters: ScopeCounters;
@@ -2295,7 +2295,7 @@ export class RoutingEngine {
     }
   }
 
-  /** Finds the best waiting task for a worker on each channel it is queued for, as long as it stays ready there. */
+  /** Finds the best waiting task for a worker on each channel it is queued for, while it stays ready there. */
   private routeWorker(worker: WorkerState): void {
     const slots = worker.routeEverySlot ? worker.slots.values() : worker.slotsToRoute;
     worker.routeEverySlot = false;
