@@ -29,7 +29,7 @@ import {
 import { Deadlines, type Scheduled } from "./deadlines.ts";
 import { WaitingLine, type Band, type Linked } from "./waiting-line.ts";
 import { type Entered, EntryOrder } from "./entry-order.ts";
-import { appended, EMPTY, KeyedList, without } from "./small.ts";
+import { appended, EMPTY, without } from "./small.ts";
 import {
   FactLog,
   NO_FACT_ID,
@@ -139,8 +139,8 @@ interface WorkerState extends WorkerFacts {
   /** When the worker's name, attributes, activity or channels last changed. */
   dateUpdated: number;
   dateStatusChanged: number;
-  /** One slot per task channel, found by channel SID. */
-  slots: KeyedList<Slot>;
+  /** One slot per task channel (`slotOn` finds one by channel SID), in an exact-size array (small.ts). */
+  slots: readonly Slot[];
   /**
    * The queues the worker belongs to, and the reservations holding its capacity: a handful each, in
    * exact-size arrays replaced on every change (see small.ts), so a loop over one may change it as it
@@ -591,7 +591,7 @@ export class RoutingEngine {
       this.channels.set(channel.sid, record);
       if (!existing) {
         for (const worker of this.workers.values()) {
-          worker.slots.set({
+          worker.slots = appended(worker.slots, {
             channel: record,
             capacity: 1,
             available: true,
@@ -603,7 +603,7 @@ export class RoutingEngine {
         }
         this.compileRules();
       } else {
-        for (const worker of this.workers.values()) worker.slots.get(channel.sid)!.channel = record;
+        for (const worker of this.workers.values()) slotOn(worker, channel.sid)!.channel = record;
       }
       this.emit(existing ? "task-channel.updated" : "task-channel.created", "task-channel", channel.sid, {
         channel: { sid: channel.sid, uniqueName: channel.uniqueName, friendlyName: channel.friendlyName },
@@ -618,9 +618,9 @@ export class RoutingEngine {
     }
     return this.command(() => {
       for (const worker of this.workers.values()) {
-        const slot = worker.slots.get(sid)!;
+        const slot = slotOn(worker, sid)!;
         if (slot.readyKey !== undefined) this.unindexReady(worker, slot);
-        worker.slots.delete(sid);
+        worker.slots = without(worker.slots, slot);
       }
       for (const queue of this.queues.values()) {
         queue.ready.delete(sid);
@@ -818,7 +818,7 @@ export class RoutingEngine {
         dateStatusChanged: this.clock.now(),
         activitySid: activity.sid,
         activityName: activity.friendlyName,
-        slots: new KeyedList(slotKey),
+        slots: EMPTY,
         queues: EMPTY,
         reservations: EMPTY,
         factId: this.facts.idOf(sid),
@@ -829,7 +829,7 @@ export class RoutingEngine {
         snapshot: undefined,
       };
       for (const channel of this.channels.values()) {
-        worker.slots.set({
+        worker.slots = appended(worker.slots, {
           channel,
           capacity: 1,
           available: true,
@@ -918,7 +918,7 @@ export class RoutingEngine {
     }
     return this.command(() => {
       worker.dateUpdated = this.clock.now();
-      const slot = worker.slots.get(channelState.sid)!;
+      const slot = slotOn(worker, channelState.sid)!;
       const previousCapacity = slot.capacity;
       const announce = (type: "worker.capacity.update" | "worker.channel.availability.update") =>
         this.emit(type, "worker", worker.sid, {
@@ -949,8 +949,7 @@ export class RoutingEngine {
     if (worker.reservations.length > 0)
       throw new RoutingError("conflict", `Worker ${sid} has active reservations`);
     return this.command(() => {
-      for (const slot of worker.slots.values())
-        if (slot.readyKey !== undefined) this.unindexReady(worker, slot);
+      for (const slot of worker.slots) if (slot.readyKey !== undefined) this.unindexReady(worker, slot);
       for (const queue of worker.queues) this.leaveQueue(worker, queue);
       this.workers.delete(sid);
       worker.removed = true;
@@ -1600,7 +1599,7 @@ export class RoutingEngine {
     eligible.sort(
       (a, b) =>
         compareByOrder(a, b, target.orderBy) ||
-        a.slots.get(channel.sid)!.readyKey! - b.slots.get(channel.sid)!.readyKey!,
+        slotOn(a, channel.sid)!.readyKey! - slotOn(b, channel.sid)!.readyKey!,
     );
     return {
       step,
@@ -1747,7 +1746,7 @@ export class RoutingEngine {
     const rules = this.rules.get(slot.channel.sid);
     if (rules) {
       for (let i = 0; i < rules.length; i++)
-        if ((worker.slots.get(rules[i]!.whileOn)?.active ?? 0) >= rules[i]!.atLeast) return false;
+        if ((slotOn(worker, rules[i]!.whileOn)?.active ?? 0) >= rules[i]!.atLeast) return false;
     }
     return true;
   }
@@ -1764,7 +1763,7 @@ export class RoutingEngine {
       this.refreshSlot(worker, changed, bump);
       return;
     }
-    const slots = worker.slots.values();
+    const slots = worker.slots;
     for (let i = 0; i < slots.length; i++) this.refreshSlot(worker, slots[i]!, bump && slots[i] === changed);
   }
 
@@ -1828,7 +1827,7 @@ export class RoutingEngine {
       queue.members.add(worker);
       queue.activityCounts.set(worker.activity.sid, (queue.activityCounts.get(worker.activity.sid) ?? 0) + 1);
       if (worker.activity.available) queue.availableMembers++;
-      for (const slot of worker.slots.values()) {
+      for (const slot of worker.slots) {
         const line = slot.readyKey !== undefined ? queue.ready.get(slot.channel.sid) : undefined;
         if (line && slot.entries !== NOT_YET_INDEXED)
           slot.entries = [...slot.entries, standInLine(line, worker, queue, slot.readyKey!)];
@@ -2251,7 +2250,7 @@ export class RoutingEngine {
       const knownWorkerSid = task.knownWorkerSid;
       if (knownWorkerSid !== undefined) {
         const worker = knownWorkerSid === null ? undefined : this.workers.get(knownWorkerSid);
-        const slot = worker?.slots.get(task.channel.sid);
+        const slot = worker && slotOn(worker, task.channel.sid);
         if (
           worker &&
           slot?.readyKey !== undefined &&
@@ -2268,7 +2267,7 @@ export class RoutingEngine {
             all.sort(
               (a, b) =>
                 compareByOrder(a, b, step.target.orderBy) ||
-                a.slots.get(task.channel.sid)!.readyKey! - b.slots.get(task.channel.sid)!.readyKey!,
+                slotOn(a, task.channel.sid)!.readyKey! - slotOn(b, task.channel.sid)!.readyKey!,
             );
             chosen.push(...all.slice(0, want));
           } else {
@@ -2297,7 +2296,7 @@ export class RoutingEngine {
 
   /** Finds the best waiting task for a worker on each channel it is queued for, while it stays ready there. */
   private routeWorker(worker: WorkerState): void {
-    const slots = worker.routeEverySlot ? worker.slots.values() : worker.slotsToRoute;
+    const slots = worker.routeEverySlot ? worker.slots : worker.slotsToRoute;
     worker.routeEverySlot = false;
     worker.slotsToRoute = EMPTY;
     if (worker.removed) return;
@@ -2351,7 +2350,7 @@ export class RoutingEngine {
 
   private reserve(task: TaskState, worker: WorkerState): void {
     const now = this.clock.now();
-    const slot = worker.slots.get(task.channel.sid)!;
+    const slot = slotOn(worker, task.channel.sid)!;
     const step = task.step!;
     const reservation: ReservationState = {
       sid: this.ids.next("WR"),
@@ -2555,7 +2554,7 @@ export class RoutingEngine {
   ): Omit<CandidateVerdict, "workerSid" | "workerName"> | undefined {
     if (!worker.activity.available)
       return { verdict: "unavailable", detail: `activity ${worker.activity.friendlyName} is not available` };
-    const slot = worker.slots.get(channel.sid)!;
+    const slot = slotOn(worker, channel.sid)!;
     if (!slot.available)
       return { verdict: "channel_unavailable", detail: `switched off on ${channel.uniqueName}` };
     if (slot.active >= slot.capacity)
@@ -2564,7 +2563,7 @@ export class RoutingEngine {
         detail: `${slot.active} of ${slot.capacity} ${channel.uniqueName} tasks`,
       };
     for (const rule of this.rules.get(channel.sid) ?? []) {
-      const active = worker.slots.get(rule.whileOn)?.active ?? 0;
+      const active = slotOn(worker, rule.whileOn)?.active ?? 0;
       if (active >= rule.atLeast) {
         const name = this.channels.get(rule.whileOn)?.uniqueName ?? rule.whileOn;
         return {
@@ -2698,7 +2697,7 @@ function readyIndex(queue: QueueState, channelSid: string): WaitingLine<ReadyEnt
     queue.ready.set(channelSid, line);
     // Longest idle first, so each joins at the back of the line.
     const ready = [...queue.members]
-      .map((worker) => ({ worker, slot: worker.slots.get(channelSid)! }))
+      .map((worker) => ({ worker, slot: slotOn(worker, channelSid)! }))
       .filter(({ slot }) => slot.readyKey !== undefined && slot.entries !== NOT_YET_INDEXED)
       .sort((a, b) => a.slot.readyKey! - b.slot.readyKey!);
     for (const { worker, slot } of ready)
@@ -2729,7 +2728,7 @@ function standInLine(
 
 /** Takes a worker out of a queue's ready lines (it is leaving the queue). */
 function leaveReadyLines(worker: WorkerState, queue: QueueState): void {
-  for (const slot of worker.slots.values()) {
+  for (const slot of worker.slots) {
     const entry = slot.entries.find((e) => e.queue === queue);
     if (!entry) continue;
     entry.line.remove(entry);
@@ -2805,7 +2804,12 @@ function startedBefore(a: TaskState, b: TaskState): boolean {
   return at < bt || (at === bt && a.seq < b.seq);
 }
 
-const slotKey = (slot: Slot) => slot.channel.sid;
+/** The worker's slot for a channel, by the channel's SID. */
+function slotOn(worker: WorkerState, channelSid: string): Slot | undefined {
+  const { slots } = worker;
+  for (let i = 0; i < slots.length; i++) if (slots[i]!.channel.sid === channelSid) return slots[i];
+  return undefined;
+}
 
 /** Keeps the worker's `WorkerFacts` fields in step with its activity. */
 /** After a change of the worker's name, attributes or activity: what expressions and events read of it. */
@@ -2832,7 +2836,7 @@ function workerView(worker: WorkerState): WorkerView {
     dateCreated: worker.dateCreated,
     dateUpdated: worker.dateUpdated,
     dateStatusChanged: worker.dateStatusChanged,
-    channels: [...worker.slots.values()].map((s) => ({
+    channels: [...worker.slots].map((s) => ({
       channelSid: s.channel.sid,
       capacity: s.capacity,
       available: s.available,
