@@ -2770,11 +2770,21 @@ function oldestWaiting(queue: QueueState): TaskState | undefined {
   return queue.oldest;
 }
 
-/** The items once each, in the order of their first appearance. */
+/**
+ * The items once each, in the order of their first appearance: a short list (a new task is queued by
+ * entering its step and by joining its line) is compacted in place, allocating nothing.
+ */
 function withoutRepeats<T>(items: T[]): T[] {
-  if (items.length < 2) return items;
   if (items.length > 16) return [...new Set(items)];
-  return items.filter((item, i) => items.indexOf(item) === i);
+  let kept = 0;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    let seen = false;
+    for (let j = 0; j < kept && !seen; j++) seen = items[j] === item;
+    if (!seen) items[kept++] = item;
+  }
+  items.length = kept;
+  return items;
 }
 
 function* oldestOfEachQueue(queues: Iterable<QueueState>): Iterable<TaskState> {
