@@ -10,7 +10,7 @@ import { ConsumerCursors } from "../src/platform/events/cursors.ts";
 import { EVENT_COLUMNS, EventLog } from "../src/platform/events/event-log.ts";
 import { pageRequest } from "../src/platform/http/paging.ts";
 import { SecretBox } from "../src/platform/secrets/secret-box.ts";
-import { WebhookStore } from "../src/webhooks/store.ts";
+import { WebhookStore, type Claim } from "../src/webhooks/store.ts";
 import { dialects, type TestDatabase } from "./support/databases.ts";
 
 /**
@@ -619,6 +619,78 @@ describe.each(dialects())("storage conformance on $dialect", ({ dialect, unavail
     const other = await accounts.create({ friendlyName: "B" });
     expect(await webhooks.getDelivery(other.sid, webhook.sid, delivery!.sid)).toBeUndefined();
     expect((await webhooks.listAttempts(other.sid, delivery!.sid, pageRequest({}))).items).toEqual([]);
+  });
+
+  it("claims an ordered subscription's deliveries one at a time in event order, an unordered one's together", async () => {
+    const account = await accounts.create({ friendlyName: "A" });
+    const message = "SM00000000000000000000000000000001";
+    const subscription = (sid: string, ordered: boolean) => ({
+      sid,
+      accountSid: account.sid,
+      url: `http://127.0.0.1:1/${sid}`,
+      eventTypes: ["message.status"],
+      scopeSid: message,
+      dateCreated: "2026-01-01T00:00:00.000Z",
+      ordered,
+    });
+    const store = new WebhookStore(database, events, sequentialSids(500), clock, () => [
+      subscription("ordered", true),
+      subscription("unordered", false),
+    ]);
+    const status = (description: string) => ({
+      eventType: "message.status",
+      resourceType: "message",
+      resourceSid: message,
+      scopeSid: message,
+      description,
+    });
+    // Statuses applied in one go, as when a provider's reports overtake its answer to the send.
+    await database.transaction((tx) =>
+      events.append(tx, account.sid, [status("sent"), status("undelivered"), status("failed")]),
+    );
+    const batch = (await events.readAfter(0, 100)).filter((e) => e.eventType === "message.status");
+    await store.fanOut(batch, () => Promise.resolve());
+    const descriptions = async (claims: Claim[]) =>
+      Promise.all(
+        claims.map(async (c) => [
+          c.delivery.webhookSid,
+          (await events.get(account.sid, c.delivery.eventSid))!.description,
+        ]),
+      );
+
+    const first = await store.claimDue("node-a", 10, 5_000);
+    expect(await descriptions(first)).toEqual([
+      ["ordered", "sent"],
+      ["unordered", "sent"],
+      ["unordered", "undelivered"],
+      ["unordered", "failed"],
+    ]);
+    // While "sent" is in flight nothing later of the ordered subscription goes, on any node.
+    expect(await store.claimDue("node-b", 10, 5_000)).toEqual([]);
+    const done = { ok: true as const, statusCode: 204, durationMs: 1 };
+    await store.finishAttempt("node-a", first[0]!, done);
+    const second = await store.claimDue("node-b", 10, 5_000);
+    expect(await descriptions(second)).toEqual([["ordered", "undelivered"]]);
+    // A failed attempt keeps the rest waiting through its retry; a delivery given up on does not.
+    await store.finishAttempt("node-b", second[0]!, {
+      ok: false,
+      statusCode: 503,
+      error: "receiver answered HTTP 503",
+      durationMs: 1,
+      retryAt: clock.now() + 1_000,
+    });
+    expect(await store.claimDue("node-b", 10, 5_000)).toEqual([]);
+    clock.advance(1_000);
+    const retried = await store.claimDue("node-b", 10, 5_000);
+    expect(await descriptions(retried)).toEqual([["ordered", "undelivered"]]);
+    await store.finishAttempt("node-b", retried[0]!, {
+      ok: false,
+      statusCode: null,
+      error: "connection failed: ECONNREFUSED",
+      durationMs: 1,
+      retryAt: undefined,
+    });
+    expect(await descriptions(await store.claimDue("node-b", 10, 5_000))).toEqual([["ordered", "failed"]]);
   });
 
   it("removes a subscription with its deliveries and attempts", async () => {

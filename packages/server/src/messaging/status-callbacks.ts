@@ -4,7 +4,9 @@ import type { MessageStore } from "./store.ts";
 
 /**
  * A message's StatusCallback as an outbox subscription: it receives that message's `message.status`
- * events, delivered, signed and retried like every other webhook.
+ * events, delivered, signed and retried like every other webhook, and in order: statuses applied in
+ * one go (a provider's reports that overtook its answer to the send) would otherwise be posted side
+ * by side, and a receiver could see "undelivered" before "sent".
  */
 export async function statusCallbackSubscriptions(
   messages: MessageStore,
@@ -23,5 +25,6 @@ export async function statusCallbackSubscriptions(
     eventTypes: ["message.status"],
     scopeSid: row.sid,
     dateCreated: row.date_created,
+    ordered: true,
   }));
 }

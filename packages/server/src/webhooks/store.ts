@@ -76,6 +76,12 @@ export interface ExternalSubscription {
   dateCreated: string;
   /** A further test on each event of the chosen types (a keyword trigger on a message's body). */
   accepts?: (event: StoredEvent) => boolean;
+  /**
+   * Deliver in event order: each delivery waits until the subscription's earlier ones have been
+   * delivered or given up on. For subscriptions whose events a receiver reads as a sequence and that
+   * see few of them (a message's statuses); a busy one would go at the pace of one request at a time.
+   */
+  ordered?: boolean;
 }
 
 /** The subscriptions a part keeps for a batch of events about to be fanned out. */
@@ -241,6 +247,7 @@ export class WebhookStore {
           next_attempt_at: now,
           lease_owner: null,
           lease_expires_at: null,
+          ordered: webhook.ordered ? 1 : 0,
           last_status_code: null,
           last_error: null,
           date_delivered: null,
@@ -280,7 +287,24 @@ export class WebhookStore {
         .where("status", "in", ["queued", "retrying"])
         .where("next_attempt_at", "<=", now)
         .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<=", now)]))
-        // Deliveries due together go out in the order of their events (a message's statuses, say).
+        // Deliveries claimed together are attempted side by side; an ordered subscription's (a message's
+        // statuses) waits until every earlier one of it has been delivered or given up on.
+        .where((eb) =>
+          eb.or([
+            eb("ordered", "=", 0),
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom("webhook_deliveries as earlier")
+                  .select("earlier.sid")
+                  .whereRef("earlier.account_sid", "=", "webhook_deliveries.account_sid")
+                  .whereRef("earlier.webhook_sid", "=", "webhook_deliveries.webhook_sid")
+                  .whereRef("earlier.event_seq", "<", "webhook_deliveries.event_seq")
+                  .where("earlier.status", "in", ["queued", "retrying"]),
+              ),
+            ),
+          ]),
+        )
         .orderBy("next_attempt_at")
         .orderBy("event_seq")
         .limit(limit);

@@ -13,6 +13,7 @@ import * as adminConsole from "./migrations/0010-console.ts";
 import * as insights from "./migrations/0011-insights.ts";
 import * as insightRollups from "./migrations/0012-insight-rollups.ts";
 import * as earlyReports from "./migrations/0013-early-reports.ts";
+import * as orderedDeliveries from "./migrations/0014-ordered-deliveries.ts";
 
 /**
  * Versioned migrations, applied in name order and recorded in `kysely_migration`. A migration is
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<
   "0011-insights": insights,
   "0012-insight-rollups": insightRollups,
   "0013-early-reports": earlyReports,
+  "0014-ordered-deliveries": orderedDeliveries,
 };
 
 export class MigrationError extends Error {

@@ -137,6 +137,8 @@ export interface WebhookDeliveriesTable {
    */
   lease_owner: string | null;
   lease_expires_at: string | null;
+  /** 1: not claimed while an earlier delivery of the same subscription is still to go (migration 0014). */
+  ordered: number;
   last_status_code: number | null;
   last_error: string | null;
   date_delivered: string | null;
