@@ -1316,10 +1316,7 @@ export class RoutingEngine {
   }
 
   reservationsOfWorker(workerSid: string): ReservationView[] {
-    return this.reservations
-      .values()
-      .filter((r) => r.worker.sid === workerSid)
-      .map(reservationView);
+    return this.reservations.values((r) => r.worker.sid === workerSid).map(reservationView);
   }
 
   queueMembers(queueSid: string): string[] {

@@ -33,6 +33,9 @@ describe("SidTable", () => {
             expect(table.size).toBe(map.size);
           });
           expect(table.values()).toEqual([...map.values()]);
+          expect(table.values((row) => row.seq % 2 === 0)).toEqual(
+            [...map.values()].filter((row) => row.seq % 2 === 0),
+          );
           for (const [sid, row] of map) expect(table.get(sid)).toBe(row);
         },
       ),

@@ -83,10 +83,13 @@ export class SidTable<V extends { readonly sid: string }> {
     return true;
   }
 
-  /** Every record, in the order they were added. A copy: the table may change while it is read. */
-  values(): V[] {
+  /**
+   * The records `keep` accepts (every one by default), in the order they were added: chosen before
+   * they are sorted, so a query for a few sorts only those. A copy: the table may change meanwhile.
+   */
+  values(keep?: (value: V) => boolean): V[] {
     const result: V[] = [];
-    for (const value of this.slots) if (value !== undefined) result.push(value);
+    for (const value of this.slots) if (value !== undefined && (!keep || keep(value))) result.push(value);
     return result.sort((a, b) => this.creationOrder(a) - this.creationOrder(b));
   }
 
