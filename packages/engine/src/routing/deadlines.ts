@@ -19,6 +19,13 @@ interface SpanList<T> {
 }
 
 /**
+ * Spans whose lists are kept once empty. A reservation is usually accepted within its command, so the
+ * reservation timeouts' list empties and refills on every decision; keeping it saves a Map delete and
+ * insert each time. Beyond this many spans (each task may set its own TTL), empty lists are dropped.
+ */
+const MAX_SPANS = 64;
+
+/**
  * Items that fall due, earliest first, for deadlines whose spans repeat: every task of a workspace
  * usually has the same TTL, every reservation of a step the same timeout. Items of one span are kept
  * in a doubly linked list through the items themselves, in due order; the earliest item overall is
@@ -32,13 +39,6 @@ interface SpanList<T> {
  * Invariant: an item that is in is in the list for `span(item)`, and is that list's head exactly when
  * it has no `prevDue`; callers must not change an item's due time or span while it is in.
  */
-/**
- * Spans whose lists are kept once empty. A reservation is usually accepted within its command, so the
- * reservation timeouts' list empties and refills on every decision; keeping it saves a Map delete and
- * insert each time. Beyond this many spans (each task may set its own TTL), empty lists are dropped.
- */
-const MAX_SPANS = 64;
-
 export class Deadlines<T extends Scheduled<T>> {
   private readonly lists = new Map<number, SpanList<T>>();
   private readonly heads: IndexedHeap<SpanList<T>>;
