@@ -22,7 +22,7 @@ describe("Deadlines", () => {
             remove: fc.nat(),
             action: fc.constantFrom("add", "add", "remove", "removeFirst"),
           }),
-          { maxLength: 80 },
+          { maxLength: 80, size: "max" },
         ),
         (ops) => {
           const deadlines = new Deadlines<Item>((item) => item.span, before);

@@ -10,7 +10,10 @@ describe("EntryOrder", () => {
   it("keeps what a Set keeps, in the same order, whatever the adds and deletes between two lists", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ item: fc.nat({ max: 15 }), list: fc.nat({ max: 1 }) }), { maxLength: 80 }),
+        fc.array(fc.record({ item: fc.nat({ max: 15 }), list: fc.nat({ max: 1 }) }), {
+          maxLength: 80,
+          size: "max",
+        }),
         (ops) => {
           const items: Item[] = Array.from({ length: 16 }, (_, id) => ({
             id,

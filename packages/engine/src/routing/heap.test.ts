@@ -12,7 +12,7 @@ describe("IndexedHeap", () => {
   it("pops in order and removes any item, whatever the sequence of operations", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.boolean()), { maxLength: 80 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.boolean()), { maxLength: 80, size: "max" }),
         (ops) => {
           const heap = new IndexedHeap<Item>(
             (a, b) => a.at < b.at || (a.at === b.at && a.id < b.id),

@@ -29,7 +29,7 @@ describe("WaitingLine", () => {
             remove: fc.nat(),
             removeFirst: fc.boolean(),
           }),
-          { maxLength: 60 },
+          { maxLength: 60, size: "max" },
         ),
         (newestFirst, ops) => {
           const line = new WaitingLine<Item>(older, newestFirst);
