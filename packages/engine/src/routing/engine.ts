@@ -40,7 +40,8 @@ import {
 } from "./statistics.ts";
 import { CREATED, QUEUE_ENTERED, STEP_ENTERED, TaskTimes, UPDATED } from "./task-times.ts";
 import { QueueKeys } from "./queue-keys.ts";
-import { SidTable } from "./sid-table.ts";
+import { hashSid, SidTable } from "./sid-table.ts";
+import { FinishedTasks } from "./finished-tasks.ts";
 import { TimerQueue } from "./timers.ts";
 import { compileWorkflow, queueTarget, type CompiledWorkflow, type Target } from "./workflow.ts";
 
@@ -336,14 +337,6 @@ class TaskState implements Linked<TaskState>, Scheduled<TaskState>, Entered<Task
   set stepEnteredAt(at: number) {
     this.times.set(this.row, STEP_ENTERED, at);
   }
-  /**
-   * When a finished (completed or canceled) task finished: its last update, as every change to a
-   * task's status goes through `mutateTask`, which stamps `dateUpdated`, and nothing changes a task
-   * once it has finished (`updateTask` refuses it; `deleteTask` changes only live tasks).
-   */
-  get finishedAt(): number {
-    return this.dateUpdated;
-  }
   /** When a still-waiting task is canceled ("Task TTL Exceeded"). */
   get ttlAt(): number {
     return this.dateCreated + this.timeout * 1000;
@@ -422,6 +415,8 @@ interface ReservationState extends Scheduled<ReservationState> {
   timeoutSeq: number;
   queueSid: string | undefined;
   workflowSid: string | undefined;
+  /** The SID's hash in the engine's table of reservations, for `FinishedTasks` to forget it by. */
+  hash: number;
 }
 
 const DEFAULT_TASK_TIMEOUT = 86_400;
@@ -495,9 +490,12 @@ export class RoutingEngine {
   private readonly timedQueues = new Set<QueueState>();
   private lastMinute = -1;
 
-  /** Finished tasks in the order they finished, from `finishedHead` on: the eviction queue. */
-  private finished: TaskState[] = [];
-  private finishedHead = 0;
+  /** Finished tasks in the order they finished, until they are forgotten. */
+  private readonly finished = new FinishedTasks<TaskState, ReservationState>(
+    this.tasks,
+    this.reservations,
+    (row) => this.times.release(row),
+  );
   private readonly finishedRetentionMs: number;
 
   private readySeq = 0;
@@ -1322,9 +1320,9 @@ export class RoutingEngine {
       const minute = (Math.floor(this.clock.now() / 60_000) + 1) * 60_000;
       if (next === undefined || minute < next) next = minute;
     }
-    const oldestFinished = this.finished[this.finishedHead];
-    if (oldestFinished) {
-      const forgetAt = oldestFinished.finishedAt + this.finishedRetentionMs;
+    const oldestFinished = this.finished.oldestFinishedAt;
+    if (oldestFinished !== undefined) {
+      const forgetAt = oldestFinished + this.finishedRetentionMs;
       if (next === undefined || forgetAt < next) next = forgetAt;
     }
     return next;
@@ -1735,23 +1733,7 @@ export class RoutingEngine {
 
   /** Drops tasks (and their reservations) that finished longer ago than the retention window. */
   private forgetFinished(): void {
-    const horizon = this.clock.now() - this.finishedRetentionMs;
-    while (
-      this.finishedHead < this.finished.length &&
-      this.finished[this.finishedHead]!.finishedAt <= horizon
-    ) {
-      // Every task passes here exactly once (it joins `finished` when it stops being live), so this
-      // is where its row of times is released, deleted tasks included.
-      const task = this.finished[this.finishedHead++]!;
-      this.times.release(task.row);
-      // SIDs are never reused, so a task not found is one deleted already, with its reservations.
-      if (!this.tasks.delete(task.sid)) continue;
-      for (const reservation of task.history) this.reservations.delete(reservation.sid);
-    }
-    if (this.finishedHead > 1024 && this.finishedHead * 2 > this.finished.length) {
-      this.finished = this.finished.slice(this.finishedHead);
-      this.finishedHead = 0;
-    }
+    this.finished.forget(this.clock.now() - this.finishedRetentionMs);
   }
 
   /**
@@ -1978,7 +1960,10 @@ export class RoutingEngine {
     if (isLive(status) && !isLive(task.status)) {
       if (task.queue) task.queue.taskCount--;
       if (task.workflow) task.workflow.taskCount--;
-      this.finished.push(task);
+      // Every task passes here exactly once, deleted ones included: `finished` frees its row of times.
+      // Nothing changes a task once it has finished (`updateTask` refuses it, `deleteTask` changes
+      // only live tasks), so its history is complete.
+      this.finished.add(task, hashSid(task.sid), task.row, task.dateUpdated, task.history);
     }
   }
 
@@ -2493,8 +2478,9 @@ export class RoutingEngine {
       nextDue: undefined,
       queueSid: task.queue?.config.sid,
       workflowSid: task.workflow?.config.sid,
+      hash: 0,
     };
-    this.reservations.set(reservation);
+    reservation.hash = this.reservations.set(reservation);
     this.mutateTask(task, () => {
       task.pending = appended(task.pending, reservation);
       // Only ever appended to, so grown in place (a loop over it may see the new one, harmlessly).

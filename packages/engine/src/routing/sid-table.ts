@@ -37,8 +37,11 @@ export class SidTable<V extends { readonly sid: string }> {
     }
   }
 
-  /** Adds a record, replacing the one with the same SID if there is one. */
-  set(value: V): void {
+  /**
+   * Adds a record, replacing the one with the same SID if there is one. Returns the SID's hash, for
+   * `deleteExact` to find the record later without reading its SID.
+   */
+  set(value: V): number {
     if ((this.count + 1) * 4 > this.slots.length * 3) this.resize(this.slots.length * 2);
     const hash = hashSid(value.sid);
     const { mask, slots, hashes } = this;
@@ -48,11 +51,11 @@ export class SidTable<V extends { readonly sid: string }> {
         slots[i] = value;
         hashes[i] = hash;
         this.count++;
-        return;
+        return hash;
       }
       if (hashes[i] === hash && there.sid === value.sid) {
         slots[i] = value;
-        return;
+        return hash;
       }
     }
   }
@@ -60,14 +63,31 @@ export class SidTable<V extends { readonly sid: string }> {
   delete(sid: string): boolean {
     const hash = hashSid(sid);
     const { mask, slots, hashes } = this;
-    let hole = hash & mask;
-    for (; ; hole = (hole + 1) & mask) {
-      const value = slots[hole];
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const value = slots[i];
       if (value === undefined) return false;
-      if (hashes[hole] === hash && value.sid === sid) break;
+      if (hashes[i] === hash && value.sid === sid) return this.removeAt(i);
     }
-    // Close the hole: each later record of the run moves back into it unless its home slot lies
-    // (cyclically) in (hole, i], where moving it would put it before its home, out of reach of lookups.
+  }
+
+  /**
+   * Deletes this very record, if it is in, found by the hash `set` returned for it: compares slots by
+   * identity, so the record and its SID, long out of the processor's caches, are not read.
+   */
+  deleteExact(value: V, hash: number): boolean {
+    const { mask, slots } = this;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const there = slots[i];
+      if (there === undefined) return false;
+      if (there === value) return this.removeAt(i);
+    }
+  }
+
+  /** Empties a slot, closing the hole it leaves in its run. */
+  private removeAt(hole: number): true {
+    const { mask, slots, hashes } = this;
+    // Each later record of the run moves back into the hole unless its home slot lies (cyclically)
+    // in (hole, i], where moving it would put it before its home, out of reach of lookups.
     for (let i = (hole + 1) & mask; slots[i] !== undefined; i = (i + 1) & mask) {
       const home = hashes[i]! & mask;
       const homeAfterHole = hole < i ? home > hole && home <= i : home > hole || home <= i;
@@ -116,7 +136,7 @@ const MIN_SLOTS = 16;
  * digits are where generated SIDs differ: the counter of sequential ones, the random part of
  * time-ordered and random ones (64 bits).
  */
-function hashSid(sid: string): number {
+export function hashSid(sid: string): number {
   let hash = 0x811c9dc5;
   for (let i = Math.max(0, sid.length - 16); i < sid.length; i++)
     hash = Math.imul(hash ^ sid.charCodeAt(i), 0x01000193);
