@@ -30,14 +30,7 @@ import { Deadlines, type Scheduled } from "./deadlines.ts";
 import { WaitingLine, type Band, type Linked } from "./waiting-line.ts";
 import { type Entered, EntryOrder } from "./entry-order.ts";
 import { appended, EMPTY, without } from "./small.ts";
-import {
-  FactLog,
-  NO_FACT_ID,
-  ScopeCounters,
-  summary,
-  type CumulativeKind,
-  type Scope,
-} from "./statistics.ts";
+import { FACT_KIND, FactLog, NO_FACT_ID, ScopeCounters, summary, type Scope } from "./statistics.ts";
 import { CREATED, QUEUE_ENTERED, STEP_ENTERED, TaskTimes, UPDATED } from "./task-times.ts";
 import { QueueKeys } from "./queue-keys.ts";
 import { hashSid, SidTable } from "./sid-table.ts";
@@ -101,8 +94,14 @@ export type TransferTarget = { workerSid: string; queueSid: string } | { queueSi
 // ---------------------------------------------------------------------------------------------
 // Internal state. Records are mutable and owned by the engine; views handed out are copies.
 
+/** A task channel as the engine keeps it. */
+interface ChannelState extends TaskChannel {
+  /** The channel's SID interned in the fact log. */
+  readonly factId: number;
+}
+
 interface Slot {
-  channel: TaskChannel;
+  channel: ChannelState;
   capacity: number;
   available: boolean;
   /** Reservations holding capacity (pending, accepted, wrapping). */
@@ -283,7 +282,7 @@ class TaskState implements Linked<TaskState>, Scheduled<TaskState>, Entered<Task
     readonly seq: number,
     public attributes: Attributes,
     public priority: number,
-    readonly channel: TaskChannel,
+    readonly channel: ChannelState,
     readonly workflow: WorkflowState | undefined,
     timeout: number,
     virtualStart: number | undefined,
@@ -425,6 +424,14 @@ const DEFAULT_RESERVATION_TIMEOUT = 120;
 const isLive = (status: TaskStatus) => status !== "completed" && status !== "canceled";
 const NONE: readonly ReservationState[] = EMPTY;
 
+/** The fact recorded when a pending reservation ends, by how it ended. */
+const PENDING_ENDED_FACT = {
+  rejected: FACT_KIND["reservation.rejected"],
+  timeout: FACT_KIND["reservation.timed-out"],
+  canceled: FACT_KIND["reservation.canceled"],
+  rescinded: FACT_KIND["reservation.rescinded"],
+};
+
 const isWaiting = (status: TaskStatus) => status === "pending" || status === "reserved";
 
 /**
@@ -448,7 +455,7 @@ export class RoutingEngine {
   private rules = new Map<string, Array<{ whileOn: string; atLeast: number }>>();
 
   private readonly activities = new Map<string, Activity>();
-  private readonly channels = new Map<string, TaskChannel>();
+  private readonly channels = new Map<string, ChannelState>();
   private readonly queues = new Map<string, QueueState>();
   /** The queues a worker may belong to, found from its attributes (see QueueKeys). */
   private readonly queueKeys = new QueueKeys<QueueState>();
@@ -460,7 +467,7 @@ export class RoutingEngine {
   private readonly times = new TaskTimes();
   /** Reservations are numbered for their timeouts as they are created, so that number orders them. */
   private readonly reservations = new SidTable<ReservationState>((reservation) => reservation.timeoutSeq);
-  /** Tasks whose step names one worker, by that worker's SID. */
+  /** Tasks whose step names one worker, by that worker's SID; a worker no task names has no entry. */
   private readonly knownWaiting = new Map<string, Set<TaskState>>();
   /** Routing-step timeouts. */
   private readonly timers = new TimerQueue();
@@ -593,7 +600,12 @@ export class RoutingEngine {
       throw new RoutingError("invalid", "A task channel's unique name cannot change");
     }
     return this.command(() => {
-      const record = { ...channel };
+      const record: ChannelState = {
+        sid: channel.sid,
+        uniqueName: channel.uniqueName,
+        friendlyName: channel.friendlyName,
+        factId: this.facts.idOf(channel.sid),
+      };
       this.channels.set(channel.sid, record);
       if (!existing) {
         for (const worker of this.workers.values()) {
@@ -1059,7 +1071,7 @@ export class RoutingEngine {
         workflow.counters.apply(task.status, task.priority, 1);
       }
       this.counters.apply(task.status, task.priority, 1);
-      this.fact("task.created", task);
+      this.fact(FACT_KIND["task.created"], task);
       this.emit({
         type: "task.created",
         at: this.clock.now(),
@@ -1156,7 +1168,7 @@ export class RoutingEngine {
         });
         this.leaveRouting(task);
       }
-      this.fact("task.deleted", task);
+      this.fact(FACT_KIND["task.deleted"], task);
       this.emit({
         type: "task.deleted",
         at: this.clock.now(),
@@ -1234,7 +1246,7 @@ export class RoutingEngine {
       reservation.dateUpdated = now;
       this.reservationTimeouts.remove(reservation);
       this.fact(
-        "reservation.accepted",
+        FACT_KIND["reservation.accepted"],
         task,
         reservation.worker,
         (now - task.dateCreated) / 1000,
@@ -1751,7 +1763,7 @@ export class RoutingEngine {
     return value;
   }
 
-  private channelByNameOrSid(channel: string): TaskChannel {
+  private channelByNameOrSid(channel: string): ChannelState {
     let found = this.channels.get(channel);
     if (!found) for (const c of this.channels.values()) if (c.uniqueName === channel) found = c;
     if (!found) throw new RoutingError("not_found", `TaskChannel ${channel} does not exist`);
@@ -1773,7 +1785,7 @@ export class RoutingEngine {
 
   /** Records a fact about a task (and the worker of its reservation, for reservation facts). */
   private fact(
-    kind: CumulativeKind,
+    kind: number,
     task: TaskState,
     worker?: WorkerState,
     waitSeconds?: number,
@@ -1784,7 +1796,7 @@ export class RoutingEngine {
       kind,
       task.queue?.factId ?? NO_FACT_ID,
       task.workflow?.factId ?? NO_FACT_ID,
-      this.facts.idOf(task.channel.sid),
+      task.channel.factId,
       worker?.factId ?? NO_FACT_ID,
       waitSeconds,
       queueWaitSeconds,
@@ -2050,7 +2062,7 @@ export class RoutingEngine {
     task.knownWorkerSid = knownWorkerSid;
     if (previousQueue !== queue) {
       if (previousQueue) {
-        this.fact("task.moved", task);
+        this.fact(FACT_KIND["task.moved"], task);
         this.emit({
           type: "task-queue.moved",
           at: this.clock.now(),
@@ -2060,7 +2072,7 @@ export class RoutingEngine {
           queue: queueRef(queue),
         });
       }
-      this.fact("task.entered", task);
+      this.fact(FACT_KIND["task.entered"], task);
       this.emit({
         type: "task-queue.entered",
         at: this.clock.now(),
@@ -2134,7 +2146,7 @@ export class RoutingEngine {
       return;
     }
     if (cause === "timeout") {
-      this.fact("task.timed-out-in-workflow", task);
+      this.fact(FACT_KIND["task.timed-out-in-workflow"], task);
       this.emit({
         type: "workflow.timeout",
         at: this.clock.now(),
@@ -2177,7 +2189,7 @@ export class RoutingEngine {
       task.reason = reason;
     });
     this.leaveRouting(task);
-    this.fact("task.canceled", task, undefined, (now - task.dateCreated) / 1000);
+    this.fact(FACT_KIND["task.canceled"], task, undefined, (now - task.dateCreated) / 1000);
     this.emit({
       type: "task.canceled",
       at: this.clock.now(),
@@ -2228,7 +2240,7 @@ export class RoutingEngine {
       task.status = "completed";
       task.reason = reason;
     });
-    this.fact("task.completed", task);
+    this.fact(FACT_KIND["task.completed"], task);
     this.emit({
       type: "task.completed",
       at: this.clock.now(),
@@ -2285,7 +2297,9 @@ export class RoutingEngine {
   private unindexTask(task: TaskState): void {
     if (task.band !== undefined) task.queue!.waiting.get(task.channel.sid)!.remove(task);
     if (task.knownKey !== undefined) {
-      this.knownWaiting.get(task.knownKey)?.delete(task);
+      // An emptied set goes, so that `knownWaiting` is empty whenever no task waits for a named worker.
+      const waiting = this.knownWaiting.get(task.knownKey);
+      if (waiting?.delete(task) && waiting.size === 0) this.knownWaiting.delete(task.knownKey);
       task.knownKey = undefined;
     }
   }
@@ -2439,6 +2453,8 @@ export class RoutingEngine {
       if (task && !this.eligible(task, worker)) task = waiting.find((t) => this.eligible(t, worker));
       if (task && (!best || this.rank(task, best) < 0)) best = task;
     }
+    // Usually no task waits for a named worker: then skip the lookup by the worker's SID.
+    if (this.knownWaiting.size === 0) return best;
     for (const task of this.knownWaiting.get(worker.sid) ?? []) {
       if (task.channel.sid !== channelSid || !task.queue || !worker.queues.includes(task.queue)) continue;
       if (this.eligible(task, worker) && (!best || this.rank(task, best) < 0)) best = task;
@@ -2491,7 +2507,7 @@ export class RoutingEngine {
     worker.reservations = appended(worker.reservations, reservation);
     slot.active++;
     this.reservationTimeouts.add(reservation);
-    this.fact("reservation.created", task, worker);
+    this.fact(FACT_KIND["reservation.created"], task, worker);
     this.emit({
       type: "reservation.created",
       at: this.clock.now(),
@@ -2524,13 +2540,7 @@ export class RoutingEngine {
       task.pending = without(task.pending, reservation);
       if (task.status === "reserved" && task.pending.length === 0) task.status = "pending";
     });
-    const kind: Record<typeof status, CumulativeKind> = {
-      rejected: "reservation.rejected",
-      timeout: "reservation.timed-out",
-      canceled: "reservation.canceled",
-      rescinded: "reservation.rescinded",
-    };
-    this.fact(kind[status], task, worker);
+    this.fact(PENDING_ENDED_FACT[status], task, worker);
     this.emit({
       type: `reservation.${status}`,
       at: this.clock.now(),

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { FactLog, NO_FACT_ID, type CumulativeKind, type Scope } from "./statistics.ts";
+import { FACT_KIND, FactLog, NO_FACT_ID, type CumulativeKind, type Scope } from "./statistics.ts";
 
 interface Fact {
   at: number;
@@ -88,7 +88,7 @@ function logOf(all: Fact[]): { log: FactLog; ids: Record<string, number[]> } {
     else
       log.record(
         f.at,
-        f.kind,
+        FACT_KIND[f.kind],
         id(ids.queue, f.queue),
         ids.workflow[f.workflow]!,
         ids.channel[f.channel]!,
@@ -193,8 +193,8 @@ describe("FactLog", () => {
   it("counts a task created straight into a queue as created and entered, but as entered only in the queue's figures", () => {
     const log = new FactLog(RETENTION_MS);
     const [queue, workflow, channel] = [log.idOf("WQ0"), log.idOf("WW0"), log.idOf("TC0")];
-    log.record(10, "task.created", NO_FACT_ID, workflow, channel, NO_FACT_ID);
-    log.record(10, "task.entered", queue, workflow, channel, NO_FACT_ID);
+    log.record(10, FACT_KIND["task.created"], NO_FACT_ID, workflow, channel, NO_FACT_ID);
+    log.record(10, FACT_KIND["task.entered"], queue, workflow, channel, NO_FACT_ID);
     for (const [scope, created] of [
       [{ kind: "workspace" }, 1],
       [{ kind: "workflow", sid: "WW0" }, 1],

@@ -111,15 +111,20 @@ export interface DurationSummary {
   total: number;
 }
 
-const KIND_INDEX = new Map<CumulativeKind, number>(CUMULATIVE_KINDS.map((k, i) => [k, i]));
-const ACTIVITY_KIND = KIND_INDEX.get("worker.activity")!;
+/**
+ * Each kind as the number the log stores. Callers record facts by these numbers, not by name: a
+ * constant property read where a name needed a lookup on every fact, a few of them a decision.
+ */
+export const FACT_KIND = Object.fromEntries(CUMULATIVE_KINDS.map((k, i) => [k, i])) as Readonly<
+  Record<CumulativeKind, number>
+>;
+const ACTIVITY_KIND = FACT_KIND["worker.activity"];
 
 type ReservationOutcome = "created" | "accepted" | "rejected" | "timed_out" | "canceled" | "rescinded";
 /** Reservation fact kinds by index, with their key in Twilio's `reservations_*` figures. */
 const RESERVATION_KEYS = new Map(
   CUMULATIVE_KINDS.filter((k) => k.startsWith("reservation.")).map(
-    (k) =>
-      [KIND_INDEX.get(k)!, k.slice("reservation.".length).replace("-", "_") as ReservationOutcome] as const,
+    (k) => [FACT_KIND[k], k.slice("reservation.".length).replace("-", "_") as ReservationOutcome] as const,
   ),
 );
 
@@ -139,8 +144,8 @@ export interface WorkerFigures {
  * counted `task.created` (that fact names no queue).
  */
 const CREATED_AND_ENTERED = CUMULATIVE_KINDS.length;
-const CREATED = KIND_INDEX.get("task.created")!;
-const ENTERED = KIND_INDEX.get("task.entered")!;
+const CREATED = FACT_KIND["task.created"];
+const ENTERED = FACT_KIND["task.entered"];
 
 /** Facts per chunk: the log grows and drops whole chunks of 8,192 facts (270 KB). */
 const CHUNK_BITS = 13;
@@ -194,9 +199,10 @@ export class FactLog {
     return id;
   }
 
+  /** Records a fact of a kind given as its `FACT_KIND` number. */
   record(
     at: number,
-    kind: CumulativeKind,
+    kind: number,
     queueId: number,
     workflowId: number,
     channelId: number,
@@ -204,11 +210,10 @@ export class FactLog {
     wait = NaN,
     queueWait = NaN,
   ): void {
-    const kindIndex = KIND_INDEX.get(kind)!;
-    if (kindIndex === ENTERED && this.mergeIntoCreated(at, queueId, workflowId, channelId, workerId)) return;
+    if (kind === ENTERED && this.mergeIntoCreated(at, queueId, workflowId, channelId, workerId)) return;
     const chunk = this.slot(at);
     const i = (this.end - 1) & IN_CHUNK;
-    chunk.kind[i] = kindIndex;
+    chunk.kind[i] = kind;
     chunk.queue[i] = queueId;
     chunk.workflow[i] = workflowId;
     chunk.channel[i] = channelId;
@@ -297,8 +302,8 @@ export class FactLog {
     const inQueueUntilAccepted: number[] = [];
     const scopeId = scope.kind === "workspace" ? -2 : (this.ids.get(scope.sid) ?? -3);
     const channelId = channelSid === undefined ? -2 : (this.ids.get(channelSid) ?? -3);
-    const accepted = KIND_INDEX.get("reservation.accepted")!;
-    const canceled = KIND_INDEX.get("task.canceled")!;
+    const accepted = FACT_KIND["reservation.accepted"];
+    const canceled = FACT_KIND["task.canceled"];
     this.forEachFact((chunk, i) => {
       const at = chunk.at[i]!;
       if (at < from || at > to) return;
@@ -320,7 +325,7 @@ export class FactLog {
       }
       if (kind === canceled && !Number.isNaN(wait)) untilCanceled.push(wait);
     });
-    const n = (kind: CumulativeKind) => counts[KIND_INDEX.get(kind)!]!;
+    const n = (kind: CumulativeKind) => counts[FACT_KIND[kind]]!;
     const acceptedSummary = summary(untilAccepted);
     const split: Record<string, unknown> = {};
     for (const threshold of splitByWaitTime) {
