@@ -142,13 +142,15 @@ interface WorkerState extends WorkerFacts {
   /** One slot per task channel (`slotOn` finds one by channel SID), in an exact-size array (small.ts). */
   slots: readonly Slot[];
   /**
-   * The queues the worker belongs to, and the reservations holding its capacity: a handful each, in
-   * exact-size arrays replaced on every change (see small.ts), so a loop over one may change it as it
-   * goes. Arrays on the worker itself, not wrapped in a set object: one object fewer to fetch from
-   * memory on every decision.
+   * The queues the worker belongs to, and its pending reservations (offers not yet answered): a
+   * handful each, in exact-size arrays replaced on every change (see small.ts), so a loop over one may
+   * change it as it goes. Arrays on the worker itself, not wrapped in a set object: one object fewer
+   * to fetch from memory on every decision. Only pending reservations are listed: a reservation is
+   * accepted moments after it is made, while the worker is still in the processor's caches, and
+   * completing it minutes later then reads no list of the worker's.
    */
   queues: readonly QueueState[];
-  reservations: readonly ReservationState[];
+  pending: readonly ReservationState[];
   /** The worker's SID interned in the fact log. */
   factId: number;
   /** In `workersToRoute`: a flag on the worker rather than a Set, which every decision fills and empties. */
@@ -868,7 +870,7 @@ export class RoutingEngine {
         activityName: activity.friendlyName,
         slots: EMPTY,
         queues: EMPTY,
-        reservations: EMPTY,
+        pending: EMPTY,
         factId: this.facts.idOf(sid),
         queuedForRouting: false,
         routeEverySlot: false,
@@ -951,9 +953,7 @@ export class RoutingEngine {
       if (activity && activity.sid !== worker.activity.sid) {
         this.setActivity(worker, activity);
         if (!activity.available && changes.rejectPendingReservations) {
-          for (const reservation of worker.reservations) {
-            if (reservation.status === "pending") this.endPending(reservation, "rejected");
-          }
+          for (const reservation of worker.pending) this.endPending(reservation, "rejected");
         }
       }
       this.refreshWorker(worker);
@@ -1008,7 +1008,7 @@ export class RoutingEngine {
   /** Deletes a worker who holds no reservations. */
   removeWorker(sid: string): Outcome {
     const worker = this.require(this.workers, sid, "Worker");
-    if (worker.reservations.length > 0)
+    if (worker.slots.some((slot) => slot.active > 0))
       throw new RoutingError("conflict", `Worker ${sid} has active reservations`);
     return this.command(() => {
       for (const slot of worker.slots) if (slot.readyKey !== undefined) this.unindexReady(worker, slot);
@@ -1242,6 +1242,7 @@ export class RoutingEngine {
         task.pending = without(task.pending, reservation);
         task.status = "assigned";
       });
+      reservation.worker.pending = without(reservation.worker.pending, reservation);
       reservation.status = "accepted";
       reservation.dateUpdated = now;
       this.reservationTimeouts.remove(reservation);
@@ -2504,7 +2505,7 @@ export class RoutingEngine {
       else (task.history as ReservationState[]).push(reservation);
       task.status = "reserved";
     });
-    worker.reservations = appended(worker.reservations, reservation);
+    worker.pending = appended(worker.pending, reservation);
     slot.active++;
     this.reservationTimeouts.add(reservation);
     this.fact(FACT_KIND["reservation.created"], task, worker);
@@ -2534,7 +2535,7 @@ export class RoutingEngine {
     reservation.status = status;
     reservation.dateUpdated = this.clock.now();
     this.reservationTimeouts.remove(reservation);
-    worker.reservations = without(worker.reservations, reservation);
+    worker.pending = without(worker.pending, reservation);
     reservation.slot.active--;
     this.mutateTask(task, () => {
       task.pending = without(task.pending, reservation);
@@ -2565,7 +2566,6 @@ export class RoutingEngine {
   private endAccepted(reservation: ReservationState, status: "completed"): void {
     reservation.status = status;
     reservation.dateUpdated = this.clock.now();
-    reservation.worker.reservations = without(reservation.worker.reservations, reservation);
     reservation.slot.active--;
     this.emit({
       type: "reservation.completed",
