@@ -167,8 +167,19 @@ interface WorkerState extends WorkerFacts {
   snapshot: WorkerSnapshot | undefined;
 }
 
+/**
+ * How events name a queue, workflow or routing step. One object per configuration, shared by every
+ * event that names it (three or four a decision) and replaced, never changed, when the configuration
+ * changes: an event keeps what was true when it happened.
+ */
+type QueueRef = NonNullable<RoutingEvent["queue"]>;
+type WorkflowRef = NonNullable<RoutingEvent["workflow"]>;
+type StepRef = NonNullable<RoutingEvent["step"]>;
+
 interface QueueState {
   config: TaskQueueConfig;
+  /** Set with `config`. */
+  ref: QueueRef;
   targetWorkers: CompiledExpression;
   members: Set<WorkerState>;
   /**
@@ -199,6 +210,8 @@ interface QueueState {
 
 interface WorkflowState {
   config: WorkflowConfig;
+  /** Set with `config`. */
+  ref: WorkflowRef;
   compiled: CompiledWorkflow;
   /** The steps of each filter's targets, and of default_filter: built with `compiled`. */
   steps: Step[][];
@@ -222,6 +235,7 @@ interface Step {
   target: Target;
   /** Reservation timeout for this step's reservations, seconds. */
   reservationTimeout: number;
+  ref: StepRef;
 }
 
 /** The reason a task completed without one given. */
@@ -676,6 +690,7 @@ export class RoutingEngine {
       if (!existing) {
         const queue: QueueState = {
           config: { ...config },
+          ref: queueRef(config),
           targetWorkers,
           members: new Set(),
           ready: new Map(),
@@ -698,13 +713,14 @@ export class RoutingEngine {
           at: this.clock.now(),
           resourceType: "task-queue",
           resourceSid: config.sid,
-          queue: queueRef(queue),
+          queue: queue.ref,
         });
         return;
       }
       const expressionChanged = existing.config.targetWorkers !== config.targetWorkers;
       const orderChanged = existing.config.taskOrder !== config.taskOrder;
       existing.config = { ...config };
+      existing.ref = queueRef(config);
       this.queueKeys.set(existing, targetWorkers.keys);
       existing.targetWorkers = targetWorkers;
       if (targetWorkers.usesTime) this.timedQueues.add(existing);
@@ -716,7 +732,7 @@ export class RoutingEngine {
           at: this.clock.now(),
           resourceType: "task-queue",
           resourceSid: config.sid,
-          queue: queueRef(existing),
+          queue: existing.ref,
         });
       }
       // Re-index the queue's tasks: the order or the number of parallel reservations may have changed.
@@ -747,7 +763,7 @@ export class RoutingEngine {
         at: this.clock.now(),
         resourceType: "task-queue",
         resourceSid: sid,
-        queue: queueRef(queue),
+        queue: queue.ref,
       });
     });
   }
@@ -772,6 +788,7 @@ export class RoutingEngine {
     return this.command(() => {
       const workflow = existing ?? {
         config,
+        ref: { sid: config.sid, name: config.friendlyName },
         compiled,
         steps: [],
         defaultStep: undefined,
@@ -780,6 +797,7 @@ export class RoutingEngine {
         factId: this.facts.idOf(config.sid),
       };
       workflow.config = { ...config };
+      workflow.ref = { sid: config.sid, name: config.friendlyName };
       workflow.compiled = compiled;
       workflow.steps = compiled.filters.map((f, filter) =>
         f.targets.map((target, index) => ({
@@ -788,6 +806,7 @@ export class RoutingEngine {
           index,
           target,
           reservationTimeout: config.taskReservationTimeout,
+          ref: { filterName: f.name, index },
         })),
       );
       workflow.defaultStep = compiled.defaultQueueSid
@@ -797,6 +816,7 @@ export class RoutingEngine {
             index: 0,
             target: queueTarget(compiled.defaultQueueSid),
             reservationTimeout: config.taskReservationTimeout,
+            ref: { filterName: "Default Filter", index: 0 },
           }
         : undefined;
       this.workflows.set(config.sid, workflow);
@@ -805,7 +825,7 @@ export class RoutingEngine {
         at: this.clock.now(),
         resourceType: "workflow",
         resourceSid: config.sid,
-        workflow: { sid: config.sid, name: config.friendlyName },
+        workflow: workflow.ref,
       });
       if (existing && options.reEvaluateTasks) {
         for (const task of this.tasks.values()) {
@@ -826,7 +846,7 @@ export class RoutingEngine {
         at: this.clock.now(),
         resourceType: "workflow",
         resourceSid: sid,
-        workflow: { sid, name: workflow.config.friendlyName },
+        workflow: workflow.ref,
       });
     });
   }
@@ -1051,39 +1071,38 @@ export class RoutingEngine {
         throw new RoutingError("invalid", "A task needs a WorkflowSid or a routing target");
       workflow = this.require(this.workflows, input.workflowSid, "Workflow");
     }
-    return this.command(() => {
-      const now = this.clock.now();
-      const task = new TaskState(
-        this.times,
-        this.times.allocate(now),
-        this.ids.next("WT"),
-        ++this.taskSeq,
-        input.attributes ?? {},
-        priority,
-        channel,
-        workflow,
-        timeout,
-        input.virtualStartTime,
-      );
-      this.tasks.set(task);
-      if (workflow) {
-        workflow.taskCount++;
-        workflow.counters.apply(task.status, task.priority, 1);
-      }
-      this.counters.apply(task.status, task.priority, 1);
-      this.fact(FACT_KIND["task.created"], task);
-      this.emit({
-        type: "task.created",
-        at: this.clock.now(),
-        resourceType: "task",
-        resourceSid: task.sid,
-        task: this.taskSnapshot(task),
-      });
-      this.ttls.add(task);
-      if (input.routingTarget) this.enterDirect(task, input.routingTarget);
-      else this.enterWorkflow(task, 0);
-      return task.sid;
+    const outer = this.begin();
+    const now = this.clock.now();
+    const task = new TaskState(
+      this.times,
+      this.times.allocate(now),
+      this.ids.next("WT"),
+      ++this.taskSeq,
+      input.attributes ?? {},
+      priority,
+      channel,
+      workflow,
+      timeout,
+      input.virtualStartTime,
+    );
+    this.tasks.set(task);
+    if (workflow) {
+      workflow.taskCount++;
+      workflow.counters.apply(task.status, task.priority, 1);
+    }
+    this.counters.apply(task.status, task.priority, 1);
+    this.fact(FACT_KIND["task.created"], task);
+    this.emit({
+      type: "task.created",
+      at: this.clock.now(),
+      resourceType: "task",
+      resourceSid: task.sid,
+      task: this.taskSnapshot(task),
     });
+    this.ttls.add(task);
+    if (input.routingTarget) this.enterDirect(task, input.routingTarget);
+    else this.enterWorkflow(task, 0);
+    return this.end(outer, task.sid);
   }
 
   /**
@@ -1151,7 +1170,9 @@ export class RoutingEngine {
         `Task ${sid} is ${task.status}; only assigned or wrapping tasks can complete`,
       );
     }
-    return this.command(() => this.complete(task, reason));
+    const outer = this.begin();
+    this.complete(task, reason);
+    return this.end(outer, undefined);
   }
 
   /** Deletes a task in any state, ending its reservations. */
@@ -1235,49 +1256,49 @@ export class RoutingEngine {
     if (reservation.status !== "pending") {
       throw new RoutingError("conflict", `Reservation ${sid} is ${reservation.status}, not pending`);
     }
-    return this.command(() => {
-      const { task } = reservation;
-      const now = this.clock.now();
-      this.mutateTask(task, () => {
-        task.pending = without(task.pending, reservation);
-        task.status = "assigned";
-      });
-      reservation.worker.pending = without(reservation.worker.pending, reservation);
-      reservation.status = "accepted";
-      reservation.dateUpdated = now;
-      this.reservationTimeouts.remove(reservation);
-      this.fact(
-        FACT_KIND["reservation.accepted"],
-        task,
-        reservation.worker,
-        (now - task.dateCreated) / 1000,
-        (now - (task.queueEnteredAt ?? task.dateCreated)) / 1000,
-      );
-      this.emit({
-        type: "reservation.accepted",
-        at: this.clock.now(),
-        resourceType: "reservation",
-        resourceSid: sid,
-        task: this.taskSnapshot(task),
-        worker: workerSnapshot(reservation.worker),
-        reservation: { sid, status: "accepted" },
-      });
-      // First accept wins: every other pending reservation of the task is rescinded.
-      for (const other of task.pending) this.endPending(other, "rescinded", false);
-      this.leaveRouting(task);
-      if (task.transferOf) {
-        const original = this.tasks.get(task.transferOf.taskSid);
-        this.emit({
-          type: "task.transfer-completed",
-          at: this.clock.now(),
-          resourceType: "task",
-          resourceSid: task.transferOf.taskSid,
-          task: original ? this.taskSnapshot(original) : this.taskSnapshot(task),
-          worker: workerSnapshot(reservation.worker),
-        });
-        if (original?.status === "assigned") this.wrapUp(original, "Transferred");
-      }
+    const outer = this.begin();
+    const { task } = reservation;
+    const now = this.clock.now();
+    this.mutateTask(task, () => {
+      task.pending = without(task.pending, reservation);
+      task.status = "assigned";
     });
+    reservation.worker.pending = without(reservation.worker.pending, reservation);
+    reservation.status = "accepted";
+    reservation.dateUpdated = now;
+    this.reservationTimeouts.remove(reservation);
+    this.fact(
+      FACT_KIND["reservation.accepted"],
+      task,
+      reservation.worker,
+      (now - task.dateCreated) / 1000,
+      (now - (task.queueEnteredAt ?? task.dateCreated)) / 1000,
+    );
+    this.emit({
+      type: "reservation.accepted",
+      at: this.clock.now(),
+      resourceType: "reservation",
+      resourceSid: sid,
+      task: this.taskSnapshot(task),
+      worker: workerSnapshot(reservation.worker),
+      reservation: { sid, status: "accepted" },
+    });
+    // First accept wins: every other pending reservation of the task is rescinded.
+    for (const other of task.pending) this.endPending(other, "rescinded", false);
+    this.leaveRouting(task);
+    if (task.transferOf) {
+      const original = this.tasks.get(task.transferOf.taskSid);
+      this.emit({
+        type: "task.transfer-completed",
+        at: this.clock.now(),
+        resourceType: "task",
+        resourceSid: task.transferOf.taskSid,
+        task: original ? this.taskSnapshot(original) : this.taskSnapshot(task),
+        worker: workerSnapshot(reservation.worker),
+      });
+      if (original?.status === "assigned") this.wrapUp(original, "Transferred");
+    }
+    return this.end(outer, undefined);
   }
 
   /** Rejects a pending reservation; the task is offered to someone else. Optionally moves the worker to `activitySid`. */
@@ -1718,16 +1739,33 @@ export class RoutingEngine {
 
   /** Runs a mutation, routes to a fixpoint, and hands back the events. */
   private command<T>(mutate: () => T): Outcome<T> {
+    const outer = this.begin();
+    return this.end(outer, mutate());
+  }
+
+  /**
+   * Starts a command: the events from here on are its own. Commands nest (a transfer creates a
+   * task), so this hands back the enclosing command's events for `end` to restore. The commands
+   * every routing decision makes (creating and completing a task, accepting a reservation) call
+   * `begin` and `end` themselves: a closure passed to `command` was an allocation and a call the
+   * optimizer could not inline, on every decision.
+   *
+   * A command that throws midway (a bug: commands check their input before they begin) leaves its
+   * events in `events`; the next command sets them aside and never returns them.
+   */
+  private begin(): RoutingEvent[] {
     const outer = this.events;
     this.events = [];
     this.snapshotOf = undefined;
-    try {
-      const result = mutate();
-      this.route();
-      return { result, events: this.events };
-    } finally {
-      this.events = outer;
-    }
+    return outer;
+  }
+
+  /** Ends a command: routes to a fixpoint and hands back its events with its result. */
+  private end<T>(outer: RoutingEvent[], result: T): Outcome<T> {
+    this.route();
+    const events = this.events;
+    this.events = outer;
+    return { result, events };
   }
 
   /** On a new minute, re-tests what depends on the time of day: time-based queue membership and step expressions. */
@@ -1990,7 +2028,7 @@ export class RoutingEngine {
         resourceType: "task",
         resourceSid: task.sid,
         task: this.taskSnapshot(task),
-        workflow: { sid: workflow.config.sid, name: workflow.config.friendlyName },
+        workflow: workflow.ref,
       });
     }
     const filters = workflow.compiled.filters;
@@ -2015,8 +2053,8 @@ export class RoutingEngine {
       resourceType: "task",
       resourceSid: task.sid,
       task: this.taskSnapshot(task),
-      workflow: { sid: task.workflow!.config.sid, name: task.workflow!.config.friendlyName },
-      step: { filterName: step.filterName, index: step.index },
+      workflow: task.workflow!.ref,
+      step: step.ref,
     });
   }
 
@@ -2030,6 +2068,7 @@ export class RoutingEngine {
         routingTarget.workerSid !== undefined ? { by: "sid", path: [] } : undefined,
       ),
       reservationTimeout: routingTarget.reservationTimeout ?? DEFAULT_RESERVATION_TIMEOUT,
+      ref: { filterName: "Routing target", index: 0 },
     };
     this.place(task, step, routingTarget.workerSid);
   }
@@ -2070,7 +2109,7 @@ export class RoutingEngine {
           resourceType: "task",
           resourceSid: task.sid,
           task: this.taskSnapshot(task),
-          queue: queueRef(queue),
+          queue: queue.ref,
         });
       }
       this.fact(FACT_KIND["task.entered"], task);
@@ -2080,7 +2119,7 @@ export class RoutingEngine {
         resourceType: "task",
         resourceSid: task.sid,
         task: this.taskSnapshot(task),
-        queue: queueRef(queue),
+        queue: queue.ref,
       });
     }
     if (target.timeout !== undefined)
@@ -2118,8 +2157,8 @@ export class RoutingEngine {
         resourceType: "task",
         resourceSid: task.sid,
         task: this.taskSnapshot(task),
-        queue: queueRef(queue),
-        step: { filterName: step.filterName, index: step.index },
+        queue: queue.ref,
+        step: step.ref,
       });
     }
     const filter = step.filter;
@@ -2141,7 +2180,7 @@ export class RoutingEngine {
         resourceSid: task.sid,
         task: this.taskSnapshot(task),
         ...(workflowRef && { workflow: workflowRef }),
-        step: { filterName: step.filterName, index: step.index },
+        step: step.ref,
       });
       this.enterWorkflow(task, filter + 1);
       return;
@@ -2155,7 +2194,7 @@ export class RoutingEngine {
         resourceSid: task.sid,
         task: this.taskSnapshot(task),
         ...(workflowRef && { workflow: workflowRef }),
-        step: { filterName: step.filterName, index: step.index },
+        step: step.ref,
       });
       this.cancel(task, "Workflow Timeout");
     }
@@ -3006,12 +3045,8 @@ function reservationView(r: ReservationState): ReservationView {
   };
 }
 
-function queueRef(queue: QueueState) {
-  return {
-    sid: queue.config.sid,
-    name: queue.config.friendlyName,
-    targetWorkers: queue.config.targetWorkers,
-  };
+function queueRef(config: TaskQueueConfig): QueueRef {
+  return { sid: config.sid, name: config.friendlyName, targetWorkers: config.targetWorkers };
 }
 
 function channelRef(channel: TaskChannel) {
