@@ -289,7 +289,8 @@ function walk(root: unknown, segments: ReadonlyArray<string | number>): Value {
   return value === undefined ? null : value;
 }
 
-const isScalar = (v: Value): v is Scalar =>
+/** True for the values expressions compare: strings, numbers, booleans and null. */
+export const isScalar = (v: unknown): v is Scalar =>
   v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean";
 
 /** Ordering compares numbers with numbers and strings with strings; anything else is false. */

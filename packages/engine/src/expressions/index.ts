@@ -1,4 +1,4 @@
-export { compileExpression, readAttribute } from "./compile.ts";
+export { compileExpression, isScalar, readAttribute } from "./compile.ts";
 export type {
   AttributeKey,
   Attributes,

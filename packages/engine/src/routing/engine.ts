@@ -2031,12 +2031,10 @@ export class RoutingEngine {
         workflow: workflow.ref,
       });
     }
-    const filters = workflow.compiled.filters;
-    for (let i = from; i < filters.length; i++) {
-      if (this.holds(filters[i]!.expression, task.attributes)) {
-        this.enterStep(task, workflow.steps[i]![0]!);
-        return;
-      }
+    const match = workflow.compiled.index.firstMatch(this.filterContext(task), from);
+    if (match >= 0) {
+      this.enterStep(task, workflow.steps[match]![0]!);
+      return;
     }
     if (workflow.defaultStep) {
       this.enterStep(task, workflow.defaultStep);
@@ -2207,9 +2205,7 @@ export class RoutingEngine {
       this.tasksToRoute.push(task);
       return;
     }
-    const now = this.clock.now();
-    const filters = task.workflow!.compiled.filters;
-    const match = filters.findIndex((f) => f.expression.test({ now, task: task.attributes }));
+    const match = task.workflow!.compiled.index.firstMatch(this.filterContext(task), 0);
     const filter = match >= 0 ? match : "default";
     if (task.step && task.step.filter === filter) {
       // Same filter: stay in the step, but the task may now suit other workers.
@@ -2391,6 +2387,15 @@ export class RoutingEngine {
     for (let i = 0; i < pending.length; i++) if (pending[i]!.worker === worker) return false;
     const expression = task.step!.target.expression;
     return expression === undefined || this.holds(expression, task.attributes, worker);
+  }
+
+  /** The reused context (see `holds`) set for testing a task against workflow filters. */
+  private filterContext(task: TaskState): EvaluationContext {
+    const context = this.context;
+    context.now = this.clock.now();
+    context.task = task.attributes;
+    context.worker = undefined;
+    return context;
   }
 
   /**

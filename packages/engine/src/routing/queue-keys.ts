@@ -1,4 +1,10 @@
-import { readAttribute, type AttributeKey, type Attributes, type Scalar } from "../expressions/index.ts";
+import {
+  isScalar,
+  readAttribute,
+  type AttributeKey,
+  type Attributes,
+  type Scalar,
+} from "../expressions/index.ts";
 
 interface PathIndex<Q> {
   path: ReadonlyArray<string | number>;
@@ -72,6 +78,3 @@ export class QueueKeys<Q> {
     return found;
   }
 }
-
-const isScalar = (v: unknown): v is Scalar =>
-  v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean";

@@ -1,4 +1,5 @@
 import { compileExpression, ExpressionError, type CompiledExpression } from "../expressions/index.ts";
+import { FilterIndex } from "./filter-index.ts";
 import { RoutingError } from "./model.ts";
 
 /** One routing step of a filter, compiled. */
@@ -41,6 +42,8 @@ export interface Filter {
 
 export interface CompiledWorkflow {
   filters: Filter[];
+  /** Finds the first filter a task matches (`FilterIndex.firstMatch`). */
+  index: FilterIndex;
   defaultQueueSid: string | undefined;
 }
 
@@ -77,7 +80,7 @@ export function compileWorkflow(
       throw invalid("task_routing.default_filter.queue", `names TaskQueue ${queue}, which does not exist`);
     defaultQueueSid = queue;
   }
-  return { filters, defaultQueueSid };
+  return { filters, index: new FilterIndex(filters.map((f) => f.expression)), defaultQueueSid };
 }
 
 function compileFilter(raw: unknown, path: string, queueExists: (sid: string) => boolean): Filter {
