@@ -545,8 +545,13 @@ export class RoutingEngine {
    * holds only tasks entered during the command being applied. Steps without skip_if never add to it.
    */
   private readonly justEnteredStep = new Set<TaskState>();
-  /** Workers to route, each once (see `WorkerState.queuedForRouting`), in the order they were queued. */
-  private workersToRoute: WorkerState[] = [];
+  /**
+   * Workers to route, each once (see `WorkerState.queuedForRouting`), in the order they were queued:
+   * the first `workersQueued` entries; those after are left over from earlier passes. A count rather
+   * than emptying the array: setting an array's length is a call into the runtime, on every command.
+   */
+  private readonly workersToRoute: WorkerState[] = [];
+  private workersQueued = 0;
   private readonly context: EvaluationContext = { now: 0, task: undefined, worker: undefined };
 
   constructor(options: EngineOptions) {
@@ -2350,15 +2355,15 @@ export class RoutingEngine {
    * take one of them; new tasks go in rank order for the same reason.
    */
   private route(): void {
-    while (this.tasksToRoute.length > 0 || this.workersToRoute.length > 0) {
+    while (this.tasksToRoute.length > 0 || this.workersQueued > 0) {
       // Routing a worker may queue others; they are routed in this loop too.
       const workers = this.workersToRoute;
-      for (let i = 0; i < workers.length; i++) {
+      for (let i = 0; i < this.workersQueued; i++) {
         const worker = workers[i]!;
         worker.queuedForRouting = false;
         this.routeWorker(worker);
       }
-      workers.length = 0;
+      this.workersQueued = 0;
       if (this.tasksToRoute.length === 0) continue;
       // Tasks queued while these are routed wait for the next pass.
       const tasks = withoutRepeats(this.tasksToRoute);
@@ -2378,7 +2383,7 @@ export class RoutingEngine {
     else if (!worker.slotsToRoute.includes(slot)) worker.slotsToRoute = appended(worker.slotsToRoute, slot);
     if (worker.queuedForRouting) return;
     worker.queuedForRouting = true;
-    this.workersToRoute.push(worker);
+    this.workersToRoute[this.workersQueued++] = worker;
   }
 
   private eligible(task: TaskState, worker: WorkerState): boolean {

@@ -59,21 +59,22 @@ export class FilterIndex {
   /** The index of the first filter, from `from` on, whose expression holds in `context`; -1 if none. */
   firstMatch(context: EvaluationContext, from: number): number {
     const { lists, positions } = this;
-    lists.length = 0;
-    if (this.unkeyed.length > 0) lists.push(this.unkeyed);
+    // The first `count` of `lists` apply (a count, as setting an array's length calls the runtime).
+    let count = 0;
+    if (this.unkeyed.length > 0) lists[count++] = this.unkeyed;
     for (const { path, has, equals } of this.paths) {
       const value = readAttribute(context.task, path);
       if (Array.isArray(value)) {
         for (const item of value as unknown[]) {
           const list = isScalar(item) ? has.get(item) : undefined;
-          if (list) lists.push(list);
+          if (list) lists[count++] = list;
         }
       } else if (isScalar(value)) {
         const list = equals.get(value);
-        if (list) lists.push(list);
+        if (list) lists[count++] = list;
       }
     }
-    for (let i = 0; i < lists.length; i++) {
+    for (let i = 0; i < count; i++) {
       const list = lists[i]!;
       let position = 0;
       while (position < list.length && list[position]! < from) position++;
@@ -85,7 +86,7 @@ export class FilterIndex {
     for (;;) {
       let next = -1;
       let source = -1;
-      for (let i = 0; i < lists.length; i++) {
+      for (let i = 0; i < count; i++) {
         const list = lists[i]!;
         const position = positions[i]!;
         if (position < list.length && (next < 0 || list[position]! < next)) {
