@@ -155,9 +155,11 @@ interface WorkerState extends WorkerFacts {
   factId: number;
   /** In `workersToRoute`: a flag on the worker rather than a Set, which every decision fills and empties. */
   queuedForRouting: boolean;
-  /** Queued for routing on every channel, or on these (see `queueForRouting`). */
-  routeEverySlot: boolean;
-  slotsToRoute: readonly Slot[];
+  /**
+   * The slots queued for routing (see `queueForRouting`): bit i for `slots[i]`, EVERY_SLOT for all.
+   * Bits in a number, not a list of slots: a new list on every decision was an allocation.
+   */
+  slotsToRoute: number;
   /** Removed from the workspace: routing passes it by (it may have been queued for routing before). */
   removed: boolean;
   /**
@@ -447,6 +449,9 @@ const PENDING_ENDED_FACT = {
   canceled: FACT_KIND["reservation.canceled"],
   rescinded: FACT_KIND["reservation.rescinded"],
 };
+
+/** `WorkerState.slotsToRoute` with every bit set. */
+const EVERY_SLOT = -1;
 
 const isWaiting = (status: TaskStatus) => status === "pending" || status === "reserved";
 
@@ -898,8 +903,7 @@ export class RoutingEngine {
         pending: EMPTY,
         factId: this.facts.idOf(sid),
         queuedForRouting: false,
-        routeEverySlot: false,
-        slotsToRoute: EMPTY,
+        slotsToRoute: 0,
         removed: false,
         snapshot: undefined,
       };
@@ -2379,8 +2383,9 @@ export class RoutingEngine {
    * changed).
    */
   private queueForRouting(worker: WorkerState, slot?: Slot): void {
-    if (!slot) worker.routeEverySlot = true;
-    else if (!worker.slotsToRoute.includes(slot)) worker.slotsToRoute = appended(worker.slotsToRoute, slot);
+    const i = slot ? worker.slots.indexOf(slot) : -1;
+    // A worker with more channels than a number has bits is routed on all of them.
+    worker.slotsToRoute |= i >= 0 && i < 31 ? 1 << i : EVERY_SLOT;
     if (worker.queuedForRouting) return;
     worker.queuedForRouting = true;
     this.workersToRoute[this.workersQueued++] = worker;
@@ -2472,11 +2477,12 @@ export class RoutingEngine {
 
   /** Finds the best waiting task for a worker on each channel it is queued for, while it stays ready there. */
   private routeWorker(worker: WorkerState): void {
-    const slots = worker.routeEverySlot ? worker.slots : worker.slotsToRoute;
-    worker.routeEverySlot = false;
-    worker.slotsToRoute = EMPTY;
+    const queued = worker.slotsToRoute;
+    worker.slotsToRoute = 0;
     if (worker.removed) return;
+    const slots = worker.slots;
     for (let i = 0; i < slots.length; i++) {
+      if (queued !== EVERY_SLOT && (i >= 31 || (queued & (1 << i)) === 0)) continue;
       const slot = slots[i]!;
       while (slot.readyKey !== undefined) {
         const best = this.bestTaskFor(worker, slot.channel.sid);
