@@ -165,6 +165,27 @@ describe("routing: workers", () => {
     expect(s.pendingReservation(tasks[3]!)).toBeDefined();
   });
 
+  it("routes on a channel removed and made again as on a new one, and on the others as before", () => {
+    const s = new Scenario();
+    const q = s.queue("Support");
+    const w = s.simpleWorkflow(q);
+    const ana = s.worker("ana");
+    const sms = s.engine.task(s.task(w, {}, { channel: "sms" }))!.channelSid;
+    s.record(s.engine.acceptReservation(s.pendingReservation(s.engine.allTasks()[0]!.sid)!));
+    s.record(s.engine.completeTask(s.engine.allTasks()[0]!.sid));
+    expect(() => s.engine.removeChannel(sms)).not.toThrow();
+    expect(() => s.task(w, {}, { channel: "sms" })).toThrow(/TaskChannel sms/);
+    // The queue's lines for the old channel are gone; a channel made again starts with none.
+    s.record(s.engine.putChannel({ sid: sms, uniqueName: "sms", friendlyName: "SMS" }));
+    const again = s.task(w, {}, { channel: "sms" });
+    expect(s.workerOf(s.pendingReservation(again)!)).toBe(ana);
+    const chat = s.task(w, {}, { channel: "chat" });
+    expect(s.workerOf(s.pendingReservation(chat)!)).toBe(ana);
+    s.record(s.engine.rejectReservation(s.pendingReservation(again)!));
+    expect(s.engine.task(again)!.status).toBe("pending");
+    expect(s.engine.realtimeStatistics({ kind: "queue", sid: q }).tasks_by_status.pending).toBe(1);
+  });
+
   it("honours capacity 0 and channel availability", () => {
     const s = new Scenario();
     const q = s.queue("Voice");

@@ -98,6 +98,11 @@ export type TransferTarget = { workerSid: string; queueSid: string } | { queueSi
 interface ChannelState extends TaskChannel {
   /** The channel's SID interned in the fact log. */
   readonly factId: number;
+  /**
+   * The channel's place in each queue's lines (`QueueState.ready`, `waiting`): numbered as channels
+   * are created, kept when one is updated, never reused.
+   */
+  readonly index: number;
 }
 
 interface Slot {
@@ -185,13 +190,14 @@ interface QueueState {
   targetWorkers: CompiledExpression;
   members: Set<WorkerState>;
   /**
-   * Ready members per channel SID, by ready key: longest idle first. A line exists only for the
-   * channels this queue has seen a task on (built from the members then, kept current after): most
-   * queues serve one or two channels, and a worker is ready on every channel it has.
+   * Ready members per channel (by `ChannelState.index`), by ready key: longest idle first. A line
+   * exists only for the channels this queue has seen a task on (built from the members then, kept
+   * current after): most queues serve one or two channels, and a worker is ready on every channel it
+   * has. Arrays by channel number, not Maps by SID: a worker looks in three queues a decision.
    */
-  ready: Map<string, WaitingLine<ReadyEntry>>;
-  /** Matchable tasks per channel SID, in the order they must be offered (priority, then age). */
-  waiting: Map<string, WaitingLine<TaskState>>;
+  ready: Array<WaitingLine<ReadyEntry> | undefined>;
+  /** Matchable tasks per channel (by `ChannelState.index`), in the order they must be offered (priority, then age). */
+  waiting: Array<WaitingLine<TaskState> | undefined>;
   /** Waiting (pending or reserved) tasks in this queue, in the order they entered it. */
   waitingTasks: EntryOrder<TaskState>;
   /**
@@ -527,6 +533,8 @@ export class RoutingEngine {
   private readonly finishedRetentionMs: number;
 
   private readySeq = 0;
+  /** Channels ever created: the next one's `index`. */
+  private channelCount = 0;
   private taskSeq = 0;
   private stepToken = 0;
   private events: RoutingEvent[] = [];
@@ -631,6 +639,7 @@ export class RoutingEngine {
         uniqueName: channel.uniqueName,
         friendlyName: channel.friendlyName,
         factId: this.facts.idOf(channel.sid),
+        index: existing?.index ?? this.channelCount++,
       };
       this.channels.set(channel.sid, record);
       if (!existing) {
@@ -671,8 +680,8 @@ export class RoutingEngine {
         worker.slots = without(worker.slots, slot);
       }
       for (const queue of this.queues.values()) {
-        queue.ready.delete(sid);
-        queue.waiting.delete(sid);
+        queue.ready[channel.index] = undefined;
+        queue.waiting[channel.index] = undefined;
       }
       this.channels.delete(sid);
       this.compileRules();
@@ -703,8 +712,8 @@ export class RoutingEngine {
           ref: queueRef(config),
           targetWorkers,
           members: new Set(),
-          ready: new Map(),
-          waiting: new Map(),
+          ready: [],
+          waiting: [],
           activityCounts: new Map(),
           availableMembers: 0,
           taskCount: 0,
@@ -748,7 +757,7 @@ export class RoutingEngine {
       // Re-index the queue's tasks: the order or the number of parallel reservations may have changed.
       if (orderChanged) {
         for (const task of existing.waitingTasks) this.unindexTask(task);
-        existing.waiting.clear();
+        existing.waiting = [];
       }
       for (const task of existing.waitingTasks) this.syncTaskIndex(task);
     });
@@ -1483,7 +1492,7 @@ export class RoutingEngine {
         queueSid: queue.config.sid,
         ahead,
         staffedAgents: queue.availableMembers,
-        idleAgents: queue.ready.get(task.channel.sid)?.size ?? 0,
+        idleAgents: queue.ready[task.channel.index]?.size ?? 0,
       };
     }
     return undefined;
@@ -1694,7 +1703,7 @@ export class RoutingEngine {
     step: number,
     target: Target,
     attributes: Attributes,
-    channel: TaskChannel,
+    channel: ChannelState,
     now: number,
   ): SampleStep {
     const queue = this.queues.get(target.queueSid)!;
@@ -1732,7 +1741,7 @@ export class RoutingEngine {
       timeout: target.timeout,
       orderBy: target.orderBy.map((c) => `worker.${c.path.join(".")} ${c.direction}`).join(", ") || undefined,
       skipped: eligible.length === 0 && (target.skipIf?.test({ now, workers: population(queue) }) ?? false),
-      waitingAhead: queue.waiting.get(channel.sid)?.size ?? 0,
+      waitingAhead: queue.waiting[channel.index]?.size ?? 0,
       offerTo: eligible.slice(0, queue.config.maxReservedWorkers).map((w) => w.sid),
       candidates,
     };
@@ -1913,7 +1922,7 @@ export class RoutingEngine {
     const queues = worker.queues;
     for (let i = 0; i < queues.length; i++) {
       const queue = queues[i]!;
-      const line = queue.ready.get(slot.channel.sid);
+      const line = queue.ready[slot.channel.index];
       if (line) (entries ??= []).push(standInLine(line, worker, queue, slot.readyKey!));
     }
     slot.entries = entries ?? NO_ENTRIES;
@@ -1945,7 +1954,7 @@ export class RoutingEngine {
       queue.activityCounts.set(worker.activity.sid, (queue.activityCounts.get(worker.activity.sid) ?? 0) + 1);
       if (worker.activity.available) queue.availableMembers++;
       for (const slot of worker.slots) {
-        const line = slot.readyKey !== undefined ? queue.ready.get(slot.channel.sid) : undefined;
+        const line = slot.readyKey !== undefined ? queue.ready[slot.channel.index] : undefined;
         if (line && slot.entries !== NOT_YET_INDEXED)
           slot.entries = [...slot.entries, standInLine(line, worker, queue, slot.readyKey!)];
       }
@@ -2335,12 +2344,12 @@ export class RoutingEngine {
     }
     if (task.band?.priority === task.priority) return;
     this.unindexTask(task);
-    waitingLine(queue, task.channel.sid).add(task, task.priority);
+    waitingLine(queue, task.channel).add(task, task.priority);
     this.tasksToRoute.push(task);
   }
 
   private unindexTask(task: TaskState): void {
-    if (task.band !== undefined) task.queue!.waiting.get(task.channel.sid)!.remove(task);
+    if (task.band !== undefined) task.queue!.waiting[task.channel.index]!.remove(task);
     if (task.knownKey !== undefined) {
       // An emptied set goes, so that `knownWaiting` is empty whenever no task waits for a named worker.
       const waiting = this.knownWaiting.get(task.knownKey);
@@ -2440,7 +2449,7 @@ export class RoutingEngine {
         )
           chosen.push(worker);
       } else {
-        const ready = readyIndex(queue, task.channel.sid);
+        const ready = readyIndex(queue, task.channel);
         if (ready && ready.size > 0) {
           if (step.target.orderBy.length > 0) {
             const all: WorkerState[] = [];
@@ -2485,7 +2494,7 @@ export class RoutingEngine {
       if (queued !== EVERY_SLOT && (i >= 31 || (queued & (1 << i)) === 0)) continue;
       const slot = slots[i]!;
       while (slot.readyKey !== undefined) {
-        const best = this.bestTaskFor(worker, slot.channel.sid);
+        const best = this.bestTaskFor(worker, slot.channel);
         if (!best) break;
         this.reserve(best, worker);
       }
@@ -2498,12 +2507,12 @@ export class RoutingEngine {
    * The best task this worker is eligible for on a channel, across its queues and the tasks that name
    * it. (No named closures on this path: the TypeScript loader wraps each one in a costly `__name`.)
    */
-  private bestTaskFor(worker: WorkerState, channelSid: string): TaskState | undefined {
+  private bestTaskFor(worker: WorkerState, channel: ChannelState): TaskState | undefined {
     let best: TaskState | undefined;
     const queues = worker.queues;
     for (let i = 0; i < queues.length; i++) {
       const queue = queues[i]!;
-      const waiting = queue.waiting.get(channelSid);
+      const waiting = queue.waiting[channel.index];
       if (!waiting) continue;
       let task = waiting.first();
       if (task && !this.eligible(task, worker)) task = waiting.find((t) => this.eligible(t, worker));
@@ -2512,7 +2521,8 @@ export class RoutingEngine {
     // Usually no task waits for a named worker: then skip the lookup by the worker's SID.
     if (this.knownWaiting.size === 0) return best;
     for (const task of this.knownWaiting.get(worker.sid) ?? []) {
-      if (task.channel.sid !== channelSid || !task.queue || !worker.queues.includes(task.queue)) continue;
+      if (task.channel.index !== channel.index || !task.queue || !worker.queues.includes(task.queue))
+        continue;
       if (this.eligible(task, worker) && (!best || this.rank(task, best) < 0)) best = task;
     }
     return best;
@@ -2880,14 +2890,14 @@ function validateRules(rules: ChannelRule[]): void {
 }
 
 /** The queue's ready line for a channel, built from its members the first time the channel is needed. */
-function readyIndex(queue: QueueState, channelSid: string): WaitingLine<ReadyEntry> {
-  let line = queue.ready.get(channelSid);
+function readyIndex(queue: QueueState, channel: ChannelState): WaitingLine<ReadyEntry> {
+  let line = queue.ready[channel.index];
   if (!line) {
     line = new WaitingLine<ReadyEntry>(keyBefore, false);
-    queue.ready.set(channelSid, line);
+    queue.ready[channel.index] = line;
     // Longest idle first, so each joins at the back of the line.
     const ready = [...queue.members]
-      .map((worker) => ({ worker, slot: slotOn(worker, channelSid)! }))
+      .map((worker) => ({ worker, slot: slotOn(worker, channel.sid)! }))
       .filter(({ slot }) => slot.readyKey !== undefined && slot.entries !== NOT_YET_INDEXED)
       .sort((a, b) => a.slot.readyKey! - b.slot.readyKey!);
     for (const { worker, slot } of ready)
@@ -2931,11 +2941,8 @@ const NO_ENTRIES: readonly ReadyEntry[] = Object.freeze([]);
 /** A ready slot's entries until it is routed: no lines yet (see `refreshSlot`). */
 const NOT_YET_INDEXED: readonly ReadyEntry[] = Object.freeze([]);
 
-function waitingLine(queue: QueueState, channelSid: string): WaitingLine<TaskState> {
-  let line = queue.waiting.get(channelSid);
-  if (!line)
-    queue.waiting.set(channelSid, (line = new WaitingLine(startedBefore, queue.config.taskOrder === "LIFO")));
-  return line;
+function waitingLine(queue: QueueState, channel: ChannelState): WaitingLine<TaskState> {
+  return (queue.waiting[channel.index] ??= new WaitingLine(startedBefore, queue.config.taskOrder === "LIFO"));
 }
 
 function enterWaiting(queue: QueueState, task: TaskState): void {
