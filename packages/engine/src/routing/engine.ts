@@ -243,6 +243,7 @@ interface Step {
   target: Target;
   /** Reservation timeout for this step's reservations, seconds. */
   reservationTimeout: number;
+  /** How events name the step (see `QueueRef`). */
   ref: StepRef;
 }
 
