@@ -21,6 +21,11 @@ interface PathFilters {
  * mostly filters of the form `skill == '…'` or `languages HAS '…'`: with ten such, a new task was
  * tested five times on average; now once.
  *
+ * The keys are read as `QueueKeys` reads them for queues (a `has` key by the items of a list, an
+ * `equals` key by a scalar); a change to what keys mean changes both. The two differ in what they
+ * hand back: here filter numbers in order, merged without allocating, as a workflow is consulted on
+ * every new task; there a set of queues, as membership changes only with a worker's attributes.
+ *
  * Invariant: `firstMatch` returns what testing every filter from `from` on, in order, would. A filter
  * it does not test has keys, none of which the attributes satisfy; keys are a necessary condition,
  * so that filter's expression is false. The others it tests in filter order.

@@ -19,6 +19,8 @@ interface PathIndex<Q> {
  * attributes change is tested against the queues it may belong to instead of all of them: with 200
  * queues of `skills HAS '…'`, three or so.
  *
+ * `FilterIndex` reads workflow filters' keys the same way.
+ *
  * Invariant: `candidates(attributes)` contains every queue whose TargetWorkers can be true for those
  * attributes — the unkeyed queues, and each keyed queue one of whose keys the attributes satisfy.
  * A keyed queue left out has an expression that is false for them, since its keys are a necessary
