@@ -41,15 +41,22 @@ const MAX_SPANS = 64;
  */
 export class Deadlines<T extends Scheduled<T>> {
   private readonly lists = new Map<number, SpanList<T>>();
+  /**
+   * The list used last, which is in `lists`. Spans repeat, so this is almost always the one wanted:
+   * a Map lookup on every add and remove was four a routing decision.
+   */
+  private last: SpanList<T> | undefined = undefined;
   private readonly heads: IndexedHeap<SpanList<T>>;
 
   /**
    * @param span the item's span; items of equal span are listed together.
    * @param before a strict total order on items, by due time first: true when `a` falls due before `b`.
+   * @param maxSpans how many lists to keep before emptied ones are dropped (tests set it low).
    */
   constructor(
     private readonly span: (item: T) => number,
     private readonly before: (a: T, b: T) => boolean,
+    private readonly maxSpans = MAX_SPANS,
   ) {
     this.heads = new IndexedHeap<SpanList<T>>(
       (a, b) => before(a.head!, b.head!),
@@ -66,9 +73,11 @@ export class Deadlines<T extends Scheduled<T>> {
   /** Puts an item that is not in the structure into it. */
   add(item: T): void {
     const span = this.span(item);
-    let list = this.lists.get(span);
-    if (list === undefined)
+    let list = this.listOf(span);
+    if (list === undefined) {
       this.lists.set(span, (list = { span, head: undefined, tail: undefined, slot: -1 }));
+      this.last = list;
+    }
     if (list.head === undefined) {
       item.prevDue = item.nextDue = undefined;
       list.head = list.tail = item;
@@ -95,7 +104,7 @@ export class Deadlines<T extends Scheduled<T>> {
 
   /** Takes an item out, if it is in. */
   remove(item: T): void {
-    const list = this.lists.get(this.span(item));
+    const list = this.listOf(this.span(item));
     if (list === undefined || (item.prevDue === undefined && list.head !== item)) return;
     const { prevDue: prev, nextDue: next } = item;
     item.prevDue = item.nextDue = undefined;
@@ -109,7 +118,17 @@ export class Deadlines<T extends Scheduled<T>> {
     if (next !== undefined) this.heads.update(list);
     else {
       this.heads.remove(list);
-      if (this.lists.size > MAX_SPANS) this.lists.delete(list.span);
+      if (this.lists.size > this.maxSpans) {
+        this.lists.delete(list.span);
+        if (this.last === list) this.last = undefined;
+      }
     }
+  }
+
+  private listOf(span: number): SpanList<T> | undefined {
+    if (this.last?.span === span) return this.last;
+    const list = this.lists.get(span);
+    if (list !== undefined) this.last = list;
+    return list;
   }
 }

@@ -108,6 +108,21 @@ describe("routing: the task lifecycle", () => {
     expect(() => s.engine.removeQueue(q)).toThrow(/live tasks/);
     expect(s.engine.task(task)!.status).toBe("assigned");
   });
+
+  it("explains a finished task after its workflow and queue are gone", () => {
+    const s = new Scenario();
+    const q = s.queue("Support");
+    const w = s.simpleWorkflow(q);
+    const alice = s.worker("alice");
+    const task = s.task(w);
+    s.record(s.engine.acceptReservation(s.pendingReservation(task)!));
+    s.record(s.engine.completeTask(task));
+    s.record(s.engine.removeWorkflow(w));
+    s.record(s.engine.removeQueue(q));
+    const explanation = s.engine.explain(task);
+    expect(explanation.position).toMatchObject({ filter: "default", queueSid: q });
+    expect(explanation.candidates.map((c) => c.workerSid)).toEqual([alice]);
+  });
 });
 
 describe("routing: workers", () => {
@@ -239,6 +254,18 @@ describe("routing: workers", () => {
       const verdict = s.engine.explain(task).candidates[0]!;
       expect(verdict.verdict).toBe("channel_rule");
     }
+  });
+
+  it("applies a channel rule made before its channel, from the moment the channel is created", () => {
+    const s = new Scenario({ channelRules: [{ channel: "video", whileOn: "voice", atLeast: 1 }] });
+    const q = s.queue("All");
+    const w = s.simpleWorkflow(q);
+    s.worker("li");
+    s.record(s.engine.acceptReservation(s.pendingReservation(s.task(w, {}, { channel: "voice" }))!));
+    s.record(s.engine.putChannel({ sid: `TC${"9".repeat(32)}`, uniqueName: "video", friendlyName: "Video" }));
+    const task = s.task(w, {}, { channel: "video" });
+    expect(s.engine.task(task)!.status).toBe("pending");
+    expect(s.engine.explain(task).candidates[0]!.verdict).toBe("channel_rule");
   });
 
   it("moves a worker whose reservation times out to the timeout activity, and offers the task to the next worker", () => {

@@ -103,6 +103,18 @@ interface ChannelState extends TaskChannel {
    * are created, kept when one is updated, never reused.
    */
   readonly index: number;
+  /**
+   * The workspace's channel rules for this channel ("no chat while on a voice call"), resolved to
+   * channel SIDs by `compileRules`; empty when none. On the record, not in a Map by SID: readiness
+   * is tested several times a decision.
+   */
+  rules: readonly ResolvedRule[];
+}
+
+/** A channel rule as `isReady` tests it: the channel is closed while `whileOn` has `atLeast` tasks. */
+interface ResolvedRule {
+  whileOn: string;
+  atLeast: number;
 }
 
 interface Slot {
@@ -161,7 +173,8 @@ interface WorkerState extends WorkerFacts {
   /** In `workersToRoute`: a flag on the worker rather than a Set, which every decision fills and empties. */
   queuedForRouting: boolean;
   /**
-   * The slots queued for routing (see `queueForRouting`): bit i for `slots[i]`, EVERY_SLOT for all.
+   * The slots queued for routing (see `queueForRouting`): bit i for the slot of the channel numbered
+   * i (`ChannelState.index`), EVERY_SLOT for all.
    * Bits in a number, not a list of slots: a new list on every decision was an allocation.
    */
   slotsToRoute: number;
@@ -241,6 +254,11 @@ interface Step {
   filterName: string;
   index: number;
   target: Target;
+  /**
+   * The target's queue. A queue object lives as long as its SID (`putQueue` changes it in place), and
+   * `removeQueue` refuses a queue that a workflow or a live task uses, so this never goes stale.
+   */
+  queue: QueueState;
   /** Reservation timeout for this step's reservations, seconds. */
   reservationTimeout: number;
   /** How events name the step (see `QueueRef`). */
@@ -479,11 +497,13 @@ export class RoutingEngine {
   private readonly clock: Clock;
   private readonly ids: SidGenerator;
   private settings: WorkspaceSettings;
-  /** Channel rules by the SID of the channel they block. */
-  private rules = new Map<string, Array<{ whileOn: string; atLeast: number }>>();
+  /** Whether any channel has a rule (`ChannelState.rules`). */
+  private hasRules = false;
 
   private readonly activities = new Map<string, Activity>();
   private readonly channels = new Map<string, ChannelState>();
+  /** The same channels by unique name: most tasks name theirs so, or not at all ("default"). */
+  private readonly channelsByName = new Map<string, ChannelState>();
   private readonly queues = new Map<string, QueueState>();
   /** The queues a worker may belong to, found from its attributes (see QueueKeys). */
   private readonly queueKeys = new QueueKeys<QueueState>();
@@ -641,8 +661,10 @@ export class RoutingEngine {
         friendlyName: channel.friendlyName,
         factId: this.facts.idOf(channel.sid),
         index: existing?.index ?? this.channelCount++,
+        rules: [],
       };
       this.channels.set(channel.sid, record);
+      this.channelsByName.set(channel.uniqueName, record);
       if (!existing) {
         for (const worker of this.workers.values()) {
           worker.slots = appended(worker.slots, {
@@ -653,12 +675,13 @@ export class RoutingEngine {
             readyKey: undefined,
             entries: NO_ENTRIES,
           });
-          this.refreshWorker(worker);
         }
-        this.compileRules();
       } else {
         for (const worker of this.workers.values()) slotOn(worker, channel.sid)!.channel = record;
       }
+      // Rules first: a rule named the channel before it existed, and blocks it from the start.
+      this.compileRules();
+      if (!existing) for (const worker of this.workers.values()) this.refreshWorker(worker);
       this.emit({
         type: existing ? "task-channel.updated" : "task-channel.created",
         at: this.clock.now(),
@@ -685,6 +708,7 @@ export class RoutingEngine {
         queue.waiting[channel.index] = undefined;
       }
       this.channels.delete(sid);
+      this.channelsByName.delete(channel.uniqueName);
       this.compileRules();
       this.emit({
         type: "task-channel.deleted",
@@ -825,6 +849,7 @@ export class RoutingEngine {
           filterName: f.name,
           index,
           target,
+          queue: this.queues.get(target.queueSid)!,
           reservationTimeout: config.taskReservationTimeout,
           ref: { filterName: f.name, index },
         })),
@@ -835,6 +860,7 @@ export class RoutingEngine {
             filterName: "Default Filter",
             index: 0,
             target: queueTarget(compiled.defaultQueueSid),
+            queue: this.queues.get(compiled.defaultQueueSid)!,
             reservationTimeout: config.taskReservationTimeout,
             ref: { filterName: "Default Filter", index: 0 },
           }
@@ -1631,7 +1657,7 @@ export class RoutingEngine {
     const reservations = task.history.map(reservationView);
     const candidates: CandidateVerdict[] = [];
     if (step) {
-      const queue = this.queues.get(step.target.queueSid)!;
+      const { queue } = step;
       const considered = new Set<WorkerState>(queue.members);
       if (task.knownWorkerSid) {
         const known = this.workers.get(task.knownWorkerSid);
@@ -1818,22 +1844,20 @@ export class RoutingEngine {
   }
 
   private channelByNameOrSid(channel: string): ChannelState {
-    let found = this.channels.get(channel);
-    if (!found) for (const c of this.channels.values()) if (c.uniqueName === channel) found = c;
+    const found = this.channels.get(channel) ?? this.channelsByName.get(channel);
     if (!found) throw new RoutingError("not_found", `TaskChannel ${channel} does not exist`);
     return found;
   }
 
   private compileRules(): void {
-    this.rules = new Map();
-    const bySid = (name: string) => [...this.channels.values()].find((c) => c.uniqueName === name)?.sid;
+    for (const channel of this.channels.values()) channel.rules = [];
+    this.hasRules = false;
     for (const rule of this.settings.channelRules) {
-      const channel = bySid(rule.channel);
-      const whileOn = bySid(rule.whileOn);
+      const channel = this.channelsByName.get(rule.channel);
+      const whileOn = this.channelsByName.get(rule.whileOn);
       if (!channel || !whileOn) continue; // a rule about a channel that does not exist yet blocks nothing
-      const list = this.rules.get(channel) ?? [];
-      list.push({ whileOn, atLeast: rule.atLeast });
-      this.rules.set(channel, list);
+      channel.rules = [...channel.rules, { whileOn: whileOn.sid, atLeast: rule.atLeast }];
+      this.hasRules = true;
     }
   }
 
@@ -1866,11 +1890,9 @@ export class RoutingEngine {
    */
   private isReady(worker: WorkerState, slot: Slot): boolean {
     if (!worker.activity.available || !slot.available || slot.active >= slot.capacity) return false;
-    const rules = this.rules.get(slot.channel.sid);
-    if (rules) {
-      for (let i = 0; i < rules.length; i++)
-        if ((slotOn(worker, rules[i]!.whileOn)?.active ?? 0) >= rules[i]!.atLeast) return false;
-    }
+    const rules = slot.channel.rules;
+    for (let i = 0; i < rules.length; i++)
+      if ((slotOn(worker, rules[i]!.whileOn)?.active ?? 0) >= rules[i]!.atLeast) return false;
     return true;
   }
 
@@ -1882,7 +1904,7 @@ export class RoutingEngine {
    */
   private refreshWorker(worker: WorkerState, changed?: Slot, bump = false): void {
     // One slot's load changes whether another slot is ready only through a channel rule.
-    if (changed && this.rules.size === 0) {
+    if (changed && !this.hasRules) {
       this.refreshSlot(worker, changed, bump);
       return;
     }
@@ -2026,7 +2048,7 @@ export class RoutingEngine {
     if (nowWaiting && task.queue && (!wasWaiting || task.queue !== queue)) enterWaiting(task.queue, task);
     if (wasWaiting && !nowWaiting) {
       this.ttls.remove(task);
-      this.timedTasks.delete(task);
+      removeFrom(this.timedTasks, task);
     }
     if (isLive(status) && !isLive(task.status)) {
       if (task.queue) task.queue.taskCount--;
@@ -2085,6 +2107,7 @@ export class RoutingEngine {
         routingTarget.queueSid,
         routingTarget.workerSid !== undefined ? { by: "sid", path: [] } : undefined,
       ),
+      queue: this.queues.get(routingTarget.queueSid)!,
       reservationTimeout: routingTarget.reservationTimeout ?? DEFAULT_RESERVATION_TIMEOUT,
       ref: { filterName: "Routing target", index: 0 },
     };
@@ -2094,8 +2117,7 @@ export class RoutingEngine {
   /** Puts a task into a routing step: its queue, priority, timer and indexes. */
   private place(task: TaskState, step: Step, directWorkerSid?: string): void {
     const now = this.clock.now();
-    const { target } = step;
-    const queue = this.queues.get(target.queueSid)!;
+    const { target, queue } = step;
     const previousQueue = task.queue;
     this.unindexTask(task);
     if (previousQueue !== queue) {
@@ -2113,7 +2135,7 @@ export class RoutingEngine {
     task.stepToken = ++this.stepToken;
     task.stepExpired = false;
     if (target.skipIf) this.justEnteredStep.add(task);
-    else this.justEnteredStep.delete(task);
+    else removeFrom(this.justEnteredStep, task);
     task.knownWorkerSid = knownWorkerSid;
     if (previousQueue !== queue) {
       if (previousQueue) {
@@ -2140,7 +2162,7 @@ export class RoutingEngine {
     if (target.timeout !== undefined)
       this.timers.add(now + target.timeout * 1000, task.sid, task.stepToken, ++this.deadlineSeq);
     if (target.expression?.usesTime) this.timedTasks.add(task);
-    else this.timedTasks.delete(task);
+    else removeFrom(this.timedTasks, task);
     this.syncTaskIndex(task);
     this.tasksToRoute.push(task);
   }
@@ -2301,7 +2323,7 @@ export class RoutingEngine {
   /** A task that is assigned or finished leaves every routing index (its step stays, for explain). */
   private leaveRouting(task: TaskState): void {
     this.unindexTask(task);
-    this.justEnteredStep.delete(task);
+    removeFrom(this.justEnteredStep, task);
   }
 
   /**
@@ -2385,8 +2407,8 @@ export class RoutingEngine {
    * changed).
    */
   private queueForRouting(worker: WorkerState, slot?: Slot): void {
-    const i = slot ? worker.slots.indexOf(slot) : -1;
-    // A worker with more channels than a number has bits is routed on all of them.
+    const i = slot ? slot.channel.index : -1;
+    // Channels numbered past a number's bits are routed with all the others.
     worker.slotsToRoute |= i >= 0 && i < 31 ? 1 << i : EVERY_SLOT;
     if (worker.queuedForRouting) return;
     worker.queuedForRouting = true;
@@ -2484,8 +2506,9 @@ export class RoutingEngine {
     if (worker.removed) return;
     const slots = worker.slots;
     for (let i = 0; i < slots.length; i++) {
-      if (queued !== EVERY_SLOT && (i >= 31 || (queued & (1 << i)) === 0)) continue;
       const slot = slots[i]!;
+      const bit = slot.channel.index;
+      if (queued !== EVERY_SLOT && (bit >= 31 || (queued & (1 << bit)) === 0)) continue;
       while (slot.readyKey !== undefined) {
         const best = this.bestTaskFor(worker, slot.channel);
         if (!best) break;
@@ -2751,7 +2774,7 @@ export class RoutingEngine {
         verdict: "no_capacity",
         detail: `${slot.active} of ${slot.capacity} ${channel.uniqueName} tasks`,
       };
-    for (const rule of this.rules.get(channel.sid) ?? []) {
+    for (const rule of this.channels.get(channel.sid)?.rules ?? []) {
       const active = slotOn(worker, rule.whileOn)?.active ?? 0;
       if (active >= rule.atLeast) {
         const name = this.channels.get(rule.whileOn)?.uniqueName ?? rule.whileOn;
@@ -2998,6 +3021,14 @@ function startedBefore(a: TaskState, b: TaskState): boolean {
   const at = a.virtualStartTime;
   const bt = b.virtualStartTime;
   return at < bt || (at === bt && a.seq < b.seq);
+}
+
+/**
+ * Takes an item out of a set that is mostly empty (the timed tasks, the tasks just placed in a skip_if
+ * step): skipping the lookup then saves hashing the item, several times a decision.
+ */
+function removeFrom<T>(set: Set<T>, item: T): void {
+  if (set.size > 0) set.delete(item);
 }
 
 /** The worker's slot for a channel, by the channel's SID. */
