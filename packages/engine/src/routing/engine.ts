@@ -256,7 +256,8 @@ interface Step {
   target: Target;
   /**
    * The target's queue. A queue object lives as long as its SID (`putQueue` changes it in place), and
-   * `removeQueue` refuses a queue that a workflow or a live task uses, so this never goes stale.
+   * `removeQueue` refuses a queue that a workflow or a live task uses: a step a task can still enter
+   * names a queue that exists. A finished task's step may outlive its queue, for `explain`.
    */
   queue: QueueState;
   /** Reservation timeout for this step's reservations, seconds. */
