@@ -2763,7 +2763,7 @@ export class RoutingEngine {
   /** Why a worker cannot take a task on this channel now (activity, channel switch, capacity, rules), if it cannot. */
   private unready(
     worker: WorkerState,
-    channel: TaskChannel,
+    channel: ChannelState,
   ): Omit<CandidateVerdict, "workerSid" | "workerName"> | undefined {
     if (!worker.activity.available)
       return { verdict: "unavailable", detail: `activity ${worker.activity.friendlyName} is not available` };
@@ -2775,7 +2775,7 @@ export class RoutingEngine {
         verdict: "no_capacity",
         detail: `${slot.active} of ${slot.capacity} ${channel.uniqueName} tasks`,
       };
-    for (const rule of this.channels.get(channel.sid)?.rules ?? []) {
+    for (const rule of channel.rules) {
       const active = slotOn(worker, rule.whileOn)?.active ?? 0;
       if (active >= rule.atLeast) {
         const name = this.channels.get(rule.whileOn)?.uniqueName ?? rule.whileOn;
